@@ -1,0 +1,13 @@
+// Command pattern-gen scaffolds, renders and reviews forks of the Confidential Containers
+// Validated Pattern.
+package main
+
+import (
+	"os"
+
+	"github.com/pattern-gen/pattern-gen/internal/cli"
+)
+
+func main() {
+	os.Exit(cli.PatternGenMain(os.Args[1:], cli.StdStreams()))
+}

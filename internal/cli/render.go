@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pattern-gen/pattern-gen/internal/project"
+)
+
+type renderOptions struct {
+	out    string
+	config string
+}
+
+func newRenderCmd(streams IOStreams) *cobra.Command {
+	var o renderOptions
+	cmd := &cobra.Command{
+		Use:   "render [--out DIR] [--config FILE] [FORK]",
+		Short: "Render every application of a fork into Kubernetes objects, offline",
+		Long: "Render every application of the fork's clusterGroup that points at a chart in the fork,\n" +
+			"with Helm and kustomize in-process and the value files the clustergroup chart passes.\n" +
+			"Without FORK, the fork that --config (or the embedded default config) would scaffold is\n" +
+			"rendered. Values only the cluster knows render as <cluster-provided: ...> placeholders.\n" +
+			"Without --out, one YAML stream goes to stdout; with --out, one file per object is written\n" +
+			"to DIR/<application>/<kind>-<namespace>-<name>.yaml, replacing an earlier render there.",
+		Args: rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 && o.config != "" {
+				return usageError{fmt.Errorf("give either FORK or --config, not both")}
+			}
+			src := project.Source{Config: o.config}
+			if len(args) == 1 {
+				src = project.Source{Fork: args[0]}
+			}
+			res, err := project.Render(src)
+			if err != nil {
+				return err
+			}
+			if o.out == "" {
+				_, err = streams.Out.Write(res.Stream)
+				return err
+			}
+			if err := project.WriteRendered(o.out, res); err != nil {
+				return err
+			}
+			fmt.Fprintf(streams.ErrOut, "rendered %d objects of %d applications to %s\n", res.Objects, res.Apps, o.out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&o.out, "out", "", "write one file per object into this directory")
+	cmd.Flags().StringVar(&o.config, "config", "", "render the fork this config would scaffold (default: the embedded default)")
+	return cmd
+}

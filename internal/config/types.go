@@ -1,0 +1,96 @@
+// Package config holds pattern-gen's typed, versioned configuration: how a fork of the
+// Confidential Containers pattern is shaped. It decodes a config file strictly (every unknown
+// field, wrong type and invalid value is reported at once with file, line and field path),
+// fills defaults, validates, and publishes the JSON Schema of the types.
+package config
+
+// APIVersion and Kind identify the only config version pattern-gen reads today.
+const (
+	APIVersion = "pattern-gen.io/v1alpha1"
+	Kind       = "Pattern"
+)
+
+// Pattern is the whole config of one fork.
+type Pattern struct {
+	APIVersion string   `yaml:"apiVersion" json:"apiVersion" jsonschema:"enum=pattern-gen.io/v1alpha1" jsonschema_description:"Config version."`
+	Kind       string   `yaml:"kind" json:"kind" jsonschema:"enum=Pattern"`
+	Metadata   Metadata `yaml:"metadata" json:"metadata"`
+	// Git is where the fork lives; written to values-global.yaml main.git.
+	Git          Git         `yaml:"git" json:"git"`
+	ClusterGroup string      `yaml:"clusterGroup,omitempty" json:"clusterGroup,omitempty" jsonschema_description:"Validated Patterns clusterGroup name; selects values-<name>.yaml (default hub)."`
+	Platform     string      `yaml:"platform,omitempty" json:"platform,omitempty" jsonschema:"enum=Azure" jsonschema_description:"Cloud platform; only Azure is supported (default Azure)."`
+	Operators    Operators   `yaml:"operators,omitempty" json:"operators,omitempty"`
+	Azure        Azure       `yaml:"azure,omitempty" json:"azure,omitempty"`
+	Trustee      Trustee     `yaml:"trustee,omitempty" json:"trustee,omitempty"`
+	Workloads    Workloads   `yaml:"workloads,omitempty" json:"workloads,omitempty"`
+	SecretStore  SecretStore `yaml:"secretStore,omitempty" json:"secretStore,omitempty"`
+	Plugin       Plugin      `yaml:"plugin,omitempty" json:"plugin,omitempty"`
+}
+
+// Metadata names the pattern.
+type Metadata struct {
+	Name string `yaml:"name,omitempty" json:"name,omitempty" jsonschema_description:"Pattern name (global.pattern); also names the Argo CD namespace <name>-<clusterGroup> (default coco-pattern)."`
+}
+
+// Git locates the fork.
+type Git struct {
+	RepoURL  string `yaml:"repoURL,omitempty" json:"repoURL,omitempty" jsonschema_description:"URL of the fork's git repository (https://, ssh:// or git@host:path)."`
+	Revision string `yaml:"revision,omitempty" json:"revision,omitempty" jsonschema_description:"Branch, tag or commit Argo CD follows (default main)."`
+}
+
+// Operators pins the two operators by CSV; subscriptions are always rendered with csv:,
+// never version: (which the clustergroup chart turns into an OLMv1 ClusterExtension).
+type Operators struct {
+	SandboxedContainers OperatorPin `yaml:"sandboxedContainers,omitempty" json:"sandboxedContainers,omitempty"`
+	Trustee             OperatorPin `yaml:"trustee,omitempty" json:"trustee,omitempty"`
+}
+
+// OperatorPin is one OLM subscription pin.
+type OperatorPin struct {
+	CSV                 string `yaml:"csv,omitempty" json:"csv,omitempty" jsonschema_description:"ClusterServiceVersion to install, e.g. sandboxed-containers-operator.v1.12.0."`
+	Channel             string `yaml:"channel,omitempty" json:"channel,omitempty" jsonschema_description:"OLM channel (default stable)."`
+	InstallPlanApproval string `yaml:"installPlanApproval,omitempty" json:"installPlanApproval,omitempty" jsonschema:"enum=Manual,enum=Automatic" jsonschema_description:"Manual (default) keeps the pinned CSV; the framework approves the matching install plan."`
+}
+
+// Azure holds the peer-pod settings for Azure.
+type Azure struct {
+	InstanceSize      string            `yaml:"instanceSize,omitempty" json:"instanceSize,omitempty" jsonschema_description:"Default confidential VM size for a peer pod (AZURE_INSTANCE_SIZE)."`
+	InstanceSizes     []string          `yaml:"instanceSizes,omitempty" json:"instanceSizes,omitempty" jsonschema_description:"Confidential VM sizes pods may ask for (AZURE_INSTANCE_SIZES); must contain instanceSize."`
+	Region            string            `yaml:"region,omitempty" json:"region,omitempty" jsonschema_description:"Azure region (AZURE_REGION); read from the cluster's cloud-conf when empty."`
+	ResourceGroup     string            `yaml:"resourceGroup,omitempty" json:"resourceGroup,omitempty" jsonschema_description:"Resource group for pod VMs (AZURE_RESOURCE_GROUP); read from cloud-conf when empty."`
+	SubnetID          string            `yaml:"subnetID,omitempty" json:"subnetID,omitempty" jsonschema_description:"Azure resource ID of the worker subnet (AZURE_SUBNET_ID); read from cloud-conf when empty."`
+	NSGID             string            `yaml:"nsgID,omitempty" json:"nsgID,omitempty" jsonschema_description:"Azure resource ID of the network security group (AZURE_NSG_ID); read from cloud-conf when empty."`
+	Tags              map[string]string `yaml:"tags,omitempty" json:"tags,omitempty" jsonschema_description:"Tags put on every pod VM resource (TAGS)."`
+	RootVolumeSizeGiB int               `yaml:"rootVolumeSizeGiB,omitempty" json:"rootVolumeSizeGiB,omitempty" jsonschema:"minimum=0,maximum=4095" jsonschema_description:"Pod VM root disk size in GiB (ROOT_VOLUME_SIZE); 0 keeps the image size."`
+}
+
+// Trustee configures the Key Broker Service.
+type Trustee struct {
+	SecurityPolicyFlavour string   `yaml:"securityPolicyFlavour,omitempty" json:"securityPolicyFlavour,omitempty" jsonschema:"enum=insecure,enum=signed,enum=reject" jsonschema_description:"Container image signature policy served by the KBS (default insecure)."`
+	HTTPS                 *bool    `yaml:"https,omitempty" json:"https,omitempty" jsonschema_description:"KBS terminates TLS itself behind a passthrough Route (default true)."`
+	SecretResources       []string `yaml:"secretResources,omitempty" json:"secretResources,omitempty" jsonschema_description:"Vault secrets under secret/hub/ that the KBS releases to attested pods (default kbsres1, passphrase)."`
+}
+
+// Workloads switches the sample applications.
+type Workloads struct {
+	HelloOpenshift *bool `yaml:"helloOpenshift,omitempty" json:"helloOpenshift,omitempty" jsonschema_description:"Deploy hello-openshift in its standard, secure and insecure-policy variants (default true)."`
+	KBSAccess      *bool `yaml:"kbsAccess,omitempty" json:"kbsAccess,omitempty" jsonschema_description:"Deploy the kbs-access sample that fetches a KBS resource inside the TEE (default false)."`
+}
+
+// SecretStore selects the secret backend of the framework.
+type SecretStore struct {
+	Backend string `yaml:"backend,omitempty" json:"backend,omitempty" jsonschema:"enum=vault,enum=none" jsonschema_description:"vault (default) deploys Vault and External Secrets; none skips every ExternalSecret."`
+}
+
+// Plugin names the Argo CD config-management plugin sidecar.
+type Plugin struct {
+	Image string `yaml:"image,omitempty" json:"image,omitempty" jsonschema_description:"Container image of the cmp-plugin sidecar (registry/repository:tag or @sha256 digest)."`
+}
+
+// Bool reads an optional boolean with its default.
+func Bool(p *bool, def bool) bool {
+	if p == nil {
+		return def
+	}
+	return *p
+}

@@ -1,0 +1,316 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Defaults, in one place so documentation, schema and code agree.
+const (
+	DefaultName         = "coco-pattern"
+	DefaultClusterGroup = "hub"
+	DefaultPlatform     = "Azure"
+	DefaultRevision     = "main"
+	DefaultChannel      = "stable"
+	DefaultApproval     = "Manual"
+	DefaultInstanceSize = "Standard_DC2as_v5"
+	DefaultFlavour      = "insecure"
+	DefaultBackend      = "vault"
+	DefaultPluginImage  = "ghcr.io/pattern-gen/cmp-plugin:v0.1.0"
+)
+
+// DefaultInstanceSizes is upstream's list of AMD SEV-SNP confidential VM sizes.
+var DefaultInstanceSizes = []string{"Standard_DC2as_v5", "Standard_DC4as_v5", "Standard_DC8as_v5", "Standard_DC16as_v5"}
+
+// DefaultSecretResources are the KBS resources the upstream pattern serves.
+var DefaultSecretResources = []string{"kbsres1", "passphrase"}
+
+// Release is one supported pair of operator releases: the templates know their formats.
+type Release struct {
+	OSCLine, TrusteeLine string   // "1.12", "1.1"
+	OSCCSVs, TrusteeCSVs []string // published CSVs of that line
+	Note                 string
+}
+
+// Supported lists the OSC/Trustee pairs pattern-gen renders, newest first. The CSVs are those
+// published in the redhat-operators catalog (stable channel).
+var Supported = []Release{
+	{
+		OSCLine: "1.12", TrusteeLine: "1.1",
+		OSCCSVs:     []string{"sandboxed-containers-operator.v1.12.0", "sandboxed-containers-operator.v1.12.1"},
+		TrusteeCSVs: []string{"trustee-operator.v1.1.0"},
+		Note:        "OpenShift 4.17.45+, 4.18.30+, 4.19.20+, 4.20.6+",
+	},
+	{
+		OSCLine: "1.10", TrusteeLine: "0.4",
+		OSCCSVs:     []string{"sandboxed-containers-operator.v1.10.0", "sandboxed-containers-operator.v1.10.1", "sandboxed-containers-operator.v1.10.2", "sandboxed-containers-operator.v1.10.3"},
+		TrusteeCSVs: []string{"trustee-operator.v0.4.0", "trustee-operator.v0.4.1", "trustee-operator.v0.4.2"},
+		Note:        "OpenShift 4.16+",
+	},
+}
+
+// SetDefaults fills every optional field the user left out.
+func SetDefaults(p *Pattern) {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&p.Metadata.Name, DefaultName)
+	def(&p.Git.Revision, DefaultRevision)
+	def(&p.ClusterGroup, DefaultClusterGroup)
+	def(&p.Platform, DefaultPlatform)
+	def(&p.Operators.SandboxedContainers.CSV, Supported[0].OSCCSVs[0])
+	def(&p.Operators.Trustee.CSV, Supported[0].TrusteeCSVs[0])
+	for _, op := range []*OperatorPin{&p.Operators.SandboxedContainers, &p.Operators.Trustee} {
+		def(&op.Channel, DefaultChannel)
+		def(&op.InstallPlanApproval, DefaultApproval)
+	}
+	def(&p.Azure.InstanceSize, DefaultInstanceSize)
+	if len(p.Azure.InstanceSizes) == 0 {
+		p.Azure.InstanceSizes = slices.Clone(DefaultInstanceSizes)
+	}
+	def(&p.Trustee.SecurityPolicyFlavour, DefaultFlavour)
+	if p.Trustee.HTTPS == nil {
+		t := true
+		p.Trustee.HTTPS = &t
+	}
+	if len(p.Trustee.SecretResources) == 0 {
+		p.Trustee.SecretResources = slices.Clone(DefaultSecretResources)
+	}
+	if p.Workloads.HelloOpenshift == nil {
+		t := true
+		p.Workloads.HelloOpenshift = &t
+	}
+	if p.Workloads.KBSAccess == nil {
+		f := false
+		p.Workloads.KBSAccess = &f
+	}
+	def(&p.SecretStore.Backend, DefaultBackend)
+	def(&p.Plugin.Image, DefaultPluginImage)
+}
+
+var (
+	dnsLabel      = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	dnsSubdomain  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
+	guid          = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
+	rgName        = `[-\w._()]{0,89}[-\w_()]`
+	azName        = `[A-Za-z0-9][-\w.]{0,78}[\w]`
+	subnetIDRe    = regexp.MustCompile(`(?i)^/subscriptions/` + guid + `/resourceGroups/` + rgName + `/providers/Microsoft\.Network/virtualNetworks/` + azName + `/subnets/` + azName + `$`)
+	nsgIDRe       = regexp.MustCompile(`(?i)^/subscriptions/` + guid + `/resourceGroups/` + rgName + `/providers/Microsoft\.Network/networkSecurityGroups/` + azName + `$`)
+	rgRe          = regexp.MustCompile(`^` + rgName + `$`)
+	regionRe      = regexp.MustCompile(`^[a-z][a-z0-9]{2,39}$`)
+	tagKeyRe      = regexp.MustCompile(`^[^=,<>%&\\?/]{1,512}$`)
+	tagValueRe    = regexp.MustCompile(`^[^=,]{0,256}$`)
+	imageRefRe    = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$`)
+	scpLikeGitURL = regexp.MustCompile(`^[\w.-]+@[\w.-]+:[\w./~-]+$`)
+	// Confidential VM sizes: AMD SEV-SNP (as/ads) and Intel TDX (es/eds) DC/EC series v5 and v6,
+	// and the H100 confidential GPU size. SGX sizes such as Standard_DC2s_v3 are not CVMs.
+	cvmSizeRe = regexp.MustCompile(`^Standard_(DC|EC)[0-9]+(as|ads|es|eds)_v[56]$|^Standard_NCC[0-9]+ads_H100_v5$`)
+)
+
+// IsConfidentialVMSize reports whether size is an Azure confidential VM size, the only kind a
+// peer pod can run on with DISABLECVM=false.
+func IsConfidentialVMSize(size string) bool { return cvmSizeRe.MatchString(size) }
+
+// ReleaseOf returns the supported pair both pins belong to.
+func ReleaseOf(osc, trustee string) (Release, bool) {
+	for _, r := range Supported {
+		if slices.Contains(r.OSCCSVs, osc) && slices.Contains(r.TrusteeCSVs, trustee) {
+			return r, true
+		}
+	}
+	return Release{}, false
+}
+
+// CSVVersion returns "1.12.0" for "sandboxed-containers-operator.v1.12.0".
+func CSVVersion(csv string) string {
+	_, v, _ := strings.Cut(csv, ".v")
+	return v
+}
+
+func (l *Loaded) validate() Problems {
+	var ps Problems
+	p := &l.Pattern
+	bad := func(path, format string, args ...any) {
+		ps = append(ps, Problem{File: l.File, Line: l.Line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	if !dnsLabel.MatchString(p.Metadata.Name) {
+		bad("metadata.name", "%q is not a DNS label (lowercase letters, digits and '-', at most 63)", p.Metadata.Name)
+	} else if len(p.Metadata.Name)+1+len(p.ClusterGroup) > 63 {
+		bad("metadata.name", "the Argo CD namespace %q is longer than 63 characters; shorten the name or clusterGroup", p.Metadata.Name+"-"+p.ClusterGroup)
+	}
+	if !dnsLabel.MatchString(p.ClusterGroup) {
+		bad("clusterGroup", "%q is not a DNS label (lowercase letters, digits and '-')", p.ClusterGroup)
+	}
+	switch {
+	case p.Git.RepoURL == "":
+		bad("git.repoURL", "missing; set the URL of your fork, e.g. https://github.com/ORG/coco-pattern.git")
+	case scpLikeGitURL.MatchString(p.Git.RepoURL):
+	default:
+		u, err := url.Parse(p.Git.RepoURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http" && u.Scheme != "ssh") || u.Host == "" {
+			bad("git.repoURL", "%q is not a git URL; use https://host/org/repo.git, ssh://host/org/repo.git or git@host:org/repo.git", p.Git.RepoURL)
+		}
+	}
+	if strings.ContainsAny(p.Git.Revision, " \t~^:?*[\\") {
+		bad("git.revision", "%q is not a valid branch, tag or commit", p.Git.Revision)
+	}
+	if p.Platform != "Azure" {
+		bad("platform", "unsupported platform %q; supported: Azure", p.Platform)
+	}
+	ps = append(ps, l.validateOperators()...)
+	ps = append(ps, l.validateAzure()...)
+	ps = append(ps, l.validateTrustee()...)
+	if p.SecretStore.Backend != "vault" && p.SecretStore.Backend != "none" {
+		bad("secretStore.backend", "unsupported backend %q; supported: vault, none", p.SecretStore.Backend)
+	}
+	if !imageRefRe.MatchString(p.Plugin.Image) {
+		bad("plugin.image", "%q is not a pinned image reference; use registry/repository:tag or registry/repository@sha256:<digest>", p.Plugin.Image)
+	}
+	return ps
+}
+
+func (l *Loaded) validateOperators() Problems {
+	var ps Problems
+	p := &l.Pattern
+	bad := func(path, format string, args ...any) {
+		ps = append(ps, Problem{File: l.File, Line: l.Line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	var oscAll, trusteeAll []string
+	for _, r := range Supported {
+		oscAll = append(oscAll, r.OSCCSVs...)
+		trusteeAll = append(trusteeAll, r.TrusteeCSVs...)
+	}
+	osc, tr := p.Operators.SandboxedContainers.CSV, p.Operators.Trustee.CSV
+	oscOK, trOK := slices.Contains(oscAll, osc), slices.Contains(trusteeAll, tr)
+	if !oscOK {
+		bad("operators.sandboxedContainers.csv", "unsupported CSV %q; supported: %s", osc, strings.Join(oscAll, ", "))
+	}
+	if !trOK {
+		bad("operators.trustee.csv", "unsupported CSV %q; supported: %s", tr, strings.Join(trusteeAll, ", "))
+	}
+	if oscOK && trOK {
+		if _, ok := ReleaseOf(osc, tr); !ok {
+			var pairs []string
+			for _, r := range Supported {
+				pairs = append(pairs, fmt.Sprintf("OSC %s.x with Trustee %s.x (%s)", r.OSCLine, r.TrusteeLine, r.Note))
+			}
+			bad("operators.trustee.csv", "%s does not pair with %s; supported pairs: %s", tr, osc, strings.Join(pairs, "; "))
+		}
+	}
+	for _, k := range []struct {
+		path string
+		pin  OperatorPin
+	}{{"operators.sandboxedContainers", p.Operators.SandboxedContainers}, {"operators.trustee", p.Operators.Trustee}} {
+		if k.pin.InstallPlanApproval != "Manual" && k.pin.InstallPlanApproval != "Automatic" {
+			bad(k.path+".installPlanApproval", "unsupported value %q; supported: Manual, Automatic", k.pin.InstallPlanApproval)
+		}
+		if !dnsSubdomain.MatchString(k.pin.Channel) {
+			bad(k.path+".channel", "%q is not a valid OLM channel name", k.pin.Channel)
+		}
+	}
+	return ps
+}
+
+func (l *Loaded) validateAzure() Problems {
+	var ps Problems
+	a := &l.Pattern.Azure
+	bad := func(path, format string, args ...any) {
+		ps = append(ps, Problem{File: l.File, Line: l.Line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	const cvmHint = "use an AMD SEV-SNP (e.g. Standard_DC2as_v5) or Intel TDX (e.g. Standard_DC2es_v5) confidential VM size"
+	if !IsConfidentialVMSize(a.InstanceSize) {
+		bad("azure.instanceSize", "%q is not a confidential VM size; %s", a.InstanceSize, cvmHint)
+	}
+	seen := map[string]bool{}
+	for i, s := range a.InstanceSizes {
+		path := fmt.Sprintf("azure.instanceSizes[%d]", i)
+		switch {
+		case !IsConfidentialVMSize(s):
+			bad(path, "%q is not a confidential VM size; %s", s, cvmHint)
+		case seen[s]:
+			bad(path, "%q is listed twice", s)
+		}
+		seen[s] = true
+	}
+	if IsConfidentialVMSize(a.InstanceSize) && !seen[a.InstanceSize] {
+		bad("azure.instanceSize", "%q is not in azure.instanceSizes; add it there (pods may only use listed sizes)", a.InstanceSize)
+	}
+	if a.Region != "" && !regionRe.MatchString(a.Region) {
+		bad("azure.region", "%q is not an Azure region name such as eastus or westeurope", a.Region)
+	}
+	if a.ResourceGroup != "" && !rgRe.MatchString(a.ResourceGroup) {
+		bad("azure.resourceGroup", "%q is not a resource group name (1-90 letters, digits, '-', '_', '.', '(', ')'; not ending in '.')", a.ResourceGroup)
+	}
+	if a.SubnetID != "" && !subnetIDRe.MatchString(a.SubnetID) {
+		bad("azure.subnetID", "not a subnet resource ID; expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>, got %q", a.SubnetID)
+	}
+	if a.NSGID != "" && !nsgIDRe.MatchString(a.NSGID) {
+		bad("azure.nsgID", "not a network security group resource ID; expected /subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/networkSecurityGroups/<nsg>, got %q", a.NSGID)
+	}
+	for _, k := range sortedKeys(a.Tags) {
+		path := "azure.tags." + k
+		if !tagKeyRe.MatchString(k) {
+			bad(path, "tag name %q must be 1-512 characters without = , < > %% & \\ ? /", k)
+		}
+		if !tagValueRe.MatchString(a.Tags[k]) {
+			bad(path, "tag value %q must be at most 256 characters without = or ,", a.Tags[k])
+		}
+	}
+	if a.RootVolumeSizeGiB < 0 || a.RootVolumeSizeGiB > 4095 {
+		bad("azure.rootVolumeSizeGiB", "%d is out of range; use 0 (image size) to 4095", a.RootVolumeSizeGiB)
+	}
+	return ps
+}
+
+// reservedResources are Secrets the trustee chart serves itself.
+var reservedResources = []string{"security-policy", "cosign-keys", "attestation-status", "kbs-auth-public-key", "kbs-https-key", "kbs-https-certificate"}
+
+func (l *Loaded) validateTrustee() Problems {
+	var ps Problems
+	t := &l.Pattern.Trustee
+	bad := func(path, format string, args ...any) {
+		ps = append(ps, Problem{File: l.File, Line: l.Line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	switch t.SecurityPolicyFlavour {
+	case "insecure", "signed", "reject":
+	default:
+		bad("trustee.securityPolicyFlavour", "unsupported value %q; supported: insecure, signed, reject", t.SecurityPolicyFlavour)
+	}
+	seen := map[string]bool{}
+	for i, r := range t.SecretResources {
+		path := fmt.Sprintf("trustee.secretResources[%d]", i)
+		switch {
+		case !dnsSubdomain.MatchString(r) || len(r) > 253-len("-eso"):
+			bad(path, "%q is not a valid Secret name (lowercase letters, digits, '-' and '.')", r)
+		case slices.Contains(reservedResources, r):
+			bad(path, "%q is reserved for the trustee chart; choose another name", r)
+		case seen[r]:
+			bad(path, "%q is listed twice", r)
+		}
+		seen[r] = true
+	}
+	return ps
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// SortedTags returns the tags as the comma-separated k=v list peer-pods-cm TAGS expects.
+func (a Azure) SortedTags() string {
+	var parts []string
+	for _, k := range sortedKeys(a.Tags) {
+		parts = append(parts, k+"="+a.Tags[k])
+	}
+	return strings.Join(parts, ",")
+}

@@ -1,0 +1,178 @@
+// Package project connects the pieces for each command: it loads a config (a file or the
+// embedded default), reads a fork from disk, calls the pure renderer and hands the result to
+// the tree writer. It never writes to stdout; the CLI decides what to print.
+package project
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	patterngen "github.com/pattern-gen/pattern-gen"
+	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/manifest"
+	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/treewriter"
+)
+
+// LoadConfig loads the config file, or the embedded default when file is "". It returns the
+// raw bytes too, since the fork keeps the config as the user wrote it.
+func LoadConfig(file string) (*config.Loaded, []byte, error) {
+	name, data := patterngen.DefaultConfigName+" (embedded default)", patterngen.DefaultConfig()
+	if file != "" {
+		var err error
+		if data, err = os.ReadFile(file); err != nil {
+			return nil, nil, config.Problems{{File: file, Msg: "cannot read the config: " + errors.Unwrap(err).Error()}}
+		}
+		name = file
+	}
+	l, err := config.Load(name, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, data, nil
+}
+
+// Scaffold builds the fork for a config file (or the embedded default) in memory.
+func Scaffold(configFile string) (*config.Loaded, render.Tree, error) {
+	l, data, err := LoadConfig(configFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := render.Scaffold(l, data, patterngen.Assets())
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, t, nil
+}
+
+// Init writes the fork of a config into dir and returns how many files it wrote.
+func Init(configFile, dir string, force bool) (int, error) {
+	_, t, err := Scaffold(configFile)
+	if err != nil {
+		return 0, err
+	}
+	mode := treewriter.RefuseNonEmpty
+	if force {
+		mode = treewriter.Overlay
+	}
+	if err := treewriter.Write(dir, t, mode); err != nil {
+		return 0, err
+	}
+	return len(t), nil
+}
+
+// ReadFork reads a fork from disk, leaving out version-control and hidden directories.
+func ReadFork(dir string) (render.Tree, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("fork %s: %w", dir, errors.Unwrap(err))
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("fork %s: not a directory", dir)
+	}
+	t := render.Tree{}
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if d.IsDir() {
+			if rel != "." && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		t[filepath.ToSlash(rel)] = data
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read fork %s: %w", dir, err)
+	}
+	return t, nil
+}
+
+// Source says what to render: a fork on disk, or the fork a config (or the default) scaffolds.
+type Source struct {
+	Fork   string
+	Config string
+}
+
+// Rendered is a render's result in both output forms.
+type Rendered struct {
+	Apps, Objects int
+	Stream        []byte            // one YAML stream
+	Files         map[string][]byte // <app>/<object file>
+}
+
+// Render renders every application of the source offline.
+func Render(src Source) (*Rendered, error) {
+	var t render.Tree
+	platform := config.DefaultPlatform
+	if src.Fork != "" {
+		var err error
+		if t, err = ReadFork(src.Fork); err != nil {
+			return nil, err
+		}
+	} else {
+		l, tree, err := Scaffold(src.Config)
+		if err != nil {
+			return nil, err
+		}
+		t, platform = tree, l.Pattern.Platform
+	}
+	apps, err := render.Render(t, render.OfflineFacts(platform))
+	if err != nil {
+		if src.Fork != "" {
+			return nil, fmt.Errorf("fork %s: %w", src.Fork, err)
+		}
+		return nil, err
+	}
+	return assemble(apps)
+}
+
+func assemble(apps []render.App) (*Rendered, error) {
+	res := &Rendered{Apps: len(apps), Files: map[string][]byte{}}
+	var all []manifest.Object
+	for _, app := range apps {
+		for _, o := range app.Objects {
+			name := app.Plan.Name + "/" + o.FileName()
+			if _, dup := res.Files[name]; dup {
+				return nil, fmt.Errorf("application %s: two objects render to %s (%s); give them distinct names", app.Plan.Name, name, o.ID())
+			}
+			data, err := manifest.Encode(o)
+			if err != nil {
+				return nil, err
+			}
+			res.Files[name] = data
+			res.Objects++
+		}
+		all = append(all, app.Objects...)
+	}
+	stream, err := manifest.Stream(all)
+	if err != nil {
+		return nil, err
+	}
+	res.Stream = stream
+	return res, nil
+}
+
+// WriteRendered writes one file per object into dir, replacing an earlier render there.
+func WriteRendered(dir string, res *Rendered) error {
+	files := make(map[string][]byte, len(res.Files)+1)
+	for k, v := range res.Files {
+		files[k] = v
+	}
+	files[treewriter.Marker] = []byte("# Written by pattern-gen render; the whole directory is replaced on every render.\n")
+	return treewriter.Write(dir, files, treewriter.Replace)
+}

@@ -1,0 +1,373 @@
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"text/template"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Facts are what the Validated Patterns operator knows about the cluster and passes to every
+// application as Helm parameters. Offline, the cluster-only ones are placeholders.
+type Facts struct {
+	ClusterPlatform    string
+	ClusterVersion     string
+	ClusterDomain      string
+	HubClusterDomain   string
+	LocalClusterDomain string
+	KubeVersion        string // Capabilities.KubeVersion, as Argo CD passes --kube-version
+}
+
+// Placeholder domains: .invalid (RFC 2606) can never resolve, so a placeholder that reached a
+// cluster fails visibly instead of pointing somewhere real.
+const (
+	PlaceholderClusterDomain = "cluster-provided.invalid"
+	PlaceholderAppsDomain    = "apps.cluster-provided.invalid"
+)
+
+// OfflineFacts are the facts `pattern-gen render` uses with no cluster: the platform is known
+// from the config, the domains are placeholders and the OpenShift version is left out (so no
+// version-specific value file applies).
+func OfflineFacts(platform string) Facts {
+	return Facts{
+		ClusterPlatform:  platform,
+		ClusterDomain:    PlaceholderClusterDomain,
+		HubClusterDomain: PlaceholderAppsDomain,
+		KubeVersion:      "v1.30.0", // OpenShift 4.17, the oldest release OSC 1.12 supports
+	}
+}
+
+// Param is one Helm parameter (--set, or --set-string when ForceString).
+type Param struct {
+	Name, Value string
+	ForceString bool
+}
+
+// AppPlan is how one application of the clusterGroup is rendered: exactly what Argo CD would be
+// told by the clustergroup chart, or what cmp-plugin derives for a plugin application.
+type AppPlan struct {
+	Name, Namespace string
+	Path            string   // chart directory in the fork
+	ValueFiles      []string // fork paths, in order, only those that exist
+	Params          []Param
+	Overlay         string // kustomize overlay directory applied to the chart output, or ""
+	KubeVersion     string
+}
+
+// Pattern is what the fork's top-level values say about the pattern.
+type Pattern struct {
+	Name, ClusterGroup, RepoURL, Revision string
+	apps                                  []appEntry
+	shared, extraGlobal                   []string
+	root                                  map[string]any // merged global + clusterGroup values
+}
+
+type appEntry struct {
+	key  string
+	spec map[string]any
+}
+
+// ReadPattern reads values-global.yaml and the clusterGroup's values file from the fork.
+func ReadPattern(t Tree) (*Pattern, error) {
+	global, err := readValues(t, "values-global.yaml", true)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pattern{
+		Name:         str(dig(global, "global", "pattern")),
+		ClusterGroup: str(dig(global, "main", "clusterGroupName")),
+		RepoURL:      str(dig(global, "main", "git", "repoURL")),
+		Revision:     str(dig(global, "main", "git", "revision")),
+	}
+	if p.ClusterGroup == "" {
+		return nil, fmt.Errorf("values-global.yaml: main.clusterGroupName: missing; it selects values-<name>.yaml")
+	}
+	if p.Name == "" {
+		return nil, fmt.Errorf("values-global.yaml: global.pattern: missing")
+	}
+	groupFile := "values-" + p.ClusterGroup + ".yaml"
+	group, err := readValues(t, groupFile, true)
+	if err != nil {
+		return nil, err
+	}
+	p.root = mergeValues(mergeValues(map[string]any{}, global), group)
+	cg, ok := dig(group, "clusterGroup").(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%s: clusterGroup: missing or not a mapping", groupFile)
+	}
+	p.shared = strList(cg["sharedValueFiles"])
+	p.extraGlobal = strList(dig(global, "global", "extraValueFiles"))
+	switch apps := cg["applications"].(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(apps))
+		for k := range apps {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			spec, _ := apps[k].(map[string]any)
+			p.apps = append(p.apps, appEntry{key: k, spec: spec})
+		}
+	case []any:
+		for i, a := range apps {
+			spec, _ := a.(map[string]any)
+			p.apps = append(p.apps, appEntry{key: fmt.Sprintf("[%d]", i), spec: spec})
+		}
+	case nil:
+	default:
+		return nil, fmt.Errorf("%s: clusterGroup.applications: expected a mapping or a list", groupFile)
+	}
+	return p, nil
+}
+
+// Plan lists the applications of the clusterGroup that point at a chart in the fork, in the
+// clusterGroup's order, and how each is rendered. Applications from a Helm repository (chart:)
+// are not part of the fork and are skipped, as are disabled ones.
+func Plan(t Tree, facts Facts) (*Pattern, []AppPlan, error) {
+	p, err := ReadPattern(t)
+	if err != nil {
+		return nil, nil, err
+	}
+	groupFile := "values-" + p.ClusterGroup + ".yaml"
+	root := mergeValues(map[string]any{}, p.root)
+	mergeValues(root, map[string]any{"global": map[string]any{
+		"clusterPlatform": facts.ClusterPlatform, "clusterVersion": facts.ClusterVersion,
+		"clusterDomain": facts.ClusterDomain, "hubClusterDomain": facts.HubClusterDomain,
+		"localClusterDomain": facts.LocalClusterDomain,
+	}})
+	var plans []AppPlan
+	var errs []string
+	seen := map[string]bool{}
+	for _, a := range p.apps {
+		where := fmt.Sprintf("%s: clusterGroup.applications.%s", groupFile, strings.TrimPrefix(a.key, "."))
+		if a.spec == nil || truthy(a.spec["disabled"]) || a.spec["chart"] != nil {
+			continue
+		}
+		plan, err := planApp(t, p, root, facts, a.spec)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s: %v", where, err))
+			continue
+		}
+		if seen[plan.Name] {
+			errs = append(errs, fmt.Sprintf("%s: name %q is used by another application", where, plan.Name))
+			continue
+		}
+		seen[plan.Name] = true
+		plans = append(plans, plan)
+	}
+	if len(errs) > 0 {
+		return nil, nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	}
+	return p, plans, nil
+}
+
+func planApp(t Tree, p *Pattern, root map[string]any, facts Facts, spec map[string]any) (AppPlan, error) {
+	plan := AppPlan{
+		Name:        str(spec["name"]),
+		Namespace:   str(spec["namespace"]),
+		Path:        strings.Trim(path.Clean(str(spec["path"])), "/"),
+		KubeVersion: facts.KubeVersion,
+	}
+	switch {
+	case plan.Name == "":
+		return plan, fmt.Errorf("name: missing")
+	case str(spec["path"]) == "":
+		return plan, fmt.Errorf("path: missing; an application in the fork needs the path of its chart")
+	case strings.HasPrefix(plan.Path, ".."):
+		return plan, fmt.Errorf("path: %q leaves the repository", spec["path"])
+	case !t.Has(plan.Path + "/Chart.yaml"):
+		return plan, fmt.Errorf("path: %s has no Chart.yaml in the fork", plan.Path)
+	case spec["chartVersion"] != nil:
+		return plan, fmt.Errorf("chartVersion: set on an application whose chart is in the fork; remove it (it would make Argo CD fetch the path from a Helm repository)")
+	}
+	if plan.Namespace == "" {
+		plan.Namespace = p.Name + "-" + p.ClusterGroup // the clustergroup chart's default
+	}
+	// Value files, in the clustergroup chart's order (templates/_helpers.tpl valuefiles), then
+	// sharedValueFiles and extraValueFiles, both passed through tpl with the root values.
+	files := []string{"/values-global.yaml", "/values-" + p.ClusterGroup + ".yaml"}
+	if pf := facts.ClusterPlatform; pf != "" {
+		files = append(files, "/values-"+pf+".yaml")
+		if facts.ClusterVersion != "" {
+			files = append(files, "/values-"+pf+"-"+facts.ClusterVersion+".yaml")
+		}
+		files = append(files, "/values-"+pf+"-"+p.ClusterGroup+".yaml")
+	}
+	if facts.ClusterVersion != "" {
+		files = append(files, "/values-"+facts.ClusterVersion+"-"+p.ClusterGroup+".yaml")
+	}
+	files = append(files, p.extraGlobal...)
+	for _, list := range [][]string{p.shared, strList(spec["extraValueFiles"])} {
+		for _, f := range list {
+			out, err := tplValueFile(f, root)
+			if err != nil {
+				return plan, err
+			}
+			files = append(files, out)
+		}
+	}
+	for _, f := range files {
+		fp, err := forkPath(plan.Path, f)
+		if err != nil {
+			return plan, err
+		}
+		if t.Has(fp) { // ignoreMissingValueFiles: true
+			plan.ValueFiles = append(plan.ValueFiles, fp)
+		}
+	}
+	repoURL, revision := p.RepoURL, p.Revision
+	if s := str(spec["repoURL"]); s != "" {
+		repoURL = s
+	}
+	if s := str(spec["targetRevision"]); s != "" {
+		revision = s
+	}
+	local := facts.LocalClusterDomain
+	if local == "" {
+		local = facts.HubClusterDomain
+	}
+	plan.Params = []Param{
+		{Name: "global.repoURL", Value: repoURL},
+		{Name: "global.targetRevision", Value: revision},
+		{Name: "global.namespace", Value: plan.Namespace},
+		{Name: "global.pattern", Value: p.Name},
+		{Name: "global.clusterDomain", Value: facts.ClusterDomain},
+		{Name: "global.clusterVersion", Value: facts.ClusterVersion},
+		{Name: "global.clusterPlatform", Value: facts.ClusterPlatform},
+		{Name: "global.hubClusterDomain", Value: facts.HubClusterDomain},
+		{Name: "global.localClusterDomain", Value: local},
+		{Name: "global.privateRepo", Value: ""},
+	}
+	for _, ov := range listOfMaps(spec["overrides"]) {
+		name := str(ov["name"])
+		if name == "" {
+			return plan, fmt.Errorf("overrides: an entry has no name")
+		}
+		plan.Params = append(plan.Params, Param{Name: name, Value: fmt.Sprint(ov["value"]), ForceString: truthy(ov["forceString"])})
+	}
+	if plugin, ok := spec["plugin"].(map[string]any); ok {
+		for _, prm := range listOfMaps(plugin["parameters"]) {
+			if str(prm["name"]) == "overlay" {
+				plan.Overlay = strings.Trim(path.Clean(str(prm["string"])), "/")
+				if strings.HasPrefix(plan.Overlay, "..") || !t.Has(plan.Overlay+"/kustomization.yaml") {
+					return plan, fmt.Errorf("plugin.parameters overlay: %q has no kustomization.yaml in the fork", str(prm["string"]))
+				}
+			}
+		}
+	}
+	return plan, nil
+}
+
+// forkPath resolves a value file as Argo CD does: "/x" is relative to the repository root,
+// anything else to the application's path.
+func forkPath(appPath, f string) (string, error) {
+	var p string
+	if strings.HasPrefix(f, "/") {
+		p = path.Clean(strings.TrimPrefix(f, "/"))
+	} else {
+		p = path.Join(appPath, f)
+	}
+	if p == ".." || strings.HasPrefix(p, "../") {
+		return "", fmt.Errorf("value file %q leaves the repository", f)
+	}
+	return p, nil
+}
+
+func tplValueFile(s string, root map[string]any) (string, error) {
+	tmpl, err := template.New("valueFile").Option("missingkey=zero").Parse(s)
+	if err != nil {
+		return "", fmt.Errorf("value file %q: %w", s, err)
+	}
+	var b bytes.Buffer
+	if err := tmpl.Execute(&b, map[string]any{"Values": root}); err != nil {
+		return "", fmt.Errorf("value file %q: %w", s, err)
+	}
+	return strings.ReplaceAll(b.String(), "<no value>", ""), nil
+}
+
+func readValues(t Tree, p string, required bool) (map[string]any, error) {
+	data, ok := t[p]
+	if !ok {
+		if required {
+			return nil, fmt.Errorf("%s: missing; is this a pattern fork (pattern-gen init)?", p)
+		}
+		return map[string]any{}, nil
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m, nil
+}
+
+// mergeValues merges src into dst as Helm merges value files: maps merge key by key, anything
+// else in src replaces what dst has.
+func mergeValues(dst, src map[string]any) map[string]any {
+	for k, v := range src {
+		if sv, ok := v.(map[string]any); ok {
+			if dv, ok := dst[k].(map[string]any); ok {
+				dst[k] = mergeValues(dv, sv)
+				continue
+			}
+			dst[k] = mergeValues(map[string]any{}, sv)
+			continue
+		}
+		dst[k] = v
+	}
+	return dst
+}
+
+func dig(m map[string]any, keys ...string) any {
+	var cur any = m
+	for _, k := range keys {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = mm[k]
+	}
+	return cur
+}
+
+func str(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return ""
+}
+
+func truthy(v any) bool {
+	b, ok := v.(bool)
+	return ok && b
+}
+
+func strList(v any) []string {
+	var out []string
+	if l, ok := v.([]any); ok {
+		for _, x := range l {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+func listOfMaps(v any) []map[string]any {
+	var out []map[string]any
+	if l, ok := v.([]any); ok {
+		for _, x := range l {
+			if m, ok := x.(map[string]any); ok {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
