@@ -1,0 +1,216 @@
+package project_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"gopkg.in/yaml.v3"
+
+	"github.com/pattern-gen/pattern-gen/internal/manifest"
+	"github.com/pattern-gen/pattern-gen/internal/project"
+	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/treewriter"
+)
+
+// tool returns the path of an independent CLI named by env, skipping the test when it is not
+// configured, unless PATTERN_GEN_REQUIRE_TOOLS is set (make test sets both).
+func tool(t *testing.T, env string) string {
+	t.Helper()
+	p := os.Getenv(env)
+	if p == "" {
+		if os.Getenv("PATTERN_GEN_REQUIRE_TOOLS") != "" {
+			t.Fatalf("%s is not set; run the tests with `make test`", env)
+		}
+		t.Skipf("%s is not set: skipping the cross-check with the real CLI (make test builds it)", env)
+	}
+	return p
+}
+
+func run(t *testing.T, name string, args ...string) []byte {
+	t.Helper()
+	var stderr bytes.Buffer
+	cmd := exec.Command(name, args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, stderr.String())
+	}
+	return out
+}
+
+func objectsByID(t *testing.T, source string, stream []byte) map[string]map[string]any {
+	t.Helper()
+	objs, err := manifest.Split(source, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]map[string]any{}
+	for _, o := range objs {
+		m, err := o.Decode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[o.ID()] = m
+	}
+	return out
+}
+
+// The in-process render must yield the same objects as `helm template` piped into
+// `kustomize build`, run with the same value files and parameters, for every case.
+func TestCrossCheckWithHelmAndKustomizeCLIs(t *testing.T) {
+	helm := tool(t, "PATTERN_GEN_HELM")
+	kustomize := tool(t, "PATTERN_GEN_KUSTOMIZE")
+	for name, cfg := range cases(t) {
+		t.Run(name, func(t *testing.T) {
+			l, tree, err := project.Scaffold(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := filepath.Join(t.TempDir(), "fork")
+			if err := treewriter.Write(dir, tree, treewriter.RefuseNonEmpty); err != nil {
+				t.Fatal(err)
+			}
+			facts := render.OfflineFacts(l.Pattern.Platform)
+			_, plans, err := render.Plan(tree, facts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			apps, err := render.Render(tree, facts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, plan := range plans {
+				args := []string{"template", plan.Name, filepath.Join(dir, plan.Path), "--namespace", plan.Namespace, "--include-crds", "--kube-version", plan.KubeVersion}
+				for _, f := range plan.ValueFiles {
+					args = append(args, "-f", filepath.Join(dir, f))
+				}
+				for _, p := range plan.Params {
+					flag := "--set"
+					if p.ForceString {
+						flag = "--set-string"
+					}
+					args = append(args, flag, p.Name+"="+render.EscapeSetValue(p.Value))
+				}
+				out := run(t, helm, args...)
+				// The chart is clean under helm lint --strict with the same values.
+				lint := []string{"lint", "--strict", filepath.Join(dir, plan.Path)}
+				for _, f := range plan.ValueFiles {
+					lint = append(lint, "-f", filepath.Join(dir, f))
+				}
+				run(t, helm, lint...)
+				if plan.Overlay != "" {
+					if err := os.WriteFile(filepath.Join(dir, plan.Overlay, render.OverlayInput), out, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					out = run(t, kustomize, "build", filepath.Join(dir, plan.Overlay))
+				}
+				want := objectsByID(t, "cli", out)
+				got := map[string]map[string]any{}
+				for _, o := range apps[i].Objects {
+					m, err := o.Decode()
+					if err != nil {
+						t.Fatal(err)
+					}
+					got[o.ID()] = m
+				}
+				if len(want) == 0 {
+					t.Errorf("%s: the CLIs rendered no objects", plan.Name)
+				}
+				if d := cmp.Diff(want, got); d != "" {
+					t.Errorf("%s: in-process render differs from helm+kustomize CLIs (-cli +in-process):\n%s", plan.Name, d)
+				}
+			}
+		})
+	}
+}
+
+// schemaPath is the clustergroup chart's values.schema.json, from the shared reference folder.
+const schemaPath = "../../../shared/reference/clustergroup.values.schema.json"
+
+func compileClusterGroupSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	raw, err := os.ReadFile(schemaPath)
+	if os.IsNotExist(err) {
+		t.Skipf("%s is absent: skipping the clustergroup schema check", schemaPath)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("clustergroup.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Compile("clustergroup.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// mergedValues merges values-global.yaml and the clusterGroup file the way the clustergroup
+// chart sees them (later files win, maps merge).
+func mergedValues(t *testing.T, tree render.Tree, files ...string) any {
+	t.Helper()
+	merged := map[string]any{}
+	for _, f := range files {
+		var m map[string]any
+		if err := yaml.Unmarshal(tree[f], &m); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		deepMerge(merged, m)
+	}
+	b, err := json.Marshal(merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func deepMerge(dst, src map[string]any) {
+	for k, v := range src {
+		if sm, ok := v.(map[string]any); ok {
+			if dm, ok := dst[k].(map[string]any); ok {
+				deepMerge(dm, sm)
+				continue
+			}
+		}
+		dst[k] = v
+	}
+}
+
+func TestScaffoldedValuesPassClusterGroupSchema(t *testing.T) {
+	s := compileClusterGroupSchema(t)
+	for name, cfg := range cases(t) {
+		t.Run(name, func(t *testing.T) {
+			l, tree, err := project.Scaffold(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			group := "values-" + l.Pattern.ClusterGroup + ".yaml"
+			if err := s.Validate(mergedValues(t, tree, "values-global.yaml", group, "overrides/values-Azure.yaml")); err != nil {
+				t.Errorf("%s + %s fail the clustergroup schema:\n%v", "values-global.yaml", group, err)
+			}
+			// The check has teeth: clusterGroup rejects unknown keys. (Keys inside the map form
+			// of subscriptions are not checked by the chart's schema, so those cannot serve.)
+			bad := render.Tree{"v.yaml": bytes.Replace(tree[group], []byte("  argoProjects:"), []byte("  argoProjectz:"), 1)}
+			if err := s.Validate(mergedValues(t, bad, "v.yaml")); err == nil {
+				t.Error("the clustergroup schema accepted a clusterGroup with a misspelt key")
+			}
+		})
+	}
+}
