@@ -268,7 +268,7 @@ func (l *Loaded) validateAzure() Problems {
 }
 
 // reservedResources are Secrets the trustee chart serves itself.
-var reservedResources = []string{"security-policy", "cosign-keys", "attestation-status", "kbs-auth-public-key", "kbs-https-key", "kbs-https-certificate"}
+var reservedResources = []string{"security-policy", "cosign-keys", "attestation-status", "attestation-token", "kbs-auth-public-key", "kbs-https-key", "kbs-https-certificate"}
 
 func (l *Loaded) validateTrustee() Problems {
 	var ps Problems

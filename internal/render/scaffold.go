@@ -138,7 +138,7 @@ func Scaffold(l *config.Loaded, configData []byte, assets fs.FS) (Tree, error) {
 	}
 	// Every generated YAML file must parse: a template bug must never reach a user's fork.
 	for _, p := range t.Paths() {
-		if strings.HasSuffix(p, ".yaml") && !strings.Contains(p, "/templates/") {
+		if (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yaml.template")) && !strings.Contains(p, "/templates/") {
 			var n yaml.Node
 			if err := yaml.Unmarshal(t[p], &n); err != nil {
 				return nil, fmt.Errorf("generated %s is not valid YAML: %w", p, err)

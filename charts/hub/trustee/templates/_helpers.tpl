@@ -33,13 +33,15 @@ Secret names this chart fills itself. An entry of global.coco.trustee.secretReso
 these names would produce two ExternalSecrets for one Secret.
 */}}
 {{- define "trustee.reservedSecretNames" -}}
-{{- list "kbs-auth-public-key" "security-policy" "cosign-keys" "kbs-https-key" "kbs-https-certificate" | toJson -}}
+{{- list "kbs-auth-public-key" "security-policy" "cosign-keys" "kbs-https-key" "kbs-https-certificate" "attestation-token" | toJson -}}
 {{- end -}}
 
 {{/*
 Names of the Secrets the KBS serves as resources (kbs:///default/<name>/<key>), in a fixed order:
 global.coco.trustee.secretResources as given, then security-policy (the image signature policy
-the initdata points at), then cosign-keys for the "signed" flavour.
+the initdata points at), then cosign-keys for the "signed" flavour, then, for Trustee 0.4 only,
+attestation-token: 0.4 has no KbsConfig field for the token signer, so its key and certificate
+reach the KBS through the resource repository (see "trustee.tokenPaths").
 */}}
 {{- define "trustee.secretResources" -}}
 {{- $reserved := include "trustee.reservedSecretNames" . | fromJsonArray -}}
@@ -51,6 +53,9 @@ the initdata points at), then cosign-keys for the "signed" flavour.
 {{- $names := concat .Values.global.coco.trustee.secretResources (list "security-policy") -}}
 {{- if eq .Values.global.coco.securityPolicyFlavour "signed" -}}
 {{- $names = append $names "cosign-keys" -}}
+{{- end -}}
+{{- if eq (include "trustee.format" .) "0.4" -}}
+{{- $names = append $names "attestation-token" -}}
 {{- end -}}
 {{- toJson $names -}}
 {{- end -}}
@@ -107,4 +112,19 @@ blank lines. Arguments (dict): root, path. The file must exist.
 {{- fail (printf "trustee chart: file %s is missing or empty" .path) -}}
 {{- end -}}
 {{- regexReplaceAll "(?m)^[ \t]+$" ($content | trimSuffix "\n" | indent 4) "" -}}
+{{- end -}}
+
+
+{{/*
+Where the KBS finds the attestation token signing key and certificate (Secret attestation-token,
+keys token.key and token.crt), as a dict {key, cert}. 1.1 mounts the Secret through
+KbsConfig kbsAttestationKeySecretName / kbsAttestationCertSecretName; 0.4 has no such fields and
+reads it from the resource repository.
+*/}}
+{{- define "trustee.tokenPaths" -}}
+{{- if eq (include "trustee.format" .) "0.4" -}}
+{{- dict "key" "/opt/confidential-containers/kbs/repository/default/attestation-token/token.key" "cert" "/opt/confidential-containers/kbs/repository/default/attestation-token/token.crt" | toJson -}}
+{{- else -}}
+{{- dict "key" "/etc/attestation-key/token.key" "cert" "/etc/attestation-cert/token.crt" | toJson -}}
+{{- end -}}
 {{- end -}}
