@@ -1,0 +1,102 @@
+package render
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func testFork(group string) Tree {
+	return Tree{
+		"values-global.yaml":          []byte("global:\n  pattern: p\n  extraValueFiles: [/extra-global.yaml]\nmain:\n  clusterGroupName: hub\n  git: {repoURL: https://git.example/p.git, revision: main}\n"),
+		"values-hub.yaml":             []byte(group),
+		"values-Azure.yaml":           []byte("from: azure\n"),
+		"values-Azure-4.17.yaml":      []byte("from: azure-version\n"),
+		"values-Azure-hub.yaml":       []byte("from: azure-hub\n"),
+		"values-4.17-hub.yaml":        []byte("from: version-hub\n"),
+		"extra-global.yaml":           []byte("from: extra-global\n"),
+		"overrides/values-Azure.yaml": []byte("from: shared\n"),
+		"charts/a/Chart.yaml":         []byte("apiVersion: v2\nname: a\nversion: 0.1.0\n"),
+		"charts/a/values-app.yaml":    []byte("from: app-extra\n"),
+		"charts/a/templates/cm.yaml":  []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: {{ .Release.Namespace }}\ndata:\n  from: {{ .Values.from | quote }}\n  list: {{ .Values.list | quote }}\n  num: {{ printf \"%T\" .Values.num | quote }}\n  str: {{ printf \"%T\" .Values.str | quote }}\n"),
+	}
+}
+
+const testGroup = `clusterGroup:
+  name: hub
+  sharedValueFiles: ['/overrides/values-{{ $.Values.global.clusterPlatform }}.yaml']
+  applications:
+    vault: {name: vault, chart: hashicorp-vault, chartVersion: 0.1.*}
+    off: {name: off, path: charts/a, disabled: true}
+    a:
+      name: a
+      namespace: ns-a
+      path: charts/a
+      extraValueFiles: [values-app.yaml]
+      overrides:
+        - {name: list, value: "x,y"}
+        - {name: num, value: "42"}
+        - {name: str, value: "42", forceString: true}
+`
+
+// The value files follow the clustergroup chart's order, then sharedValueFiles (through tpl)
+// and extraValueFiles (relative to the chart); applications from Helm repositories and
+// disabled ones are not rendered.
+func TestPlanFollowsClusterGroupChart(t *testing.T) {
+	facts := OfflineFacts("Azure")
+	facts.ClusterVersion = "4.17"
+	_, plans, err := Plan(testFork(testGroup), facts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plans) != 1 || plans[0].Name != "a" || plans[0].Namespace != "ns-a" {
+		t.Fatalf("plans: %+v", plans)
+	}
+	want := []string{"values-global.yaml", "values-hub.yaml", "values-Azure.yaml", "values-Azure-4.17.yaml", "values-Azure-hub.yaml", "values-4.17-hub.yaml", "extra-global.yaml", "overrides/values-Azure.yaml", "charts/a/values-app.yaml"}
+	if !reflect.DeepEqual(plans[0].ValueFiles, want) {
+		t.Errorf("value files:\n got %v\nwant %v", plans[0].ValueFiles, want)
+	}
+	objs, err := RenderApp(testFork(testGroup), plans[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	if err := objs[0].Node.Decode(&struct {
+		Data *map[string]string `yaml:"data"`
+	}{&got}); err != nil {
+		t.Fatal(err)
+	}
+	// The last value file wins; overrides are --set (typed) or --set-string; commas stay in
+	// one value as Argo CD escapes them.
+	if got["from"] != "app-extra" || got["list"] != "x,y" || got["num"] != "int64" || got["str"] != "string" {
+		t.Errorf("rendered data: %v", got)
+	}
+}
+
+func TestPlanErrors(t *testing.T) {
+	cases := map[string]string{
+		"has no Chart.yaml in the fork":               "clusterGroup:\n  applications:\n    x: {name: x, path: charts/missing}\n",
+		"path: missing":                               "clusterGroup:\n  applications:\n    x: {name: x}\n",
+		"leaves the repository":                       "clusterGroup:\n  applications:\n    x: {name: x, path: charts/a, extraValueFiles: [../../../etc/passwd]}\n",
+		"chartVersion: set on an application":         "clusterGroup:\n  applications:\n    x: {name: x, path: charts/a, chartVersion: 0.1.0}\n",
+		"is used by another application":              "clusterGroup:\n  applications:\n    x: {name: a, path: charts/a}\n    y: {name: a, path: charts/a}\n",
+		"overlay: \"nope\" has no kustomization.yaml": "clusterGroup:\n  applications:\n    x: {name: x, path: charts/a, plugin: {name: p, parameters: [{name: overlay, string: nope}]}}\n",
+	}
+	for want, group := range cases {
+		_, _, err := Plan(testFork(group), OfflineFacts("Azure"))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want an error containing %q, got %v", want, err)
+		}
+		if err != nil && !strings.HasPrefix(err.Error(), "values-hub.yaml: clusterGroup.applications.") {
+			t.Errorf("error does not name the file and field: %v", err)
+		}
+	}
+}
+
+func TestEscapeSetValue(t *testing.T) {
+	for in, want := range map[string]string{"a,b": `a\,b`, `a\,b`: `a\,b`, "{a,b}": "{a,b}", "plain": "plain", "": ""} {
+		if got := EscapeSetValue(in); got != want {
+			t.Errorf("EscapeSetValue(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
