@@ -314,3 +314,32 @@ func (a Azure) SortedTags() string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// CheckAzureValue validates one peer-pods-cm value, whatever its source (config, plugin
+// parameter, env or the cluster), so every source is held to the same rules.
+func CheckAzureValue(key, v string) error {
+	ok := true
+	var want string
+	switch key {
+	case "AZURE_REGION":
+		ok, want = regionRe.MatchString(v), "an Azure region name such as eastus"
+	case "AZURE_RESOURCE_GROUP":
+		ok, want = rgRe.MatchString(v), "a resource group name"
+	case "AZURE_SUBNET_ID":
+		ok, want = subnetIDRe.MatchString(v), "/subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>"
+	case "AZURE_NSG_ID":
+		ok, want = nsgIDRe.MatchString(v), "/subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/networkSecurityGroups/<nsg>"
+	case "AZURE_INSTANCE_SIZE":
+		ok, want = IsConfidentialVMSize(v), "a confidential VM size such as Standard_DC2as_v5"
+	case "AZURE_INSTANCE_SIZES":
+		for _, s := range strings.Split(v, ",") {
+			if !IsConfidentialVMSize(s) {
+				return fmt.Errorf("%q is not a confidential VM size; want a comma-separated list such as Standard_DC2as_v5,Standard_DC4as_v5", s)
+			}
+		}
+	}
+	if !ok {
+		return fmt.Errorf("%q is not valid; want %s", v, want)
+	}
+	return nil
+}

@@ -180,3 +180,44 @@ func (o Object) Decode() (map[string]any, error) {
 	}
 	return m, nil
 }
+
+// SetString sets a string at a path of mappings (e.g. "metadata", "annotations", key), creating
+// the mappings on the way, and keeps every other key in place.
+func (o Object) SetString(value string, path ...string) {
+	n := o.Node
+	for i, key := range path {
+		c := child(n, key)
+		last := i == len(path)-1
+		if c == nil || (!last && c.Kind != yaml.MappingNode) {
+			var v *yaml.Node
+			if last {
+				v = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value}
+			} else {
+				v = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+			}
+			if c == nil {
+				n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v)
+			} else {
+				*c = *v
+			}
+			c = v
+		} else if last {
+			*c = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value}
+		}
+		n = c
+	}
+}
+
+// String returns the string at a path of mappings, or "".
+func (o Object) String(path ...string) string {
+	n := o.Node
+	for _, key := range path {
+		if n = child(n, key); n == nil {
+			return ""
+		}
+	}
+	if n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return n.Value
+}

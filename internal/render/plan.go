@@ -371,3 +371,8 @@ func listOfMaps(v any) []map[string]any {
 	}
 	return out
 }
+
+// Values returns values-global.yaml merged with the clusterGroup file (a copy).
+func (p *Pattern) Values() map[string]any {
+	return mergeValues(map[string]any{}, p.root)
+}

@@ -52,6 +52,7 @@ type view struct {
 	SecretResources                        []string
 	PluginImage, PluginName                string
 	PluginBase, PluginVersion              string
+	PluginYAML                             string
 }
 
 func newView(l *config.Loaded) view {
@@ -85,6 +86,7 @@ func newView(l *config.Loaded) view {
 		PluginName:      PluginName,
 		PluginBase:      PluginBase,
 		PluginVersion:   PluginVersion,
+		PluginYAML:      PluginYAML(),
 	}
 	if p.Azure.RootVolumeSizeGiB > 0 {
 		v.RootVolumeSize = strconv.Itoa(p.Azure.RootVolumeSizeGiB)
@@ -111,7 +113,7 @@ func forkTemplates(v view) map[string]string {
 // charts/ and overlays/; configData is the config file as the user wrote it, kept in the fork.
 func Scaffold(l *config.Loaded, configData []byte, assets fs.FS) (Tree, error) {
 	v := newView(l)
-	t := Tree{ConfigFile: configData}
+	t := Tree{ConfigFile: configData, PluginYAMLPath: []byte(PluginYAML())}
 	for src, dst := range forkTemplates(v) {
 		data, err := forkFiles.ReadFile(src)
 		if err != nil {
@@ -149,7 +151,7 @@ func Scaffold(l *config.Loaded, configData []byte, assets fs.FS) (Tree, error) {
 }
 
 func execTemplate(name string, text []byte, v view) ([]byte, error) {
-	tmpl, err := template.New(path.Base(name)).Option("missingkey=error").Funcs(template.FuncMap{"q": quote}).Parse(string(text))
+	tmpl, err := template.New(path.Base(name)).Option("missingkey=error").Funcs(template.FuncMap{"q": quote, "indent": indent}).Parse(string(text))
 	if err != nil {
 		return nil, fmt.Errorf("parse fork template %s: %w", name, err)
 	}
@@ -163,4 +165,16 @@ func execTemplate(name string, text []byte, v view) ([]byte, error) {
 // quote renders s as a double-quoted YAML scalar, so no user value can change the structure.
 func quote(s string) string {
 	return strconv.Quote(s)
+}
+
+// indent prefixes every non-empty line of s with n spaces and drops the final newline.
+func indent(n int, s string) string {
+	pad := strings.Repeat(" ", n)
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = pad + l
+		}
+	}
+	return strings.Join(lines, "\n")
 }

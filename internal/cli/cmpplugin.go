@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pattern-gen/pattern-gen/internal/cluster"
+	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/peerpods"
+	"github.com/pattern-gen/pattern-gen/internal/project"
+)
+
+// clusterReadTimeout bounds discovery well inside Argo CD's default 60 s manifest deadline.
+const clusterReadTimeout = 15 * time.Second
+
+// CMPPluginMain runs cmp-plugin, the Argo CD config-management plugin, and returns the exit code.
+// getenv is os.Getenv in production; tests pass their own.
+func CMPPluginMain(args []string, streams IOStreams, getenv func(string) string) int {
+	root := &cobra.Command{
+		Use:           "cmp-plugin",
+		Short:         "Argo CD config-management plugin of the Confidential Containers pattern",
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetOut(streams.ErrOut) // help and usage never go to stdout, which Argo CD parses
+	root.SetErr(streams.ErrOut)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newGenerateCmd(streams, getenv))
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintln(streams.ErrOut, "cmp-plugin: "+indentContinuation(err.Error()))
+	var ue usageError
+	if errors.As(err, &ue) {
+		return ExitUsage
+	}
+	return ExitError
+}
+
+func newGenerateCmd(streams IOStreams, getenv func(string) string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "generate",
+		Short: "Render the application in the working directory to a YAML stream on stdout",
+		Long: "Render the application in the working directory (Argo CD's CMP server runs the plugin in\n" +
+			"the application's folder) with the fork's value files, peer-pod settings resolved from\n" +
+			"plugin parameters, plugin env, the cluster and the fork's values, in that order.\n" +
+			"Writes the objects to stdout only when everything succeeded.",
+		Args: rangeArgs(0, 0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			env, err := config.FromEnv(getenv)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+			defer stop()
+			dir, err := os.Getwd()
+			if err != nil {
+				return err
+			}
+			logf := func(format string, a ...any) { fmt.Fprintf(streams.ErrOut, "cmp-plugin: "+format+"\n", a...) }
+			out, err := project.Generate(ctx, project.GenerateRequest{
+				Dir: dir, Env: env, Logf: logf,
+				Cluster: func(ctx context.Context) (*peerpods.Cluster, []string) {
+					cfg, err := cluster.RESTConfig(getenv)
+					if err != nil {
+						return nil, []string{"cluster discovery skipped: " + err.Error()}
+					}
+					ctx, cancel := context.WithTimeout(ctx, clusterReadTimeout)
+					defer cancel()
+					return cluster.Read(ctx, cfg)
+				},
+			})
+			if err != nil {
+				return err
+			}
+			// One write, only after success: Argo CD must never see partial output.
+			_, err = bytes.NewReader(out).WriteTo(streams.Out)
+			return err
+		},
+	}
+}

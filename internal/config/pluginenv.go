@@ -1,0 +1,142 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Environment variables Argo CD's CMP server passes to cmp-plugin (argocd-cmp.md §1.5).
+const (
+	EnvAppName        = "ARGOCD_APP_NAME"
+	EnvAppNamespace   = "ARGOCD_APP_NAMESPACE"
+	EnvAppRevision    = "ARGOCD_APP_REVISION"
+	EnvSourcePath     = "ARGOCD_APP_SOURCE_PATH"
+	EnvSourceRepoURL  = "ARGOCD_APP_SOURCE_REPO_URL"
+	EnvTargetRevision = "ARGOCD_APP_SOURCE_TARGET_REVISION"
+	EnvAppParameters  = "ARGOCD_APP_PARAMETERS"
+	EnvKubeVersion    = "KUBE_VERSION"
+	EnvKubeAPIs       = "KUBE_API_VERSIONS"
+	// EnvPrefix prefixes every entry of an Application's plugin.env.
+	EnvPrefix = "ARGOCD_ENV_"
+)
+
+// Setting is one value cmp-plugin accepts from a plugin parameter or from plugin env.
+type Setting struct {
+	Param string // name in the Application's plugin.parameters
+	Env   string // name in plugin.env (Argo CD prefixes it with ARGOCD_ENV_)
+	Help  string
+}
+
+// Plugin settings, each settable as a parameter or an env entry.
+var (
+	SetAzureRegion        = Setting{"azure-region", "AZURE_REGION", "Azure region of the pod VMs (AZURE_REGION)"}
+	SetAzureResourceGroup = Setting{"azure-resource-group", "AZURE_RESOURCE_GROUP", "resource group of the pod VMs (AZURE_RESOURCE_GROUP)"}
+	SetAzureSubnetID      = Setting{"azure-subnet-id", "AZURE_SUBNET_ID", "subnet resource ID of the pod VMs (AZURE_SUBNET_ID)"}
+	SetAzureNSGID         = Setting{"azure-nsg-id", "AZURE_NSG_ID", "network security group resource ID (AZURE_NSG_ID)"}
+	SetAzureInstanceSize  = Setting{"azure-instance-size", "AZURE_INSTANCE_SIZE", "default confidential VM size (AZURE_INSTANCE_SIZE)"}
+	SetAzureInstanceSizes = Setting{"azure-instance-sizes", "AZURE_INSTANCE_SIZES", "allowed confidential VM sizes, comma-separated (AZURE_INSTANCE_SIZES)"}
+	SetClusterDomain      = Setting{"cluster-domain", "CLUSTER_DOMAIN", "the cluster's apps domain; the KBS URL is https://kbs-trustee-operator-system.<domain>"}
+	SetClusterDiscovery   = Setting{"cluster-discovery", "CLUSTER_DISCOVERY", "enabled (default) or disabled: read cloud-conf, the ingress domain and peer-pods-cm from the cluster"}
+	SetOverlay            = Setting{"overlay", "OVERLAY", "kustomize overlay directory (from the repository root) applied to the chart output"}
+)
+
+// PluginSettings lists every setting, in the order plugin.yaml announces them.
+var PluginSettings = []Setting{
+	SetAzureRegion, SetAzureResourceGroup, SetAzureSubnetID, SetAzureNSGID,
+	SetAzureInstanceSize, SetAzureInstanceSizes, SetClusterDomain, SetClusterDiscovery, SetOverlay,
+}
+
+// PluginEnv is everything cmp-plugin learns from its environment, read in one place.
+type PluginEnv struct {
+	AppName, AppNamespace, Revision     string
+	SourcePath, RepoURL, TargetRevision string
+	KubeVersion                         string
+	APIVersions                         []string
+	Params                              map[string]string // setting parameter name -> value
+	Env                                 map[string]string // setting env name -> value
+}
+
+// appParameter is one entry of ARGOCD_APP_PARAMETERS.
+type appParameter struct {
+	Name   string            `json:"name"`
+	String *string           `json:"string,omitempty"`
+	Array  []string          `json:"array,omitempty"`
+	Map    map[string]string `json:"map,omitempty"`
+}
+
+// FromEnv reads cmp-plugin's inputs. Precedence between the two user-facing sources is applied
+// later, per setting: a plugin parameter (ARGOCD_APP_PARAMETERS) wins over plugin env
+// (ARGOCD_ENV_*), which wins over what the cluster and the repository say. The PARAM_* variables
+// are ignored: their names are lossy (argocd-cmp.md §1.5). Unknown parameter names and bad JSON
+// are errors, so a typo in an Application never silently falls back to a default.
+func FromEnv(getenv func(string) string) (PluginEnv, error) {
+	e := PluginEnv{
+		AppName:        getenv(EnvAppName),
+		AppNamespace:   getenv(EnvAppNamespace),
+		Revision:       getenv(EnvAppRevision),
+		SourcePath:     getenv(EnvSourcePath),
+		RepoURL:        getenv(EnvSourceRepoURL),
+		TargetRevision: getenv(EnvTargetRevision),
+		KubeVersion:    getenv(EnvKubeVersion),
+		Params:         map[string]string{},
+		Env:            map[string]string{},
+	}
+	if apis := getenv(EnvKubeAPIs); apis != "" {
+		e.APIVersions = strings.Split(apis, ",")
+	}
+	for _, s := range PluginSettings {
+		if v := getenv(EnvPrefix + s.Env); v != "" {
+			e.Env[s.Env] = v
+		}
+	}
+	raw := getenv(EnvAppParameters)
+	if raw == "" {
+		return e, nil
+	}
+	var params []appParameter
+	if err := json.Unmarshal([]byte(raw), &params); err != nil {
+		return e, fmt.Errorf("%s: not the JSON list Argo CD sends: %w", EnvAppParameters, err)
+	}
+	known := map[string]bool{}
+	var names []string
+	for _, s := range PluginSettings {
+		known[s.Param] = true
+		names = append(names, s.Param)
+	}
+	sort.Strings(names)
+	var errs []string
+	for _, p := range params {
+		switch {
+		case !known[p.Name]:
+			errs = append(errs, fmt.Sprintf("plugin parameter %q is unknown; known parameters: %s", p.Name, strings.Join(names, ", ")))
+		case p.Map != nil:
+			errs = append(errs, fmt.Sprintf("plugin parameter %q: expected a string, got a map", p.Name))
+		case p.Array != nil:
+			if p.Name != SetAzureInstanceSizes.Param {
+				errs = append(errs, fmt.Sprintf("plugin parameter %q: expected a string, got an array", p.Name))
+				continue
+			}
+			e.Params[p.Name] = strings.Join(p.Array, ",")
+		case p.String != nil:
+			e.Params[p.Name] = *p.String
+		}
+	}
+	if len(errs) > 0 {
+		return e, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	}
+	return e, nil
+}
+
+// Lookup returns a setting's value from the parameter or, failing that, the env entry, with
+// the name of the source.
+func (e PluginEnv) Lookup(s Setting) (value, source string, ok bool) {
+	if v, ok := e.Params[s.Param]; ok && v != "" {
+		return v, "parameter " + s.Param, true
+	}
+	if v, ok := e.Env[s.Env]; ok && v != "" {
+		return v, "env " + s.Env, true
+	}
+	return "", "", false
+}

@@ -1,0 +1,151 @@
+package peerpods
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/pattern-gen/pattern-gen/internal/config"
+)
+
+// Cluster is what cmp-plugin read from the cluster it runs in. A nil *Cluster means discovery
+// was off or the cluster could not be read.
+type Cluster struct {
+	CloudConf   *CloudConf // nil when cloud-conf is absent
+	AppsDomain  string     // ingresses.config.openshift.io/cluster .spec.domain
+	LiveImageID string     // AZURE_IMAGE_ID of the live peer-pods-cm, written by the operator
+	KBSCert     string     // PEM certificate the KBS serves (public), when published
+}
+
+// Value is one resolved setting and where it came from.
+type Value struct {
+	Key, Value, Source string
+}
+
+// key describes how one peer-pods-cm key is resolved, highest source first: plugin parameter,
+// plugin env, the cluster, the repository's values, a default.
+type key struct {
+	name      string
+	setting   config.Setting
+	valuesKey string // under global.coco.azure in the fork's values
+	cluster   func(*Cluster) string
+	clusterAt string // where on the cluster, for messages
+	def       string
+	required  bool
+}
+
+var keys = []key{
+	{name: "AZURE_REGION", setting: config.SetAzureRegion, valuesKey: "region", required: true,
+		cluster: func(c *Cluster) string { return cc(c).Location }, clusterAt: "cloud-conf location"},
+	{name: "AZURE_RESOURCE_GROUP", setting: config.SetAzureResourceGroup, valuesKey: "resourceGroup", required: true,
+		cluster: func(c *Cluster) string { return cc(c).ResourceGroup }, clusterAt: "cloud-conf resourceGroup"},
+	{name: "AZURE_SUBNET_ID", setting: config.SetAzureSubnetID, valuesKey: "subnetID", required: true,
+		cluster: func(c *Cluster) string { return cc(c).SubnetID() }, clusterAt: "cloud-conf subscriptionId, vnetResourceGroup, vnetName, subnetName"},
+	{name: "AZURE_NSG_ID", setting: config.SetAzureNSGID, valuesKey: "nsgID", required: true,
+		cluster: func(c *Cluster) string { return cc(c).NSGID() }, clusterAt: "cloud-conf subscriptionId, resourceGroup, securityGroupName"},
+	{name: "AZURE_INSTANCE_SIZE", setting: config.SetAzureInstanceSize, valuesKey: "defaultVMFlavour", def: config.DefaultInstanceSize},
+	{name: "AZURE_INSTANCE_SIZES", setting: config.SetAzureInstanceSizes, valuesKey: "VMFlavours", def: strings.Join(config.DefaultInstanceSizes, ",")},
+}
+
+// valuesKeyOf maps a peer-pods-cm key to its value key under global.coco.azure.
+func valuesKeyOf(name string) string {
+	for _, k := range keys {
+		if k.name == name {
+			return k.valuesKey
+		}
+	}
+	return ""
+}
+
+func cc(c *Cluster) *CloudConf {
+	if c == nil || c.CloudConf == nil {
+		return &CloudConf{}
+	}
+	return c.CloudConf
+}
+
+// Resolve picks each peer-pods-cm key from the highest source that has it and validates it.
+// azureValues is global.coco.azure from the fork's merged values. Every key without a source and
+// every invalid value is reported at once, each with the ways to supply it.
+func Resolve(env config.PluginEnv, cluster *Cluster, azureValues map[string]any) ([]Value, error) {
+	var out []Value
+	var errs []string
+	for _, k := range keys {
+		v, src, ok := env.Lookup(k.setting)
+		if !ok && cluster != nil && k.cluster != nil {
+			if cv := k.cluster(cluster); cv != "" {
+				v, src, ok = cv, "cluster "+k.clusterAt, true
+			}
+		}
+		if !ok {
+			if s, _ := azureValues[k.valuesKey].(string); s != "" {
+				v, src, ok = s, "values global.coco.azure."+k.valuesKey, true
+			}
+		}
+		if !ok && k.def != "" {
+			v, src, ok = k.def, "default", true
+		}
+		if !ok {
+			if k.required {
+				errs = append(errs, fmt.Sprintf("%s has no source: set plugin parameter %s or plugin env %s on the application, let the plugin read it from the cluster (%s), or set azure.%s in pattern-gen.yaml (global.coco.azure.%s in values-global.yaml)",
+					k.name, k.setting.Param, k.setting.Env, k.clusterAt, k.valuesKey, k.valuesKey))
+			}
+			continue
+		}
+		if k.name == "AZURE_INSTANCE_SIZES" {
+			v = strings.ReplaceAll(v, " ", "")
+		}
+		if err := config.CheckAzureValue(k.name, v); err != nil {
+			errs = append(errs, fmt.Sprintf("%s from %s: %v", k.name, src, err))
+			continue
+		}
+		out = append(out, Value{Key: k.name, Value: v, Source: src})
+	}
+	if size, sizes := find(out, "AZURE_INSTANCE_SIZE"), find(out, "AZURE_INSTANCE_SIZES"); size != nil && sizes != nil {
+		if !contains(strings.Split(sizes.Value, ","), size.Value) {
+			errs = append(errs, fmt.Sprintf("AZURE_INSTANCE_SIZE %s (from %s) is not in AZURE_INSTANCE_SIZES %s (from %s); pods may only use listed sizes", size.Value, size.Source, sizes.Value, sizes.Source))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	}
+	return out, nil
+}
+
+func find(vs []Value, key string) *Value {
+	for i := range vs {
+		if vs[i].Key == key {
+			return &vs[i]
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Provenance is the one-line JSON record of where each key came from, for the ConfigMap's
+// annotation and the log. It holds sources only, never values.
+func Provenance(vs []Value) string {
+	m := map[string]string{}
+	for _, v := range vs {
+		m[v.Key] = v.Source
+	}
+	b, _ := json.Marshal(m) // encoding/json sorts map keys: deterministic
+	return string(b)
+}
+
+// HelmParams turns resolved values into the chart's value keys (global.coco.azure.*).
+func HelmParams(vs []Value) map[string]string {
+	out := map[string]string{}
+	for _, v := range vs {
+		out["global.coco.azure."+valuesKeyOf(v.Key)] = v.Value
+	}
+	return out
+}
