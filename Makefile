@@ -4,18 +4,24 @@ CACHE_DIR     ?= $(HOME)/.cache/pattern-gen
 TOOLS_BIN     := $(CACHE_DIR)/bin
 HELM_VERSION  := v3.22.0
 KUSTOMIZE_VERSION := v5.8.2
+ARGOCD_VERSION := v2.14.21
+KUBE_VERSION  := v1.36.3
 HELM          := $(TOOLS_BIN)/helm-$(HELM_VERSION)
 KUSTOMIZE     := $(TOOLS_BIN)/kustomize-$(KUSTOMIZE_VERSION)
+ARGOCD        := $(TOOLS_BIN)/argocd-$(ARGOCD_VERSION)
+KUBE_APISERVER := $(TOOLS_BIN)/kube-apiserver-$(KUBE_VERSION)
+ETCD          := /usr/bin/etcd
 OUT           ?= out
 GO            ?= go
 export GOTOOLCHAIN := local
 
-.PHONY: all build run test golden lint verify tools clean
+.PHONY: all build run test test-unit test-e2e golden lint verify tools e2e-tools clean
 
 all: build
 
-build: ## Build bin/pattern-gen
+build: ## Build bin/pattern-gen and bin/cmp-plugin
 	$(GO) build -o bin/pattern-gen ./cmd/pattern-gen
+	CGO_ENABLED=0 $(GO) build -o bin/cmp-plugin ./cmd/cmp-plugin
 
 run: build ## The main job: scaffold a fork from the embedded default config and render it
 	rm -rf $(OUT)
@@ -34,9 +40,37 @@ $(KUSTOMIZE):
 	cd / && GOBIN=$(TOOLS_BIN) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 	mv $(TOOLS_BIN)/kustomize $@
 
-test: tools ## Run every test, with the helm and kustomize cross-checks required
-	PATTERN_GEN_HELM=$(HELM) PATTERN_GEN_KUSTOMIZE=$(KUSTOMIZE) PATTERN_GEN_REQUIRE_TOOLS=1 \
-		$(GO) test -count=1 ./...
+e2e-tools: $(ARGOCD) $(KUBE_APISERVER) $(ETCD) ## Build the real Argo CD and kube-apiserver, install etcd
+
+# argo-cd pins k8s.io 0.31, so it is built from its own module (e2e/), never linked into the product.
+$(ARGOCD):
+	@mkdir -p $(TOOLS_BIN)
+	cd e2e && $(GO) build -o $@.tmp github.com/argoproj/argo-cd/v2/cmd
+	mv $@.tmp $@
+
+# The ldflags give clients (Helm, kubectl) a parseable server version.
+$(KUBE_APISERVER):
+	@mkdir -p $(TOOLS_BIN)
+	cd e2e/kube-apiserver && $(GO) build -o $@.tmp \
+		-ldflags "-X k8s.io/component-base/version.gitVersion=$(KUBE_VERSION) -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=36" \
+		k8s.io/kubernetes/cmd/kube-apiserver
+	mv $@.tmp $@
+
+$(ETCD):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server
+
+TEST_ENV = PATTERN_GEN_HELM=$(HELM) PATTERN_GEN_KUSTOMIZE=$(KUSTOMIZE) \
+	PATTERN_GEN_ARGOCD=$(ARGOCD) PATTERN_GEN_KUBE_APISERVER=$(KUBE_APISERVER) PATTERN_GEN_ETCD=$(ETCD) \
+	PATTERN_GEN_BIN=$(CURDIR)/bin/pattern-gen PATTERN_GEN_CMP_PLUGIN=$(CURDIR)/bin/cmp-plugin \
+	PATTERN_GEN_REQUIRE_TOOLS=1
+
+test: test-unit test-e2e ## Run every test of both modules, with every cross-check required
+
+test-unit: tools e2e-tools build ## The product module's tests (cross-checks with helm, kustomize, kube-apiserver)
+	$(TEST_ENV) $(GO) test -count=1 ./...
+
+test-e2e: tools e2e-tools build ## The end-to-end tests with the real Argo CD (module e2e/)
+	cd e2e && $(TEST_ENV) $(GO) test -count=1 ./...
 
 golden: ## Regenerate every golden file; review the diff before committing
 	UPDATE_GOLDEN=1 $(GO) test -count=1 ./...
@@ -44,13 +78,16 @@ golden: ## Regenerate every golden file; review the diff before committing
 lint: tools ## gofmt, go vet, and helm lint of every chart
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
+	cd e2e && $(GO) vet ./...
+	@! $(GO) list -deps ./cmd/... | grep -q 'argoproj/argo-cd' || { echo "the product must not link argo-cd"; exit 1; }
 	@! grep -rn --include='*.go' -e 'os\.Stdout' -e 'os\.Stderr' internal | grep -v '_test.go' | grep -v '^internal/cli/' || { echo "nothing under internal/ but the CLI may use os.Stdout/os.Stderr"; exit 1; }
 	@! grep -rln --include='*.go' 'spf13/cobra' internal | grep -v '^internal/cli/' || { echo "only internal/cli may import cobra"; exit 1; }
 	for c in $$(dirname $$(find charts -name Chart.yaml) | sort); do $(HELM) lint --strict $$c || exit 1; done
 
 verify: lint golden ## lint, then fail if golden files or go.mod are out of date
 	$(GO) mod tidy
-	git diff --exit-code -- go.mod go.sum testdata cmd
+	cd e2e && $(GO) mod tidy
+	git diff --exit-code -- go.mod go.sum e2e/go.mod e2e/go.sum testdata cmd
 
 clean:
 	rm -rf bin $(OUT)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -103,24 +104,31 @@ func Generate(ctx context.Context, req GenerateRequest) ([]byte, error) {
 
 	azure, _ := dig(values, "global", "coco", "azure").(map[string]any)
 	resolved, resolveErr := peerpods.Resolve(req.Env, cluster, azure)
-	var initdataTOML []byte
-	if resolveErr == nil {
-		for k, v := range peerpods.HelmParams(resolved) {
-			plan.Params = append(plan.Params, render.Param{Name: k, Value: v, ForceString: true})
-		}
-		if domain == "" {
-			resolveErr = fmt.Errorf("the apps domain for the KBS URL has no source: set plugin parameter %s or plugin env %s, or let the plugin read ingresses.config.openshift.io/cluster", config.SetClusterDomain.Param, config.SetClusterDomain.Env)
-		} else {
-			initdataTOML, err = buildInitdata(domain, cluster, values, req.Logf)
-			if err != nil {
-				return nil, err
-			}
-			enc, err := peerpods.Encode(initdataTOML)
-			if err != nil {
+	// One initdata document per agent policy: restrictive for peer-pods-cm and ordinary pods,
+	// allow-all for pod templates that ask for it.
+	var docs [2][]byte
+	var encoded [2]string
+	if domain != "" {
+		for i, policy := range []peerpods.Policy{peerpods.Restrictive, peerpods.AllowAll} {
+			docs[i] = buildInitdata(domain, policy, cluster, values, req.Logf)
+			if encoded[i], err = peerpods.Encode(docs[i]); err != nil {
 				return nil, fmt.Errorf("encode initdata: %w", err)
 			}
+		}
+	}
+	if resolveErr == nil {
+		hp := peerpods.HelmParams(resolved)
+		keys := make([]string, 0, len(hp))
+		for k := range hp {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			plan.Params = append(plan.Params, render.Param{Name: k, Value: hp[k], ForceString: true})
+		}
+		if domain != "" {
 			plan.Params = append(plan.Params,
-				render.Param{Name: "global.coco.azure.initdata", Value: enc, ForceString: true},
+				render.Param{Name: "global.coco.azure.initdata", Value: encoded[0], ForceString: true},
 				render.Param{Name: "global.coco.azure.requireClusterValues", Value: "true"})
 		}
 	}
@@ -128,15 +136,19 @@ func Generate(ctx context.Context, req GenerateRequest) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	noDomain := fmt.Errorf("the apps domain for the KBS URL has no source: set plugin parameter %s or plugin env %s, or let the plugin read ingresses.config.openshift.io/cluster", config.SetClusterDomain.Param, config.SetClusterDomain.Env)
 	for _, o := range objs {
 		if o.Kind != "ConfigMap" || o.Name != "peer-pods-cm" {
 			continue
+		}
+		if resolveErr == nil && domain == "" {
+			resolveErr = noDomain
 		}
 		if resolveErr != nil {
 			return nil, fmt.Errorf("application %s renders peer-pods-cm, but:\n%w", plan.Name, resolveErr)
 		}
 		o.SetString(peerpods.Provenance(resolved), "metadata", "annotations", AnnotationSources)
-		o.SetString(peerpods.PCR8(initdataTOML), "metadata", "annotations", AnnotationPCR8)
+		o.SetString(peerpods.PCR8(docs[0]), "metadata", "annotations", AnnotationPCR8)
 		if cluster != nil && cluster.LiveImageID != "" {
 			// Keep the operator's pod VM image: a client-side apply would otherwise drop it.
 			o.SetString(cluster.LiveImageID, "data", "AZURE_IMAGE_ID")
@@ -144,7 +156,27 @@ func Generate(ctx context.Context, req GenerateRequest) ([]byte, error) {
 		for _, v := range resolved {
 			req.Logf("peer-pods-cm %s from %s", v.Key, v.Source)
 		}
-		req.Logf("peer-pods-cm INITDATA for https://%s%s (domain from %s), PCR8 %s", KBSHostPrefix, domain, domainSrc, peerpods.PCR8(initdataTOML))
+		req.Logf("peer-pods-cm INITDATA for https://%s%s (domain from %s), PCR8 %s", KBSHostPrefix, domain, domainSrc, peerpods.PCR8(docs[0]))
+	}
+	oscVersion, _ := dig(values, "global", "coco", "versions", "sandboxedContainers").(string)
+	annotation := peerpods.PodAnnotation(oscVersion)
+	pods := render.InjectPodInitdata(objs, annotation, func(allowAll bool) string {
+		if allowAll {
+			return encoded[1]
+		}
+		return encoded[0]
+	})
+	if pods > 0 {
+		if domain == "" {
+			return nil, fmt.Errorf("application %s has %d pod templates on %s, but %w", plan.Name, pods, render.RuntimeClass, noDomain)
+		}
+		render.InjectPodInitdata(objs, AnnotationPCR8, func(allowAll bool) string {
+			if allowAll {
+				return peerpods.PCR8(docs[1])
+			}
+			return peerpods.PCR8(docs[0])
+		})
+		req.Logf("initdata (%s) set on %d pod templates on %s", annotation, pods, render.RuntimeClass)
 	}
 	if len(objs) == 0 {
 		return nil, fmt.Errorf("application %s rendered no objects; refusing to return an empty set, which Argo CD would prune everything for", plan.Name)
@@ -188,18 +220,18 @@ func resolveDomain(env config.PluginEnv, cluster *peerpods.Cluster, values map[s
 	return "", ""
 }
 
-func buildInitdata(domain string, cluster *peerpods.Cluster, values map[string]any, logf func(string, ...any)) ([]byte, error) {
+func buildInitdata(domain string, policy peerpods.Policy, cluster *peerpods.Cluster, values map[string]any, logf func(string, ...any)) []byte {
 	flavour, _ := dig(values, "global", "coco", "securityPolicyFlavour").(string)
 	if flavour == "" {
 		flavour = config.DefaultFlavour
 	}
-	d := peerpods.Initdata{KBSURL: "https://" + KBSHostPrefix + domain, SecurityPolicy: "security-policy/" + flavour}
+	d := peerpods.Initdata{KBSURL: "https://" + KBSHostPrefix + domain, SecurityPolicy: "security-policy/" + flavour, Policy: policy}
 	if cluster != nil && cluster.KBSCert != "" {
 		d.KBSCert = cluster.KBSCert
-	} else {
+	} else if policy == peerpods.Restrictive {
 		logf("warning: no KBS certificate found (Secret trustee-operator-system/kbs-https-certificate); the initdata carries none, which works only for a KBS with a publicly trusted certificate")
 	}
-	return d.TOML(), nil
+	return d.TOML()
 }
 
 // platformOf reads the platform from the fork's config, defaulting to Azure.

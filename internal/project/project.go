@@ -14,6 +14,7 @@ import (
 	patterngen "github.com/pattern-gen/pattern-gen"
 	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
+	"github.com/pattern-gen/pattern-gen/internal/peerpods"
 	"github.com/pattern-gen/pattern-gen/internal/render"
 	"github.com/pattern-gen/pattern-gen/internal/treewriter"
 )
@@ -137,6 +138,15 @@ func Render(src Source) (*Rendered, error) {
 			return nil, fmt.Errorf("fork %s: %w", src.Fork, err)
 		}
 		return nil, err
+	}
+	// What cmp-plugin adds at sync time shows here as a placeholder.
+	pattern, err := render.ReadPattern(t)
+	if err != nil {
+		return nil, err
+	}
+	osc, _ := dig(pattern.Values(), "global", "coco", "versions", "sandboxedContainers").(string)
+	for _, app := range apps {
+		render.InjectPodInitdata(app.Objects, peerpods.PodAnnotation(osc), func(bool) string { return render.PlaceholderInitdata })
 	}
 	return assemble(apps)
 }

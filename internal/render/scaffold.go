@@ -28,6 +28,7 @@ const (
 // Chart locations in the product's assets and in a fork (the same paths).
 const (
 	SandboxChart   = "charts/all/sandboxed-containers"
+	RBACChart      = "charts/all/cmp-plugin-rbac"
 	TrusteeChart   = "charts/hub/trustee"
 	HelloChart     = "charts/coco-supported/hello-openshift"
 	KBSAccessChart = "charts/coco-supported/kbs-access"
@@ -126,7 +127,7 @@ func Scaffold(l *config.Loaded, configData []byte, assets fs.FS) (Tree, error) {
 		}
 		t[dst] = data
 	}
-	dirs := []string{SandboxChart, TrusteeChart, AzureOverlay}
+	dirs := []string{SandboxChart, RBACChart, TrusteeChart, AzureOverlay}
 	if v.HelloOpenshift {
 		dirs = append(dirs, HelloChart)
 	}

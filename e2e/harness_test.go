@@ -1,0 +1,201 @@
+// Package e2e drives the real Argo CD: argocd-cmp-server running cmp-plugin with the fork's
+// plugin.yaml, and argocd-repo-server in front of it, over their gRPC APIs with argo-cd's own
+// clients. It is its own Go module because argo-cd v2 pins k8s.io 0.31, which the product
+// (Helm v3.22) cannot link.
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+)
+
+// binaries are built by the Makefile (make test) and passed in through the environment.
+type binaries struct {
+	argocd, cmpPlugin, patternGen string
+}
+
+func needBinaries(t *testing.T) binaries {
+	t.Helper()
+	b := binaries{
+		argocd:     os.Getenv("PATTERN_GEN_ARGOCD"),
+		cmpPlugin:  os.Getenv("PATTERN_GEN_CMP_PLUGIN"),
+		patternGen: os.Getenv("PATTERN_GEN_BIN"),
+	}
+	if b.argocd == "" || b.cmpPlugin == "" || b.patternGen == "" {
+		if os.Getenv("PATTERN_GEN_REQUIRE_TOOLS") != "" {
+			t.Fatal("PATTERN_GEN_ARGOCD, PATTERN_GEN_CMP_PLUGIN and PATTERN_GEN_BIN must be set; run `make test`")
+		}
+		t.Skip("PATTERN_GEN_ARGOCD, PATTERN_GEN_CMP_PLUGIN or PATTERN_GEN_BIN is not set: skipping the Argo CD end-to-end tests (make test builds them)")
+	}
+	return b
+}
+
+// argo is a running argocd-cmp-server plus argocd-repo-server.
+type argo struct {
+	work       string
+	fork       string // the scaffolded fork, also a git repository
+	cmpSocket  string
+	repoServer string // host:port
+}
+
+func run(t *testing.T, dir string, env []string, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// start runs a process in its own process group, logging to a file, and stops the whole group
+// when the test ends.
+func start(t *testing.T, logDir, name string, env []string, path string, args ...string) {
+	t.Helper()
+	logf, err := os.Create(filepath.Join(logDir, name+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(path, args...)
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+		logf.Close()
+		if t.Failed() {
+			data, _ := os.ReadFile(logf.Name())
+			if len(data) > 4000 {
+				data = data[len(data)-4000:]
+			}
+			t.Logf("--- %s log (tail) ---\n%s", name, data)
+		}
+	})
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if ok() {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s did not come up within 60 s", what)
+}
+
+// startArgo scaffolds a fork from config, commits it to a local git repository and starts the
+// CMP server (with the fork's own cmp-plugin/plugin.yaml) and the repo server.
+func startArgo(t *testing.T, b binaries, config string) *argo {
+	t.Helper()
+	// Unix socket paths are limited to 108 bytes: keep the work directory short.
+	work, err := os.MkdirTemp("", "pg-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(work) })
+	a := &argo{work: work, fork: filepath.Join(work, "fork")}
+	cfg := filepath.Join(work, "pattern-gen.yaml")
+	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, work, nil, b.patternGen, "init", "--config", cfg, a.fork)
+	gitEnv := []string{"GIT_AUTHOR_NAME=e2e", "GIT_AUTHOR_EMAIL=e2e@example.com", "GIT_COMMITTER_NAME=e2e", "GIT_COMMITTER_EMAIL=e2e@example.com", "GIT_CONFIG_GLOBAL=/dev/null"}
+	run(t, a.fork, gitEnv, "git", "init", "-q", "-b", "main")
+	run(t, a.fork, gitEnv, "git", "add", "-A")
+	run(t, a.fork, gitEnv, "git", "commit", "-q", "-m", "fork")
+
+	for _, d := range []string{"bin", "plugins", "config", "cmp-work", "logs", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(work, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin := filepath.Join(work, "bin")
+	for _, role := range []string{"argocd-cmp-server", "argocd-repo-server"} {
+		if err := os.Symlink(b.argocd, filepath.Join(bin, role)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The fork's plugin.yaml calls `cmp-plugin` through PATH, as in the sidecar image.
+	if err := os.Symlink(b.cmpPlugin, filepath.Join(bin, "cmp-plugin")); err != nil {
+		t.Fatal(err)
+	}
+	pluginYAML, err := os.ReadFile(filepath.Join(a.fork, "cmp-plugin", "plugin.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(work, "config", "plugin.yaml"), pluginYAML, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// A sidecar has no cluster credentials here, so discovery is tested apart from Argo CD.
+	base := []string{"PATH=" + bin + ":/usr/local/bin:/usr/bin:/bin", "HOME=" + work, "TMPDIR=" + filepath.Join(work, "tmp"),
+		"ARGOCD_PLUGINSOCKFILEPATH=" + filepath.Join(work, "plugins")}
+	logs := filepath.Join(work, "logs")
+	start(t, logs, "cmp-server", append(base, "ARGOCD_CMP_WORKDIR="+filepath.Join(work, "cmp-work")),
+		filepath.Join(bin, "argocd-cmp-server"), "--config-dir-path", filepath.Join(work, "config"), "--loglevel", "info")
+	a.cmpSocket = filepath.Join(work, "plugins", "cmp-plugin-v1.0.sock")
+	waitFor(t, "argocd-cmp-server", func() bool { _, err := os.Stat(a.cmpSocket); return err == nil })
+
+	redis := miniredis.RunT(t)
+	port, metrics := freePort(t), freePort(t)
+	a.repoServer = fmt.Sprintf("127.0.0.1:%d", port)
+	start(t, logs, "repo-server", append(base, "ARGOCD_GPG_ENABLED=false", "REDIS_SERVER="+redis.Addr(),
+		"ARGOCD_REPO_SERVER_PLUGIN_TAR_EXCLUSIONS=.git/*"),
+		filepath.Join(bin, "argocd-repo-server"), "--disable-tls", "--address", "127.0.0.1", "--port", fmt.Sprint(port),
+		"--metrics-address", "127.0.0.1", "--metrics-port", fmt.Sprint(metrics), "--loglevel", "warn")
+	waitFor(t, "argocd-repo-server", func() bool {
+		c, err := net.DialTimeout("tcp", a.repoServer, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return a
+}
+
+func contains(haystack string, needles ...string) error {
+	var missing []string
+	for _, n := range needles {
+		if !strings.Contains(haystack, n) {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing %q in:\n%s", missing, haystack)
+	}
+	return nil
+}

@@ -1,0 +1,230 @@
+package cluster_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/restmapper"
+	"sigs.k8s.io/yaml"
+
+	"github.com/pattern-gen/pattern-gen/internal/cli"
+	"github.com/pattern-gen/pattern-gen/internal/cluster"
+	"github.com/pattern-gen/pattern-gen/internal/project"
+	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/kubeapi"
+)
+
+// repoServer is the identity the repo server (and so cmp-plugin) has on a pattern cluster.
+const repoServer = "system:serviceaccount:coco-pattern-hub:default"
+
+const cloudConf = `{"cloud":"AzurePublicCloud","tenantId":"22222222-0000-0000-0000-000000000000","aadClientId":"x","aadClientSecret":"TOP-SECRET-VALUE",
+"subscriptionId":"11111111-2222-3333-4444-555555555555","resourceGroup":"c1-abcde-rg","location":"westeurope","vnetName":"c1-abcde-vnet",
+"vnetResourceGroup":"c1-network-rg","subnetName":"c1-abcde-worker-subnet","securityGroupName":"c1-abcde-nsg"}`
+
+const kbsCert = "-----BEGIN CERTIFICATE-----\nMIIBkjCCATegAwIBAgIUE2ETEST\n-----END CERTIFICATE-----\n"
+
+// ingressCRD is the upstream CRD of ingresses.config.openshift.io, from the shared reference.
+const ingressCRD = "../../../shared/reference/crds/openshift/config.openshift.io_ingresses.yaml"
+
+func apply(t *testing.T, dyn dynamic.Interface, mapper *restmapper.DeferredDiscoveryRESTMapper, obj map[string]any) {
+	t.Helper()
+	u := &unstructured.Unstructured{Object: obj}
+	gvk := u.GroupVersionKind()
+	var err error
+	for i := 0; i < 50; i++ { // a new CRD takes a moment to be served
+		var m *schema.GroupVersionResource
+		if mapping, merr := mapper.RESTMapping(gvk.GroupKind(), gvk.Version); merr == nil {
+			m = &mapping.Resource
+			var ri dynamic.ResourceInterface = dyn.Resource(*m)
+			if ns := u.GetNamespace(); ns != "" {
+				ri = dyn.Resource(*m).Namespace(ns)
+			}
+			if _, err = ri.Create(context.Background(), u, metav1.CreateOptions{}); err == nil || apierrors.IsAlreadyExists(err) {
+				return
+			}
+		} else {
+			err = merr
+			mapper.Reset()
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("create %s %s: %v", gvk, u.GetName(), err)
+}
+
+// seed creates what an Azure OpenShift cluster with the pattern has: cloud-conf, a peer-pods-cm
+// with the operator's image ID, the KBS certificate, the apps domain, and the fork's RBAC chart.
+func seed(t *testing.T, srv *kubeapi.Server) {
+	t.Helper()
+	cfg := srv.Config(kubeapi.Admin.Name)
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	dyn := dynamic.NewForConfigOrDie(cfg)
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(discovery.NewDiscoveryClientForConfigOrDie(cfg)))
+	ctx := context.Background()
+	for _, ns := range []string{cluster.CloudConfNamespace, cluster.OSCNamespace, cluster.TrusteeNamespace, "coco-pattern-hub"} {
+		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(t, create(cs.CoreV1().ConfigMaps(cluster.CloudConfNamespace).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: cluster.CloudConfName}, Data: map[string]string{"cloud.conf": cloudConf}}, metav1.CreateOptions{})))
+	must(t, create(cs.CoreV1().ConfigMaps(cluster.OSCNamespace).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: cluster.PeerPodsConfigMap}, Data: map[string]string{"AZURE_IMAGE_ID": "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/c1-abcde-rg/providers/Microsoft.Compute/galleries/PodVMGallery_c1/images/podvm-image/versions/0.0.1"}}, metav1.CreateOptions{})))
+	must(t, create(cs.CoreV1().Secrets(cluster.TrusteeNamespace).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: cluster.KBSCertSecret}, Data: map[string][]byte{"tls.crt": []byte(kbsCert)}}, metav1.CreateOptions{})))
+	// Another Secret in the same namespace, which the plugin must not be able to read.
+	must(t, create(cs.CoreV1().Secrets(cluster.TrusteeNamespace).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "kbs-https-key"}, Data: map[string][]byte{"tls.key": []byte("PRIVATE")}}, metav1.CreateOptions{})))
+
+	crd, err := os.ReadFile(ingressCRD)
+	if err != nil {
+		t.Skipf("%s is absent: skipping the discovery tests", ingressCRD)
+	}
+	var crdObj map[string]any
+	must(t, yaml.Unmarshal(crd, &crdObj))
+	apply(t, dyn, mapper, crdObj)
+	apply(t, dyn, mapper, map[string]any{"apiVersion": "config.openshift.io/v1", "kind": "Ingress",
+		"metadata": map[string]any{"name": "cluster"}, "spec": map[string]any{"domain": "apps.c1.example.com"}})
+
+	// The RBAC the fork ships, rendered from the default fork by the product's own renderer.
+	_, tree, err := project.Scaffold("")
+	must(t, err)
+	_, plans, err := render.Plan(tree, render.OfflineFacts("Azure"))
+	must(t, err)
+	for _, p := range plans {
+		if p.Path != render.RBACChart {
+			continue
+		}
+		objs, err := render.RenderApp(tree, p)
+		must(t, err)
+		for _, o := range objs {
+			m, err := o.Decode()
+			must(t, err)
+			apply(t, dyn, mapper, m)
+		}
+		return
+	}
+	t.Fatal("the default fork has no cmp-plugin-rbac application")
+}
+
+func create[T any](_ T, err error) error { return err }
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDiscoveryWithTheForksRBAC(t *testing.T) {
+	srv := kubeapi.Start(t, kubeapi.User{Name: repoServer}, kubeapi.User{Name: "nobody"})
+	seed(t, srv)
+
+	t.Run("reads every fact with just the granted access", func(t *testing.T) {
+		c, warnings := cluster.Read(context.Background(), srv.Config(repoServer))
+		if len(warnings) > 0 {
+			t.Errorf("warnings: %v", warnings)
+		}
+		if c.CloudConf == nil || c.CloudConf.Location != "westeurope" || c.CloudConf.NSGID() == "" {
+			t.Errorf("cloud-conf: %+v", c.CloudConf)
+		}
+		if !strings.HasSuffix(c.LiveImageID, "/versions/0.0.1") || c.KBSCert != kbsCert || c.AppsDomain != "apps.c1.example.com" {
+			t.Errorf("facts: image %q cert %q domain %q", c.LiveImageID, c.KBSCert, c.AppsDomain)
+		}
+		// The grants name their objects: the private key beside the certificate stays closed.
+		_, err := kubernetes.NewForConfigOrDie(srv.Config(repoServer)).CoreV1().Secrets(cluster.TrusteeNamespace).Get(context.Background(), "kbs-https-key", metav1.GetOptions{})
+		if !apierrors.IsForbidden(err) {
+			t.Errorf("the repo server can read kbs-https-key: %v", err)
+		}
+	})
+
+	t.Run("without access it warns and goes on", func(t *testing.T) {
+		c, warnings := cluster.Read(context.Background(), srv.Config("nobody"))
+		if len(warnings) != 4 || c.CloudConf != nil || c.AppsDomain != "" {
+			t.Errorf("got %+v with warnings %v", c, warnings)
+		}
+		for _, w := range warnings {
+			if !strings.Contains(w, "Forbidden") {
+				t.Errorf("warning does not say why: %s", w)
+			}
+		}
+	})
+
+	t.Run("cmp-plugin generate resolves from the cluster", func(t *testing.T) {
+		fork := filepath.Join(t.TempDir(), "fork")
+		if _, err := project.Init("", fork, false); err != nil {
+			t.Fatal(err)
+		}
+		appDir := filepath.Join(fork, render.SandboxChart)
+		wd, _ := os.Getwd()
+		must(t, os.Chdir(appDir))
+		defer os.Chdir(wd)
+		env := map[string]string{
+			"KUBECONFIG":             srv.Kubeconfig(t, repoServer),
+			"ARGOCD_APP_NAME":        "sandboxed-containers",
+			"ARGOCD_APP_SOURCE_PATH": render.SandboxChart,
+			"ARGOCD_APP_PARAMETERS":  `[{"name":"overlay","string":"overlays/azure"}]`,
+		}
+		var out, errOut bytes.Buffer
+		code := cli.CMPPluginMain([]string{"generate"}, cli.IOStreams{Out: &out, ErrOut: &errOut}, func(k string) string { return env[k] })
+		if code != 0 {
+			t.Fatalf("exit %d:\n%s", code, errOut.String())
+		}
+		if strings.Contains(out.String()+errOut.String(), "TOP-SECRET-VALUE") {
+			t.Fatal("the cloud-conf client secret leaked")
+		}
+		objs := strings.Split(out.String(), "\n---\n")
+		var cm struct {
+			Metadata struct{ Annotations map[string]string }
+			Data     map[string]string
+		}
+		for _, o := range objs {
+			if strings.Contains(o, "name: peer-pods-cm") {
+				must(t, yaml.Unmarshal([]byte(o), &cm))
+			}
+		}
+		want := map[string]string{
+			"AZURE_REGION":         "westeurope",
+			"AZURE_RESOURCE_GROUP": "c1-abcde-rg",
+			"AZURE_SUBNET_ID":      "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/c1-network-rg/providers/Microsoft.Network/virtualNetworks/c1-abcde-vnet/subnets/c1-abcde-worker-subnet",
+			"AZURE_NSG_ID":         "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/c1-abcde-rg/providers/Microsoft.Network/networkSecurityGroups/c1-abcde-nsg",
+			"AZURE_IMAGE_ID":       "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/c1-abcde-rg/providers/Microsoft.Compute/galleries/PodVMGallery_c1/images/podvm-image/versions/0.0.1",
+		}
+		for k, v := range want {
+			if cm.Data[k] != v {
+				t.Errorf("%s = %q, want %q", k, cm.Data[k], v)
+			}
+		}
+		var sources map[string]string
+		must(t, json.Unmarshal([]byte(cm.Metadata.Annotations[project.AnnotationSources]), &sources))
+		if sources["AZURE_REGION"] != "cluster cloud-conf location" {
+			t.Errorf("sources: %v", sources)
+		}
+		raw, err := base64.StdEncoding.DecodeString(cm.Data["INITDATA"])
+		must(t, err)
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		must(t, err)
+		doc, _ := io.ReadAll(zr)
+		for _, want := range []string{`url = "https://kbs-trustee-operator-system.apps.c1.example.com"`, "MIIBkjCCATegAwIBAgIUE2ETEST"} {
+			if !strings.Contains(string(doc), want) {
+				t.Errorf("initdata lacks %q:\n%s", want, doc)
+			}
+		}
+		if !strings.Contains(errOut.String(), "peer-pods-cm AZURE_SUBNET_ID from cluster cloud-conf") {
+			t.Errorf("stderr does not log the provenance:\n%s", errOut.String())
+		}
+	})
+}

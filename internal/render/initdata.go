@@ -1,0 +1,49 @@
+package render
+
+import (
+	"github.com/pattern-gen/pattern-gen/internal/manifest"
+)
+
+// Pod-level initdata. A chart marks the pod templates that need the allow-all agent policy with
+// AgentPolicyMarker; every pod template that runs on RuntimeClass gets its own initdata
+// annotation, so the policy travels in the measured initdata rather than in an annotation the
+// host could change.
+const (
+	AgentPolicyMarker = "coco.pattern-gen.io/agent-policy"
+	AllowAllPolicy    = "allow-all"
+	RuntimeClass      = "kata-remote"
+	// PlaceholderInitdata stands where only the cluster can give the initdata (the KBS route
+	// host and certificate); the sandboxed-containers chart uses the same words.
+	PlaceholderInitdata = "<cluster-provided: initdata with the KBS route host and certificate>"
+)
+
+// podTemplatePaths is where each workload kind keeps its pod template.
+var podTemplatePaths = map[string][]string{
+	"Pod":         nil,
+	"Deployment":  {"spec", "template"},
+	"StatefulSet": {"spec", "template"},
+	"DaemonSet":   {"spec", "template"},
+	"ReplicaSet":  {"spec", "template"},
+	"Job":         {"spec", "template"},
+	"CronJob":     {"spec", "jobTemplate", "spec", "template"},
+}
+
+// InjectPodInitdata sets annotation to value(allowAll) on every pod template of objs that runs
+// on the kata-remote RuntimeClass and returns how many it changed.
+func InjectPodInitdata(objs []manifest.Object, annotation string, value func(allowAll bool) string) int {
+	n := 0
+	for _, o := range objs {
+		base, ok := podTemplatePaths[o.Kind]
+		if !ok {
+			continue
+		}
+		at := func(p ...string) []string { return append(append([]string{}, base...), p...) }
+		if o.String(at("spec", "runtimeClassName")...) != RuntimeClass {
+			continue
+		}
+		allowAll := o.String(at("metadata", "annotations", AgentPolicyMarker)...) == AllowAllPolicy
+		o.SetString(value(allowAll), at("metadata", "annotations", annotation)...)
+		n++
+	}
+	return n
+}
