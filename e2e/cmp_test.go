@@ -91,7 +91,7 @@ func checkPeerPodsCM(t *testing.T, manifests []string) {
 	kinds := map[string]bool{}
 	for _, m := range manifests {
 		var obj struct {
-			Kind     string `json:"kind"`
+			Kind     string                `json:"kind"`
 			Metadata struct{ Name string } `json:"metadata"`
 		}
 		if err := json.Unmarshal([]byte(m), &obj); err != nil {
