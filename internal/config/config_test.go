@@ -147,6 +147,19 @@ func TestInvalidConfigs(t *testing.T) {
 			},
 		},
 		{
+			name: "key instead of certificate, bad domain",
+			body: head + "appsDomain: Apps_Domain\ntrustee:\n  kbsCertificate: |\n    -----BEGIN PRIVATE KEY-----\n    MC4CAQAwBQYDK2VwBCIEIA==\n    -----END PRIVATE KEY-----\n",
+			want: []string{
+				`c.yaml:5: appsDomain: "Apps_Domain" is not a DNS name such as apps.mycluster.example.com`,
+				`c.yaml:7: trustee.kbsCertificate: holds a private key; give only the certificate, and remove the key from this file and its history`,
+			},
+		},
+		{
+			name: "not a certificate",
+			body: head + "trustee:\n  kbsCertificate: hello\n",
+			want: []string{`c.yaml:6: trustee.kbsCertificate: is not a PEM certificate (-----BEGIN CERTIFICATE----- ...)`},
+		},
+		{
 			name: "not YAML",
 			body: "apiVersion: [\n",
 			want: []string{`c.yaml:1: not valid YAML: did not find expected node content`},

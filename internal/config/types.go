@@ -18,6 +18,7 @@ type Pattern struct {
 	// Git is where the fork lives; written to values-global.yaml main.git.
 	Git          Git         `yaml:"git" json:"git"`
 	ClusterGroup string      `yaml:"clusterGroup,omitempty" json:"clusterGroup,omitempty" jsonschema_description:"Validated Patterns clusterGroup name; selects values-<name>.yaml (default hub)."`
+	AppsDomain   string      `yaml:"appsDomain,omitempty" json:"appsDomain,omitempty" jsonschema_description:"The cluster's apps domain (e.g. apps.mycluster.example.com), for the KBS URL in the initdata; read from the cluster at sync time when empty."`
 	Platform     string      `yaml:"platform,omitempty" json:"platform,omitempty" jsonschema:"enum=Azure" jsonschema_description:"Cloud platform; only Azure is supported (default Azure)."`
 	Operators    Operators   `yaml:"operators,omitempty" json:"operators,omitempty"`
 	Azure        Azure       `yaml:"azure,omitempty" json:"azure,omitempty"`
@@ -68,6 +69,7 @@ type Azure struct {
 type Trustee struct {
 	SecurityPolicyFlavour string   `yaml:"securityPolicyFlavour,omitempty" json:"securityPolicyFlavour,omitempty" jsonschema:"enum=insecure,enum=signed,enum=reject" jsonschema_description:"Container image signature policy served by the KBS (default insecure)."`
 	HTTPS                 *bool    `yaml:"https,omitempty" json:"https,omitempty" jsonschema_description:"KBS terminates TLS itself behind a passthrough Route (default true)."`
+	KBSCertificate        string   `yaml:"kbsCertificate,omitempty" json:"kbsCertificate,omitempty" jsonschema_description:"PEM certificate the KBS serves, carried in the initdata; read from the cluster (Secret kbs-https-certificate) when empty. Public: never a key."`
 	SecretResources       []string `yaml:"secretResources,omitempty" json:"secretResources,omitempty" jsonschema_description:"Vault secrets under secret/hub/ that the KBS releases to attested pods (default kbsres1, passphrase)."`
 }
 

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -159,6 +161,9 @@ func (l *Loaded) validate() Problems {
 	if strings.ContainsAny(p.Git.Revision, " \t~^:?*[\\") {
 		bad("git.revision", "%q is not a valid branch, tag or commit", p.Git.Revision)
 	}
+	if p.AppsDomain != "" && !dnsSubdomain.MatchString(p.AppsDomain) {
+		bad("appsDomain", "%q is not a DNS name such as apps.mycluster.example.com", p.AppsDomain)
+	}
 	if p.Platform != "Azure" {
 		bad("platform", "unsupported platform %q; supported: Azure", p.Platform)
 	}
@@ -281,6 +286,11 @@ func (l *Loaded) validateTrustee() Problems {
 	default:
 		bad("trustee.securityPolicyFlavour", "unsupported value %q; supported: insecure, signed, reject", t.SecurityPolicyFlavour)
 	}
+	if t.KBSCertificate != "" {
+		if err := checkCertificate(t.KBSCertificate); err != nil {
+			bad("trustee.kbsCertificate", "%v", err)
+		}
+	}
 	seen := map[string]bool{}
 	for i, r := range t.SecretResources {
 		path := fmt.Sprintf("trustee.secretResources[%d]", i)
@@ -340,6 +350,34 @@ func CheckAzureValue(key, v string) error {
 	}
 	if !ok {
 		return fmt.Errorf("%q is not valid; want %s", v, want)
+	}
+	return nil
+}
+
+// checkCertificate accepts PEM CERTIFICATE blocks only: a private key pasted by mistake must
+// never reach git, the rendered output or the initdata.
+func checkCertificate(s string) error {
+	if strings.Contains(s, "PRIVATE KEY") {
+		return fmt.Errorf("holds a private key; give only the certificate, and remove the key from this file and its history")
+	}
+	rest := []byte(s)
+	n := 0
+	for {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			return fmt.Errorf("holds a PEM %q block; only CERTIFICATE blocks belong here", b.Type)
+		}
+		if _, err := x509.ParseCertificate(b.Bytes); err != nil {
+			return fmt.Errorf("certificate %d does not parse: %v", n+1, err)
+		}
+		n++
+	}
+	if n == 0 || strings.TrimSpace(string(rest)) != "" {
+		return fmt.Errorf("is not a PEM certificate (-----BEGIN CERTIFICATE----- ...)")
 	}
 	return nil
 }

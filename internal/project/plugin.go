@@ -136,7 +136,7 @@ func Generate(ctx context.Context, req GenerateRequest) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	noDomain := fmt.Errorf("the apps domain for the KBS URL has no source: set plugin parameter %s or plugin env %s, or let the plugin read ingresses.config.openshift.io/cluster", config.SetClusterDomain.Param, config.SetClusterDomain.Env)
+	noDomain := fmt.Errorf("the apps domain for the KBS URL has no source: set plugin parameter %s or plugin env %s, let the plugin read ingresses.config.openshift.io/cluster, or set appsDomain in pattern-gen.yaml (global.coco.appsDomain)", config.SetClusterDomain.Param, config.SetClusterDomain.Env)
 	for _, o := range objs {
 		if o.Kind != "ConfigMap" || o.Name != "peer-pods-cm" {
 			continue
@@ -214,8 +214,8 @@ func resolveDomain(env config.PluginEnv, cluster *peerpods.Cluster, values map[s
 	if cluster != nil && cluster.AppsDomain != "" {
 		return cluster.AppsDomain, "cluster ingresses.config.openshift.io/cluster"
 	}
-	if s, _ := dig(values, "global", "hubClusterDomain").(string); s != "" {
-		return s, "values global.hubClusterDomain"
+	if s, _ := dig(values, "global", "coco", "appsDomain").(string); s != "" {
+		return s, "values global.coco.appsDomain"
 	}
 	return "", ""
 }
@@ -226,7 +226,9 @@ func buildInitdata(domain string, policy peerpods.Policy, cluster *peerpods.Clus
 		flavour = config.DefaultFlavour
 	}
 	d := peerpods.Initdata{KBSURL: "https://" + KBSHostPrefix + domain, SecurityPolicy: "security-policy/" + flavour, Policy: policy}
-	if cluster != nil && cluster.KBSCert != "" {
+	if pinned, _ := dig(values, "global", "coco", "kbsCertificate").(string); pinned != "" {
+		d.KBSCert = pinned
+	} else if cluster != nil && cluster.KBSCert != "" {
 		d.KBSCert = cluster.KBSCert
 	} else if policy == peerpods.Restrictive {
 		logf("warning: no KBS certificate found (Secret trustee-operator-system/kbs-https-certificate); the initdata carries none, which works only for a KBS with a publicly trusted certificate")

@@ -54,6 +54,7 @@ type view struct {
 	PluginImage, PluginName                string
 	PluginBase, PluginVersion              string
 	PluginYAML                             string
+	AppsDomain, KBSCertificate             string
 }
 
 func newView(l *config.Loaded) view {
@@ -88,6 +89,8 @@ func newView(l *config.Loaded) view {
 		PluginBase:      PluginBase,
 		PluginVersion:   PluginVersion,
 		PluginYAML:      PluginYAML(),
+		AppsDomain:      p.AppsDomain,
+		KBSCertificate:  p.Trustee.KBSCertificate,
 	}
 	if p.Azure.RootVolumeSizeGiB > 0 {
 		v.RootVolumeSize = strconv.Itoa(p.Azure.RootVolumeSizeGiB)
