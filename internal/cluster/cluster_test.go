@@ -2,11 +2,8 @@ package cluster_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,6 +24,7 @@ import (
 
 	"github.com/pattern-gen/pattern-gen/internal/cli"
 	"github.com/pattern-gen/pattern-gen/internal/cluster"
+	"github.com/pattern-gen/pattern-gen/internal/peerpods"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 	"github.com/pattern-gen/pattern-gen/internal/render"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/kubeapi"
@@ -213,11 +211,8 @@ func TestDiscoveryWithTheForksRBAC(t *testing.T) {
 		if sources["AZURE_REGION"] != "cluster cloud-conf location" {
 			t.Errorf("sources: %v", sources)
 		}
-		raw, err := base64.StdEncoding.DecodeString(cm.Data["INITDATA"])
+		doc, err := peerpods.Decode(cm.Data["INITDATA"])
 		must(t, err)
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		must(t, err)
-		doc, _ := io.ReadAll(zr)
 		for _, want := range []string{`url = "https://kbs-trustee-operator-system.apps.c1.example.com"`, "MIIBkjCCATegAwIBAgIUE2ETEST"} {
 			if !strings.Contains(string(doc), want) {
 				t.Errorf("initdata lacks %q:\n%s", want, doc)

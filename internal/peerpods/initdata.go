@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -100,6 +101,23 @@ func Encode(toml []byte) (string, error) {
 		return "", err
 	}
 	return base64.StdEncoding.EncodeToString(b.Bytes()), nil
+}
+
+// Decode reverses Encode.
+func Decode(enc string) ([]byte, error) {
+	raw, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil {
+		return nil, fmt.Errorf("initdata is not base64: %w", err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("initdata is not gzip: %w", err)
+	}
+	doc, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("initdata is not gzip: %w", err)
+	}
+	return doc, nil
 }
 
 // PCR8 is the reference value attestation expects for this initdata on Azure: the vTPM PCR8

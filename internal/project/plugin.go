@@ -102,7 +102,7 @@ func Generate(ctx context.Context, req GenerateRequest) ([]byte, error) {
 		}
 	}
 
-	azure, _ := dig(values, "global", "coco", "azure").(map[string]any)
+	azure, _ := render.Dig(values, "global", "coco", "azure").(map[string]any)
 	resolved, resolveErr := peerpods.Resolve(req.Env, cluster, azure)
 	// One initdata document per agent policy: restrictive for peer-pods-cm and ordinary pods,
 	// allow-all for pod templates that ask for it.
@@ -158,7 +158,7 @@ func Generate(ctx context.Context, req GenerateRequest) ([]byte, error) {
 		}
 		req.Logf("peer-pods-cm INITDATA for https://%s%s (domain from %s), PCR8 %s", KBSHostPrefix, domain, domainSrc, peerpods.PCR8(docs[0]))
 	}
-	oscVersion, _ := dig(values, "global", "coco", "versions", "sandboxedContainers").(string)
+	oscVersion, _ := render.Dig(values, "global", "coco", "versions", "sandboxedContainers").(string)
 	annotation := peerpods.PodAnnotation(oscVersion)
 	pods := render.InjectPodInitdata(objs, annotation, func(allowAll bool) string {
 		if allowAll {
@@ -214,19 +214,19 @@ func resolveDomain(env config.PluginEnv, cluster *peerpods.Cluster, values map[s
 	if cluster != nil && cluster.AppsDomain != "" {
 		return cluster.AppsDomain, "cluster ingresses.config.openshift.io/cluster"
 	}
-	if s, _ := dig(values, "global", "coco", "appsDomain").(string); s != "" {
+	if s, _ := render.Dig(values, "global", "coco", "appsDomain").(string); s != "" {
 		return s, "values global.coco.appsDomain"
 	}
 	return "", ""
 }
 
 func buildInitdata(domain string, policy peerpods.Policy, cluster *peerpods.Cluster, values map[string]any, logf func(string, ...any)) []byte {
-	flavour, _ := dig(values, "global", "coco", "securityPolicyFlavour").(string)
+	flavour, _ := render.Dig(values, "global", "coco", "securityPolicyFlavour").(string)
 	if flavour == "" {
 		flavour = config.DefaultFlavour
 	}
 	d := peerpods.Initdata{KBSURL: "https://" + KBSHostPrefix + domain, SecurityPolicy: "security-policy/" + flavour, Policy: policy}
-	if pinned, _ := dig(values, "global", "coco", "kbsCertificate").(string); pinned != "" {
+	if pinned, _ := render.Dig(values, "global", "coco", "kbsCertificate").(string); pinned != "" {
 		d.KBSCert = pinned
 	} else if cluster != nil && cluster.KBSCert != "" {
 		d.KBSCert = cluster.KBSCert
@@ -253,16 +253,4 @@ func planPaths(plans []render.AppPlan) string {
 		ps = append(ps, p.Path)
 	}
 	return strings.Join(ps, ", ")
-}
-
-func dig(m map[string]any, keys ...string) any {
-	var cur any = m
-	for _, k := range keys {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = mm[k]
-	}
-	return cur
 }

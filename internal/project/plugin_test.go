@@ -2,10 +2,7 @@ package project_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/base64"
-	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +11,7 @@ import (
 
 	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
+	"github.com/pattern-gen/pattern-gen/internal/peerpods"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 	"github.com/pattern-gen/pattern-gen/internal/render"
 )
@@ -55,15 +53,10 @@ func generate(t *testing.T, fork, appPath string, vars map[string]string) ([]man
 
 func decodeInitdata(t *testing.T, enc string) string {
 	t.Helper()
-	raw, err := base64.StdEncoding.DecodeString(enc)
+	doc, err := peerpods.Decode(enc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, _ := io.ReadAll(zr)
 	return string(doc)
 }
 

@@ -144,7 +144,7 @@ func Render(src Source) (*Rendered, error) {
 	if err != nil {
 		return nil, err
 	}
-	osc, _ := dig(pattern.Values(), "global", "coco", "versions", "sandboxedContainers").(string)
+	osc, _ := render.Dig(pattern.Values(), "global", "coco", "versions", "sandboxedContainers").(string)
 	for _, app := range apps {
 		render.InjectPodInitdata(app.Objects, peerpods.PodAnnotation(osc), func(bool) string { return render.PlaceholderInitdata })
 	}

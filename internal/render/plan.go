@@ -78,10 +78,10 @@ func ReadPattern(t Tree) (*Pattern, error) {
 		return nil, err
 	}
 	p := &Pattern{
-		Name:         str(dig(global, "global", "pattern")),
-		ClusterGroup: str(dig(global, "main", "clusterGroupName")),
-		RepoURL:      str(dig(global, "main", "git", "repoURL")),
-		Revision:     str(dig(global, "main", "git", "revision")),
+		Name:         str(Dig(global, "global", "pattern")),
+		ClusterGroup: str(Dig(global, "main", "clusterGroupName")),
+		RepoURL:      str(Dig(global, "main", "git", "repoURL")),
+		Revision:     str(Dig(global, "main", "git", "revision")),
 	}
 	if p.ClusterGroup == "" {
 		return nil, fmt.Errorf("values-global.yaml: main.clusterGroupName: missing; it selects values-<name>.yaml")
@@ -95,12 +95,12 @@ func ReadPattern(t Tree) (*Pattern, error) {
 		return nil, err
 	}
 	p.root = mergeValues(mergeValues(map[string]any{}, global), group)
-	cg, ok := dig(group, "clusterGroup").(map[string]any)
+	cg, ok := Dig(group, "clusterGroup").(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("%s: clusterGroup: missing or not a mapping", groupFile)
 	}
 	p.shared = strList(cg["sharedValueFiles"])
-	p.extraGlobal = strList(dig(global, "global", "extraValueFiles"))
+	p.extraGlobal = strList(Dig(global, "global", "extraValueFiles"))
 	switch apps := cg["applications"].(type) {
 	case map[string]any:
 		keys := make([]string, 0, len(apps))
@@ -324,7 +324,8 @@ func mergeValues(dst, src map[string]any) map[string]any {
 	return dst
 }
 
-func dig(m map[string]any, keys ...string) any {
+// Dig returns the value at a path of nested maps, or nil.
+func Dig(m map[string]any, keys ...string) any {
 	var cur any = m
 	for _, k := range keys {
 		mm, ok := cur.(map[string]any)
