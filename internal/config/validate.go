@@ -100,7 +100,7 @@ var (
 	dnsSubdomain  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
 	guid          = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
 	rgName        = `[-\w._()]{0,89}[-\w_()]`
-	azName        = `[A-Za-z0-9][-\w.]{0,78}[\w]`
+	azName        = `[A-Za-z0-9]([-\w.]{0,78}[\w])?`
 	subnetIDRe    = regexp.MustCompile(`(?i)^/subscriptions/` + guid + `/resourceGroups/` + rgName + `/providers/Microsoft\.Network/virtualNetworks/` + azName + `/subnets/` + azName + `$`)
 	nsgIDRe       = regexp.MustCompile(`(?i)^/subscriptions/` + guid + `/resourceGroups/` + rgName + `/providers/Microsoft\.Network/networkSecurityGroups/` + azName + `$`)
 	rgRe          = regexp.MustCompile(`^` + rgName + `$`)

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/pattern-gen/pattern-gen/internal/cli"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"cmp-plugin":  func() { os.Exit(cli.CMPPluginMain(os.Args[1:], cli.StdStreams(), os.Getenv)) },
+		"pattern-gen": func() { os.Exit(cli.PatternGenMain(os.Args[1:], cli.StdStreams())) },
+	})
+}
+
+// TestScripts runs the plugin's contract in testdata/script/*.txtar. Each script gets
+// $HANG_KUBECONFIG, a kubeconfig whose API server accepts connections and never answers, to
+// show that the plugin gives up when Argo CD's deadline (SIGTERM) comes.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		UpdateScripts:       os.Getenv("UPDATE_GOLDEN") != "",
+		Setup: func(env *testscript.Env) error {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				return err
+			}
+			var held []net.Conn
+			go func() {
+				for {
+					c, err := l.Accept()
+					if err != nil {
+						return
+					}
+					held = append(held, c) // never read, never answered
+				}
+			}()
+			env.Defer(func() {
+				l.Close()
+				for _, c := range held {
+					c.Close()
+				}
+			})
+			kc := filepath.Join(env.WorkDir, "hang-kubeconfig")
+			err = os.WriteFile(kc, []byte("apiVersion: v1\nkind: Config\nclusters:\n- name: hang\n  cluster: {server: https://"+l.Addr().String()+", insecure-skip-tls-verify: true}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: c\n  context: {cluster: hang, user: u}\ncurrent-context: c\n"), 0o600)
+			env.Setenv("HANG_KUBECONFIG", kc)
+			return err
+		},
+	})
+}
