@@ -66,7 +66,8 @@ func cc(c *Cluster) *CloudConf {
 
 // Resolve picks each peer-pods-cm key from the highest source that has it and validates it.
 // azureValues is global.coco.azure from the fork's merged values. Every key without a source and
-// every invalid value is reported at once, each with the ways to supply it.
+// every invalid value is reported at once, each with the ways to supply it; the keys that did
+// resolve are returned even then, for an offline render that shows the rest as placeholders.
 func Resolve(env config.PluginEnv, cluster *Cluster, azureValues map[string]any) ([]Value, error) {
 	var out []Value
 	var errs []string
@@ -107,7 +108,7 @@ func Resolve(env config.PluginEnv, cluster *Cluster, azureValues map[string]any)
 		}
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+		return out, fmt.Errorf("%s", strings.Join(errs, "\n"))
 	}
 	return out, nil
 }

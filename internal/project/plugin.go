@@ -68,55 +68,91 @@ func Generate(ctx context.Context, req GenerateRequest) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-
-	pattern, err := render.ReadPattern(tree)
-	if err != nil {
-		return nil, err
-	}
-	values := pattern.Values()
-	domain, domainSrc := resolveDomain(req.Env, cluster, values)
-	facts := render.OfflineFacts(platformOf(tree))
-	if domain != "" {
-		facts.HubClusterDomain, facts.ClusterDomain = domain, strings.TrimPrefix(domain, "apps.")
-	}
-	if req.Env.KubeVersion != "" {
-		facts.KubeVersion = req.Env.KubeVersion
-	}
-	_, plans, err := render.Plan(tree, facts)
+	s, err := newSyncRender(tree, req.Env, cluster, true, req.Logf)
 	if err != nil {
 		return nil, err
 	}
 	var plan *render.AppPlan
-	for i := range plans {
-		if plans[i].Path == rel {
-			plan = &plans[i]
+	for i := range s.plans {
+		if s.plans[i].Path == rel {
+			plan = &s.plans[i]
 		}
 	}
 	if plan == nil {
-		return nil, fmt.Errorf("%s is not the path of an application in values-%s.yaml; known paths: %s", rel, pattern.ClusterGroup, planPaths(plans))
+		return nil, fmt.Errorf("%s is not the path of an application in values-%s.yaml; known paths: %s", rel, s.pattern.ClusterGroup, planPaths(s.plans))
 	}
-	if ov, _, ok := req.Env.Lookup(config.SetOverlay); ok {
+	objs, err := s.renderApp(*plan)
+	if err != nil {
+		return nil, err
+	}
+	if len(objs) == 0 {
+		return nil, fmt.Errorf("application %s rendered no objects; refusing to return an empty set, which Argo CD would prune everything for", plan.Name)
+	}
+	return manifest.Stream(objs)
+}
+
+// syncRender renders plugin applications as cmp-plugin does. Strict (at sync time), a setting
+// without a source is an error; offline (pattern-gen render and diff) it stays a placeholder.
+type syncRender struct {
+	tree      render.Tree
+	pattern   *render.Pattern
+	values    map[string]any
+	plans     []render.AppPlan
+	env       config.PluginEnv
+	cluster   *peerpods.Cluster
+	strict    bool
+	logf      func(string, ...any)
+	domain    string
+	domainSrc string
+}
+
+func newSyncRender(tree render.Tree, env config.PluginEnv, cluster *peerpods.Cluster, strict bool, logf func(string, ...any)) (*syncRender, error) {
+	pattern, err := render.ReadPattern(tree)
+	if err != nil {
+		return nil, err
+	}
+	s := &syncRender{tree: tree, pattern: pattern, values: pattern.Values(), env: env, cluster: cluster, strict: strict, logf: logf}
+	s.domain, s.domainSrc = resolveDomain(env, cluster, s.values)
+	facts := render.OfflineFacts(platformOf(tree))
+	if s.domain != "" {
+		facts.HubClusterDomain, facts.ClusterDomain = s.domain, strings.TrimPrefix(s.domain, "apps.")
+	}
+	if env.KubeVersion != "" {
+		facts.KubeVersion = env.KubeVersion
+	}
+	if _, s.plans, err = render.Plan(tree, facts); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// renderApp renders one application; plugin applications get the sync-time settings.
+func (s *syncRender) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
+	if !plan.Plugin {
+		return render.RenderApp(s.tree, plan)
+	}
+	if ov, _, ok := s.env.Lookup(config.SetOverlay); ok {
 		plan.Overlay = strings.Trim(path.Clean(ov), "/")
-		if !tree.Has(plan.Overlay + "/kustomization.yaml") {
+		if !s.tree.Has(plan.Overlay + "/kustomization.yaml") {
 			return nil, fmt.Errorf("%s %q: no kustomization.yaml there", config.SetOverlay.Param, ov)
 		}
 	}
-
-	azure, _ := render.Dig(values, "global", "coco", "azure").(map[string]any)
-	resolved, resolveErr := peerpods.Resolve(req.Env, cluster, azure)
+	azure, _ := render.Dig(s.values, "global", "coco", "azure").(map[string]any)
+	resolved, resolveErr := peerpods.Resolve(s.env, s.cluster, azure)
 	// One initdata document per agent policy: restrictive for peer-pods-cm and ordinary pods,
 	// allow-all for pod templates that ask for it.
 	var docs [2][]byte
 	var encoded [2]string
-	if domain != "" {
+	if s.domain != "" {
 		for i, policy := range []peerpods.Policy{peerpods.Restrictive, peerpods.AllowAll} {
-			docs[i] = buildInitdata(domain, policy, cluster, values, req.Logf)
+			docs[i] = buildInitdata(s.domain, policy, s.cluster, s.values, s.logf)
+			var err error
 			if encoded[i], err = peerpods.Encode(docs[i]); err != nil {
 				return nil, fmt.Errorf("encode initdata: %w", err)
 			}
 		}
 	}
-	if resolveErr == nil {
+	if resolveErr == nil || !s.strict {
 		hp := peerpods.HelmParams(resolved)
 		keys := make([]string, 0, len(hp))
 		for k := range hp {
@@ -126,13 +162,14 @@ func Generate(ctx context.Context, req GenerateRequest) ([]byte, error) {
 		for _, k := range keys {
 			plan.Params = append(plan.Params, render.Param{Name: k, Value: hp[k], ForceString: true})
 		}
-		if domain != "" {
-			plan.Params = append(plan.Params,
-				render.Param{Name: "global.coco.azure.initdata", Value: encoded[0], ForceString: true},
-				render.Param{Name: "global.coco.azure.requireClusterValues", Value: "true"})
+		if s.domain != "" {
+			plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure.initdata", Value: encoded[0], ForceString: true})
+		}
+		if s.strict && s.domain != "" {
+			plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure.requireClusterValues", Value: "true"})
 		}
 	}
-	objs, err := render.RenderApp(tree, *plan)
+	objs, err := render.RenderApp(s.tree, plan)
 	if err != nil {
 		return nil, err
 	}
@@ -141,47 +178,54 @@ func Generate(ctx context.Context, req GenerateRequest) ([]byte, error) {
 		if o.Kind != "ConfigMap" || o.Name != "peer-pods-cm" {
 			continue
 		}
-		if resolveErr == nil && domain == "" {
-			resolveErr = noDomain
-		}
-		if resolveErr != nil {
-			return nil, fmt.Errorf("application %s renders peer-pods-cm, but:\n%w", plan.Name, resolveErr)
+		if s.strict {
+			if resolveErr == nil && s.domain == "" {
+				resolveErr = noDomain
+			}
+			if resolveErr != nil {
+				return nil, fmt.Errorf("application %s renders peer-pods-cm, but:\n%w", plan.Name, resolveErr)
+			}
 		}
 		o.SetString(peerpods.Provenance(resolved), "metadata", "annotations", AnnotationSources)
-		o.SetString(peerpods.PCR8(docs[0]), "metadata", "annotations", AnnotationPCR8)
-		if cluster != nil && cluster.LiveImageID != "" {
+		if s.domain != "" {
+			o.SetString(peerpods.PCR8(docs[0]), "metadata", "annotations", AnnotationPCR8)
+		}
+		if s.cluster != nil && s.cluster.LiveImageID != "" {
 			// Keep the operator's pod VM image: a client-side apply would otherwise drop it.
-			o.SetString(cluster.LiveImageID, "data", "AZURE_IMAGE_ID")
+			o.SetString(s.cluster.LiveImageID, "data", "AZURE_IMAGE_ID")
 		}
-		for _, v := range resolved {
-			req.Logf("peer-pods-cm %s from %s", v.Key, v.Source)
+		if s.strict {
+			for _, v := range resolved {
+				s.logf("peer-pods-cm %s from %s", v.Key, v.Source)
+			}
+			s.logf("peer-pods-cm INITDATA for https://%s%s (domain from %s), PCR8 %s", KBSHostPrefix, s.domain, s.domainSrc, peerpods.PCR8(docs[0]))
 		}
-		req.Logf("peer-pods-cm INITDATA for https://%s%s (domain from %s), PCR8 %s", KBSHostPrefix, domain, domainSrc, peerpods.PCR8(docs[0]))
 	}
-	oscVersion, _ := render.Dig(values, "global", "coco", "versions", "sandboxedContainers").(string)
+	oscVersion, _ := render.Dig(s.values, "global", "coco", "versions", "sandboxedContainers").(string)
 	annotation := peerpods.PodAnnotation(oscVersion)
-	pods := render.InjectPodInitdata(objs, annotation, func(allowAll bool) string {
-		if allowAll {
-			return encoded[1]
+	pick := func(v [2]string) func(bool) string {
+		return func(allowAll bool) string {
+			if allowAll {
+				return v[1]
+			}
+			return v[0]
 		}
-		return encoded[0]
-	})
-	if pods > 0 {
-		if domain == "" {
+	}
+	if s.domain == "" {
+		pods := render.InjectPodInitdata(objs, annotation, func(bool) string { return render.PlaceholderInitdata })
+		if pods > 0 && s.strict {
 			return nil, fmt.Errorf("application %s has %d pod templates on %s, but %w", plan.Name, pods, render.RuntimeClass, noDomain)
 		}
-		render.InjectPodInitdata(objs, AnnotationPCR8, func(allowAll bool) string {
-			if allowAll {
-				return peerpods.PCR8(docs[1])
-			}
-			return peerpods.PCR8(docs[0])
-		})
-		req.Logf("initdata (%s) set on %d pod templates on %s", annotation, pods, render.RuntimeClass)
+		return objs, nil
 	}
-	if len(objs) == 0 {
-		return nil, fmt.Errorf("application %s rendered no objects; refusing to return an empty set, which Argo CD would prune everything for", plan.Name)
+	pods := render.InjectPodInitdata(objs, annotation, pick(encoded))
+	if pods > 0 {
+		render.InjectPodInitdata(objs, AnnotationPCR8, pick([2]string{peerpods.PCR8(docs[0]), peerpods.PCR8(docs[1])}))
+		if s.strict {
+			s.logf("initdata (%s) set on %d pod templates on %s", annotation, pods, render.RuntimeClass)
+		}
 	}
-	return manifest.Stream(objs)
+	return objs, nil
 }
 
 // repoRoot finds the repository root from the application folder and its path in the repo.

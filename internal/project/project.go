@@ -14,7 +14,6 @@ import (
 	patterngen "github.com/pattern-gen/pattern-gen"
 	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
-	"github.com/pattern-gen/pattern-gen/internal/peerpods"
 	"github.com/pattern-gen/pattern-gen/internal/render"
 	"github.com/pattern-gen/pattern-gen/internal/treewriter"
 )
@@ -104,9 +103,11 @@ func ReadFork(dir string) (render.Tree, error) {
 }
 
 // Source says what to render: a fork on disk, or the fork a config (or the default) scaffolds.
+// Env stands in for the plugin env and parameters of the Applications (offline, no cluster).
 type Source struct {
 	Fork   string
 	Config string
+	Env    config.PluginEnv
 }
 
 // Rendered is a render's result in both output forms.
@@ -119,34 +120,40 @@ type Rendered struct {
 // Render renders every application of the source offline.
 func Render(src Source) (*Rendered, error) {
 	var t render.Tree
-	platform := config.DefaultPlatform
 	if src.Fork != "" {
 		var err error
 		if t, err = ReadFork(src.Fork); err != nil {
 			return nil, err
 		}
 	} else {
-		l, tree, err := Scaffold(src.Config)
+		_, tree, err := Scaffold(src.Config)
 		if err != nil {
 			return nil, err
 		}
-		t, platform = tree, l.Pattern.Platform
+		t = tree
 	}
-	apps, err := render.Render(t, render.OfflineFacts(platform))
+	res, err := RenderTree(t, src.Env)
+	if err != nil && src.Fork != "" {
+		return nil, fmt.Errorf("fork %s: %w", src.Fork, err)
+	}
+	return res, err
+}
+
+// RenderTree renders every application of a fork tree offline: plugin applications as
+// cmp-plugin would, with what only the cluster knows left as placeholders.
+func RenderTree(t render.Tree, env config.PluginEnv) (*Rendered, error) {
+	sr, err := newSyncRender(t, env, nil, false, func(string, ...any) {})
 	if err != nil {
-		if src.Fork != "" {
-			return nil, fmt.Errorf("fork %s: %w", src.Fork, err)
+		return nil, err
+	}
+	apps := make([]render.App, 0, len(sr.plans))
+	for _, plan := range sr.plans {
+		objs, err := sr.renderApp(plan)
+		if err != nil {
+			return nil, err
 		}
-		return nil, err
-	}
-	// What cmp-plugin adds at sync time shows here as a placeholder.
-	pattern, err := render.ReadPattern(t)
-	if err != nil {
-		return nil, err
-	}
-	osc, _ := render.Dig(pattern.Values(), "global", "coco", "versions", "sandboxedContainers").(string)
-	for _, app := range apps {
-		render.InjectPodInitdata(app.Objects, peerpods.PodAnnotation(osc), func(bool) string { return render.PlaceholderInitdata })
+		manifest.Sort(objs)
+		apps = append(apps, render.App{Plan: plan, Objects: objs})
 	}
 	return assemble(apps)
 }

@@ -56,6 +56,7 @@ type AppPlan struct {
 	Params          []Param
 	Overlay         string // kustomize overlay directory applied to the chart output, or ""
 	KubeVersion     string
+	Plugin          bool // rendered by cmp-plugin at sync time (plugin: in the clusterGroup)
 }
 
 // Pattern is what the fork's top-level values say about the pattern.
@@ -250,6 +251,7 @@ func planApp(t Tree, p *Pattern, root map[string]any, facts Facts, spec map[stri
 		plan.Params = append(plan.Params, Param{Name: name, Value: fmt.Sprint(ov["value"]), ForceString: truthy(ov["forceString"])})
 	}
 	if plugin, ok := spec["plugin"].(map[string]any); ok {
+		plan.Plugin = true
 		for _, prm := range listOfMaps(plugin["parameters"]) {
 			if str(prm["name"]) == "overlay" {
 				plan.Overlay = strings.Trim(path.Clean(str(prm["string"])), "/")
