@@ -15,7 +15,7 @@ OUT           ?= out
 GO            ?= go
 export GOTOOLCHAIN := local
 
-.PHONY: all build run test test-unit test-e2e golden lint verify tools e2e-tools clean
+.PHONY: all build run test test-unit test-e2e golden lint verify tools e2e-tools bench clean
 
 all: build
 
@@ -71,6 +71,9 @@ test-unit: tools e2e-tools build ## The product module's tests (cross-checks wit
 
 test-e2e: tools e2e-tools build ## The end-to-end tests with the real Argo CD (module e2e/)
 	cd e2e && $(TEST_ENV) $(GO) test -count=1 ./...
+
+bench: ## Speed and memory benchmarks (targets in the README)
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/... | tee bench.txt
 
 golden: ## Regenerate every golden file; review the diff before committing
 	UPDATE_GOLDEN=1 $(GO) test -count=1 ./...

@@ -28,6 +28,20 @@ const (
 	ExitUsage = 2 // bad flags or arguments
 )
 
+// exitError ends a command with a given exit code; err, when set, is printed.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+func (e exitError) Unwrap() error { return e.err }
+
 type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
@@ -45,16 +59,26 @@ func PatternGenMain(args []string, streams IOStreams) int {
 	root.SetErr(streams.ErrOut)
 	root.SetIn(streams.In)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newInitCmd(streams), newRenderCmd(streams), newSchemaCmd(streams))
+	root.AddCommand(newInitCmd(streams), newRenderCmd(streams), newDiffCmd(streams), newSchemaCmd(streams))
 	root.SetArgs(args)
-	err := root.Execute()
+	return exitCode(root.Execute(), "pattern-gen", streams)
+}
+
+// exitCode prints err (if any) and maps it to the process exit code.
+func exitCode(err error, prog string, streams IOStreams) int {
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintln(streams.ErrOut, "pattern-gen: "+indentContinuation(err.Error()))
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintln(streams.ErrOut, prog+": "+indentContinuation(msg))
+	}
+	var ee exitError
 	var ue usageError
-	if errors.As(err, &ue) {
+	switch {
+	case errors.As(err, &ue):
 		return ExitUsage
+	case errors.As(err, &ee):
+		return ee.code
 	}
 	return ExitError
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -35,16 +34,7 @@ func CMPPluginMain(args []string, streams IOStreams, getenv func(string) string)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newGenerateCmd(streams, getenv))
 	root.SetArgs(args)
-	err := root.Execute()
-	if err == nil {
-		return ExitOK
-	}
-	fmt.Fprintln(streams.ErrOut, "cmp-plugin: "+indentContinuation(err.Error()))
-	var ue usageError
-	if errors.As(err, &ue) {
-		return ExitUsage
-	}
-	return ExitError
+	return exitCode(root.Execute(), "cmp-plugin", streams)
 }
 
 func newGenerateCmd(streams IOStreams, getenv func(string) string) *cobra.Command {

@@ -2,15 +2,19 @@ package cli
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
+	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 )
 
 type renderOptions struct {
 	out    string
 	config string
+	check  bool
+	env    []string
 }
 
 func newRenderCmd(streams IOStreams) *cobra.Command {
@@ -29,13 +33,32 @@ func newRenderCmd(streams IOStreams) *cobra.Command {
 			if len(args) == 1 && o.config != "" {
 				return usageError{fmt.Errorf("give either FORK or --config, not both")}
 			}
-			src := project.Source{Config: o.config}
+			if o.check && o.out == "" {
+				return usageError{fmt.Errorf("--check needs --out DIR, the committed render to check")}
+			}
+			env, err := config.EnvFromPairs(o.env)
+			if err != nil {
+				return usageError{err}
+			}
+			src := project.Source{Config: o.config, Env: env}
 			if len(args) == 1 {
-				src = project.Source{Fork: args[0]}
+				src.Fork = args[0]
 			}
 			res, err := project.Render(src)
 			if err != nil {
 				return err
+			}
+			if o.check {
+				report, err := project.CheckRendered(o.out, res)
+				if err != nil {
+					return err
+				}
+				if report != "" {
+					_, _ = io.WriteString(streams.Out, report)
+					return fmt.Errorf("%s is out of date: run pattern-gen render --out %s and commit the result", o.out, o.out)
+				}
+				fmt.Fprintf(streams.ErrOut, "%s is up to date (%d objects of %d applications)\n", o.out, res.Objects, res.Apps)
+				return nil
 			}
 			if o.out == "" {
 				_, err = streams.Out.Write(res.Stream)
@@ -50,5 +73,7 @@ func newRenderCmd(streams IOStreams) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&o.out, "out", "", "write one file per object into this directory")
 	cmd.Flags().StringVar(&o.config, "config", "", "render the fork this config would scaffold (default: the embedded default)")
+	cmd.Flags().BoolVar(&o.check, "check", false, "compare with the render committed in --out instead of writing; exit 1 when it is stale")
+	cmd.Flags().StringArrayVar(&o.env, "set-env", nil, "plugin env of the Applications, KEY=VALUE (e.g. AZURE_REGION=eastus); repeatable")
 	return cmd
 }

@@ -140,3 +140,31 @@ func (e PluginEnv) Lookup(s Setting) (value, source string, ok bool) {
 	}
 	return "", "", false
 }
+
+// EnvFromPairs builds the plugin env an Application would give, from KEY=VALUE pairs (the
+// names of plugin env entries, without ARGOCD_ENV_), for offline renders and diffs.
+func EnvFromPairs(pairs []string) (PluginEnv, error) {
+	known := map[string]bool{}
+	var names []string
+	for _, s := range PluginSettings {
+		known[s.Env] = true
+		names = append(names, s.Env)
+	}
+	vars := map[string]string{}
+	var errs []string
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Sprintf("--set-env %q: expected KEY=VALUE", p))
+		case !known[k]:
+			errs = append(errs, fmt.Sprintf("--set-env %s: unknown plugin env; known: %s", k, strings.Join(names, ", ")))
+		default:
+			vars[EnvPrefix+k] = v
+		}
+	}
+	if len(errs) > 0 {
+		return PluginEnv{}, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	}
+	return FromEnv(func(k string) string { return vars[k] })
+}

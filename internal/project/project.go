@@ -4,17 +4,20 @@
 package project
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	patterngen "github.com/pattern-gen/pattern-gen"
 	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
 	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/textdiff"
 	"github.com/pattern-gen/pattern-gen/internal/treewriter"
 )
 
@@ -112,6 +115,7 @@ type Source struct {
 
 // Rendered is a render's result in both output forms.
 type Rendered struct {
+	Applications  []render.App
 	Apps, Objects int
 	Stream        []byte            // one YAML stream
 	Files         map[string][]byte // <app>/<object file>
@@ -159,7 +163,7 @@ func RenderTree(t render.Tree, env config.PluginEnv) (*Rendered, error) {
 }
 
 func assemble(apps []render.App) (*Rendered, error) {
-	res := &Rendered{Apps: len(apps), Files: map[string][]byte{}}
+	res := &Rendered{Applications: apps, Apps: len(apps), Files: map[string][]byte{}}
 	var all []manifest.Object
 	for _, app := range apps {
 		for _, o := range app.Objects {
@@ -192,4 +196,51 @@ func WriteRendered(dir string, res *Rendered) error {
 	}
 	files[treewriter.Marker] = []byte("# Written by pattern-gen render; the whole directory is replaced on every render.\n")
 	return treewriter.Write(dir, files, treewriter.Replace)
+}
+
+// CheckRendered compares a committed render in dir with res and returns a report of what is
+// stale (empty when dir is up to date): files to add, to remove and that differ, with diffs.
+func CheckRendered(dir string, res *Rendered) (string, error) {
+	onDisk := map[string][]byte{}
+	if _, err := os.Stat(dir); err == nil {
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(dir, p)
+			if rel == treewriter.Marker {
+				return nil
+			}
+			data, err := os.ReadFile(p)
+			onDisk[filepath.ToSlash(rel)] = data
+			return err
+		})
+		if err != nil {
+			return "", fmt.Errorf("read %s: %w", dir, err)
+		}
+	}
+	names := make([]string, 0, len(res.Files)+len(onDisk))
+	for n := range res.Files {
+		names = append(names, n)
+	}
+	for n := range onDisk {
+		if _, ok := res.Files[n]; !ok {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		want, rendered := res.Files[n]
+		got, committed := onDisk[n]
+		switch {
+		case !committed:
+			fmt.Fprintf(&b, "+ %s (rendered, not committed)\n", n)
+		case !rendered:
+			fmt.Fprintf(&b, "- %s (committed, no longer rendered)\n", n)
+		case !bytes.Equal(want, got):
+			fmt.Fprintf(&b, "~ %s\n%s", n, textdiff.Unified(filepath.Join(dir, n), "rendered", string(got), string(want), 3))
+		}
+	}
+	return b.String(), nil
 }

@@ -110,6 +110,7 @@ func forkTemplates(v view) map[string]string {
 		"fork/README.md.tmpl":                   "README.md",
 		"fork/gitignore":                        ".gitignore",
 		"fork/overrides/values-Azure.yaml":      "overrides/values-Azure.yaml",
+		"fork/pattern-diff.yaml":                ".github/workflows/pattern-diff.yaml",
 	}
 }
 

@@ -7,8 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
+
+	"github.com/pattern-gen/pattern-gen/internal/textdiff"
 )
 
 // Updating reports whether golden files are being rewritten.
@@ -108,26 +109,7 @@ func AssertDir(t testing.TB, dir string, files map[string][]byte) {
 
 func normalize(b []byte) []byte { return bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n")) }
 
-// diff shows the first differing lines with a little context; enough to see what changed.
+// diff is a unified diff of the golden file (-) and the output (+), or "" when equal.
 func diff(want, got []byte) string {
-	if bytes.Equal(want, got) {
-		return ""
-	}
-	w, g := strings.Split(string(want), "\n"), strings.Split(string(got), "\n")
-	i := 0
-	for i < len(w) && i < len(g) && w[i] == g[i] {
-		i++
-	}
-	var b strings.Builder
-	from := max(0, i-2)
-	for j := from; j < i; j++ {
-		b.WriteString("   " + w[j] + "\n")
-	}
-	for j := i; j < min(len(w), i+6); j++ {
-		b.WriteString(" - " + w[j] + "\n")
-	}
-	for j := i; j < min(len(g), i+6); j++ {
-		b.WriteString(" + " + g[j] + "\n")
-	}
-	return b.String()
+	return textdiff.Unified("golden", "output", string(want), string(got), 3)
 }

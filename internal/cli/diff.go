@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/project"
+)
+
+// markdownLimit keeps a Markdown diff under GitHub's 65,536-character comment limit.
+const markdownLimit = 60000
+
+type diffOptions struct {
+	base, head, format string
+	env                []string
+}
+
+func newDiffCmd(streams IOStreams) *cobra.Command {
+	var o diffOptions
+	cmd := &cobra.Command{
+		Use:   "diff [--base REV] [--head REV] [--format text|markdown|json] [--set-env KEY=VALUE] [FORK]",
+		Short: "Compare the rendered objects of a fork at two git revisions, offline",
+		Long: "Render the fork (default: the current directory) at two git revisions as render and\n" +
+			"cmp-plugin would, and compare them object by object. --base defaults to the merge base\n" +
+			"with the remote's default branch (or HEAD), --head to the working tree. Secret values are\n" +
+			"redacted. Exit code 0: no difference; 1: differences; 2: error.",
+		Args: rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.format != "text" && o.format != "markdown" && o.format != "json" {
+				return usageError{fmt.Errorf("--format %q: use text, markdown or json", o.format)}
+			}
+			env, err := config.EnvFromPairs(o.env)
+			if err != nil {
+				return usageError{err}
+			}
+			fork := "."
+			if len(args) == 1 {
+				fork = args[0]
+			}
+			res, err := project.Diff(project.DiffOptions{Fork: fork, Base: o.base, Head: o.head, Env: env})
+			if err != nil {
+				return exitError{code: 2, err: err}
+			}
+			var out string
+			switch o.format {
+			case "markdown":
+				out = res.Markdown(markdownLimit)
+			case "json":
+				if out, err = res.JSON(); err != nil {
+					return exitError{code: 2, err: err}
+				}
+			default:
+				out = res.Text()
+			}
+			if _, err := io.WriteString(streams.Out, out); err != nil {
+				return exitError{code: 2, err: err}
+			}
+			if !res.Empty() {
+				return exitError{code: 1} // like diff(1): differences found
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&o.base, "base", "", "base revision (default: merge base with the default branch, or HEAD)")
+	cmd.Flags().StringVar(&o.head, "head", "", "head revision (default: the working tree)")
+	cmd.Flags().StringVar(&o.format, "format", "text", "text, markdown or json")
+	cmd.Flags().StringArrayVar(&o.env, "set-env", nil, "plugin env of the Applications, KEY=VALUE (e.g. AZURE_REGION=eastus); repeatable")
+	return cmd
+}

@@ -1,0 +1,95 @@
+package project
+
+import (
+	"fmt"
+
+	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/gitrev"
+	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/review"
+)
+
+// DiffOptions says which two revisions of a fork to compare.
+type DiffOptions struct {
+	Fork string
+	Base string // a git revision; "" = the merge base with the default branch, or HEAD
+	Head string // a git revision; "" = the working tree
+	Env  config.PluginEnv
+}
+
+// Diff renders the fork at two revisions, offline, and compares them object by object.
+func Diff(o DiffOptions) (*review.Result, error) {
+	repo, err := gitrev.Open(o.Fork)
+	if err != nil {
+		return nil, err
+	}
+	var baseSHA string
+	baseLabel := o.Base
+	if o.Base == "" {
+		if baseSHA, err = repo.DefaultBase(); err != nil {
+			return nil, err
+		}
+		baseLabel = baseSHA[:12]
+	} else if baseSHA, err = repo.Resolve(o.Base); err != nil {
+		return nil, err
+	}
+	base, err := renderRevision(repo, baseLabel, baseSHA, o.Env)
+	if err != nil {
+		return nil, err
+	}
+	var head []review.Object
+	headLabel := o.Head
+	if o.Head == "" {
+		headLabel = "working tree"
+		t, err := ReadFork(o.Fork)
+		if err != nil {
+			return nil, err
+		}
+		if head, err = renderObjects(t, o.Env); err != nil {
+			return nil, fmt.Errorf("the working tree does not render: %w", err)
+		}
+	} else {
+		sha, err := repo.Resolve(o.Head)
+		if err != nil {
+			return nil, err
+		}
+		if head, err = renderRevision(repo, o.Head, sha, o.Env); err != nil {
+			return nil, err
+		}
+	}
+	return review.Compare(baseLabel, headLabel, base, head)
+}
+
+func renderRevision(repo *gitrev.Repo, label, sha string, env config.PluginEnv) ([]review.Object, error) {
+	files, err := repo.Files(sha)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := renderObjects(render.Tree(files), env)
+	if err != nil {
+		return nil, fmt.Errorf("revision %s (%s) does not render: %w", label, sha[:12], err)
+	}
+	return objs, nil
+}
+
+func renderObjects(t render.Tree, env config.PluginEnv) ([]review.Object, error) {
+	res, err := RenderTree(t, env)
+	if err != nil {
+		return nil, err
+	}
+	var out []review.Object
+	for _, app := range res.Applications {
+		for _, o := range app.Objects {
+			data, err := o.Decode()
+			if err != nil {
+				return nil, err
+			}
+			name := o.Name
+			if o.Namespace != "" {
+				name = o.Namespace + "/" + o.Name
+			}
+			out = append(out, review.Object{App: app.Plan.Name, ID: o.ID(), Kind: o.Kind, Name: name, Data: data})
+		}
+	}
+	return out, nil
+}

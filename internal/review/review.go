@@ -1,0 +1,298 @@
+// Package review compares two renders of a fork object by object and formats the result for a
+// terminal, a pull-request comment (Markdown) or a program (JSON). It is pure: objects in,
+// text out. Secret values never reach any format.
+package review
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/pattern-gen/pattern-gen/internal/textdiff"
+)
+
+// Object is one rendered object of one application.
+type Object struct {
+	App, ID string         // ID is group/kind/namespace/name
+	Kind    string         // for Secret redaction and headings
+	Name    string         // namespace/name or name, for headings
+	Data    map[string]any // the decoded object
+}
+
+// Status of an object between base and head.
+type Status string
+
+const (
+	Added   Status = "added"
+	Changed Status = "changed"
+	Removed Status = "removed"
+)
+
+// Change is one object that differs.
+type Change struct {
+	App    string `json:"application"`
+	ID     string `json:"id"`
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`
+	Status Status `json:"status"`
+	Diff   string `json:"diff"` // unified diff of the YAML, secret values redacted
+}
+
+// AppSummary counts the changes of one application.
+type AppSummary struct {
+	App     string `json:"application"`
+	Added   int    `json:"added"`
+	Changed int    `json:"changed"`
+	Removed int    `json:"removed"`
+}
+
+// Result is the comparison of two renders.
+type Result struct {
+	Base    string       `json:"base"`
+	Head    string       `json:"head"`
+	Apps    []AppSummary `json:"applications"`
+	Changes []Change     `json:"changes"`
+}
+
+// Empty reports whether nothing differs.
+func (r *Result) Empty() bool { return len(r.Changes) == 0 }
+
+// Totals adds up the application summaries.
+func (r *Result) Totals() AppSummary {
+	var t AppSummary
+	for _, a := range r.Apps {
+		t.Added += a.Added
+		t.Changed += a.Changed
+		t.Removed += a.Removed
+	}
+	return t
+}
+
+// Compare compares base and head objects keyed by application and ID.
+func Compare(baseLabel, headLabel string, base, head []Object) (*Result, error) {
+	key := func(o Object) string { return o.App + "\x00" + o.ID }
+	bm, hm := map[string]Object{}, map[string]Object{}
+	var keys []string
+	for _, o := range base {
+		bm[key(o)] = o
+		keys = append(keys, key(o))
+	}
+	for _, o := range head {
+		hm[key(o)] = o
+		if _, ok := bm[key(o)]; !ok {
+			keys = append(keys, key(o))
+		}
+	}
+	sort.Strings(keys)
+	res := &Result{Base: baseLabel, Head: headLabel}
+	apps := map[string]*AppSummary{}
+	for _, k := range keys {
+		b, inBase := bm[k]
+		h, inHead := hm[k]
+		var bData, hData map[string]any
+		if inBase {
+			bData = b.Data
+		}
+		if inHead {
+			hData = h.Data
+		}
+		bData, hData = redactSecrets(bData, hData)
+		bText, err := stableYAML(bData)
+		if err != nil {
+			return nil, err
+		}
+		hText, err := stableYAML(hData)
+		if err != nil {
+			return nil, err
+		}
+		if bText == hText {
+			continue
+		}
+		o, status := h, Changed
+		switch {
+		case !inBase:
+			status = Added
+		case !inHead:
+			o, status = b, Removed
+		}
+		name := o.App + "/" + o.Kind + "/" + o.Name
+		a := apps[o.App]
+		if a == nil {
+			a = &AppSummary{App: o.App}
+			apps[o.App] = a
+		}
+		switch status {
+		case Added:
+			a.Added++
+		case Changed:
+			a.Changed++
+		case Removed:
+			a.Removed++
+		}
+		res.Changes = append(res.Changes, Change{
+			App: o.App, ID: o.ID, Kind: o.Kind, Name: o.Name, Status: status,
+			Diff: textdiff.Unified(baseLabel+":"+name, headLabel+":"+name, bText, hText, 3),
+		})
+	}
+	for _, a := range apps {
+		res.Apps = append(res.Apps, *a)
+	}
+	sort.Slice(res.Apps, func(i, j int) bool { return res.Apps[i].App < res.Apps[j].App })
+	return res, nil
+}
+
+// stableYAML encodes an object with keys sorted at every level, so a reordered template does
+// not show as a change.
+func stableYAML(m map[string]any) (string, error) {
+	if m == nil {
+		return "", nil
+	}
+	var b strings.Builder
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(m); err != nil {
+		return "", err
+	}
+	return b.String(), enc.Close()
+}
+
+// redactSecrets replaces the values of Secret data and stringData. A value that differs
+// between base and head shows as "<redacted: changed>" on the head side, so a reviewer sees
+// that it changed without seeing it.
+func redactSecrets(base, head map[string]any) (map[string]any, map[string]any) {
+	if !isSecret(base) && !isSecret(head) {
+		return base, head
+	}
+	base, head = clone(base), clone(head)
+	for _, field := range []string{"data", "stringData"} {
+		bv, _ := base[field].(map[string]any)
+		hv, _ := head[field].(map[string]any)
+		for k, v := range bv {
+			bv[k] = "<redacted>"
+			if hv != nil {
+				if h, ok := hv[k]; ok && fmt.Sprint(h) != fmt.Sprint(v) {
+					hv[k] = "<redacted: changed>"
+				}
+			}
+		}
+		for k, v := range hv {
+			if v != "<redacted: changed>" {
+				hv[k] = "<redacted>"
+			}
+		}
+	}
+	return base, head
+}
+
+func isSecret(m map[string]any) bool {
+	return m != nil && m["kind"] == "Secret" && m["apiVersion"] == "v1"
+}
+
+// clone copies the top level and the data maps that redaction rewrites.
+func clone(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if inner, ok := v.(map[string]any); ok && (k == "data" || k == "stringData") {
+			c := make(map[string]any, len(inner))
+			for ik, iv := range inner {
+				c[ik] = iv
+			}
+			v = c
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// Summary is the one-line count: "2 changed, 1 added, 0 removed in 2 applications".
+func (r *Result) Summary() string {
+	if r.Empty() {
+		return "no differences"
+	}
+	t := r.Totals()
+	return fmt.Sprintf("%d added, %d changed, %d removed in %d application%s", t.Added, t.Changed, t.Removed, len(r.Apps), plural(len(r.Apps)))
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// Text formats the result for a terminal.
+func (r *Result) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "pattern-gen diff %s..%s: %s\n", r.Base, r.Head, r.Summary())
+	for _, a := range r.Apps {
+		fmt.Fprintf(&b, "  %s: %d added, %d changed, %d removed\n", a.App, a.Added, a.Changed, a.Removed)
+	}
+	for _, c := range r.Changes {
+		fmt.Fprintf(&b, "\n%s %s %s (%s)\n%s", sign(c.Status), c.Kind, c.Name, c.App, c.Diff)
+	}
+	return b.String()
+}
+
+func sign(s Status) string {
+	return map[Status]string{Added: "+", Changed: "~", Removed: "-"}[s]
+}
+
+// JSON formats the result for programs.
+func (r *Result) JSON() (string, error) {
+	if r.Changes == nil {
+		r.Changes = []Change{}
+	}
+	if r.Apps == nil {
+		r.Apps = []AppSummary{}
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // keep "<redacted>" readable
+	enc.SetIndent("", "  ")
+	err := enc.Encode(r)
+	return b.String(), err
+}
+
+// Markdown formats the result as a pull-request comment: a summary table, then one
+// collapsible section per application. Object diffs stop once the text reaches maxBytes, and
+// the comment says how many were left out.
+func (r *Result) Markdown(maxBytes int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### pattern-gen diff `%s`..`%s`\n\n", r.Base, r.Head)
+	if r.Empty() {
+		b.WriteString("No differences in the rendered manifests.\n")
+		return b.String()
+	}
+	fmt.Fprintf(&b, "**%s**\n\n| Application | Added | Changed | Removed |\n|---|---:|---:|---:|\n", r.Summary())
+	for _, a := range r.Apps {
+		fmt.Fprintf(&b, "| %s | %d | %d | %d |\n", a.App, a.Added, a.Changed, a.Removed)
+	}
+	left := 0
+	for _, a := range r.Apps {
+		var sec strings.Builder
+		fmt.Fprintf(&sec, "\n<details><summary><b>%s</b>: %d added, %d changed, %d removed</summary>\n", a.App, a.Added, a.Changed, a.Removed)
+		for _, c := range r.Changes {
+			if c.App != a.App {
+				continue
+			}
+			part := fmt.Sprintf("\n%s **%s** `%s`\n\n```diff\n%s```\n", sign(c.Status), c.Kind, c.Name, c.Diff)
+			if b.Len()+sec.Len()+len(part)+200 > maxBytes {
+				left++
+				continue
+			}
+			sec.WriteString(part)
+		}
+		sec.WriteString("\n</details>\n")
+		b.WriteString(sec.String())
+	}
+	if left > 0 {
+		fmt.Fprintf(&b, "\n_%d object diff%s left out to stay under %d bytes; run `pattern-gen diff` locally for all of them._\n", left, plural(left), maxBytes)
+	}
+	return b.String()
+}
