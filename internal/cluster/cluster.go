@@ -124,3 +124,18 @@ func short(err error) string {
 	}
 	return err.Error()
 }
+
+// UserConfig is the user's client config as kubectl builds it: --kubeconfig, else KUBECONFIG,
+// else ~/.kube/config, with an optional context. It is what `oc login` writes.
+func UserConfig(kubeconfig, kubeContext string) (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if kubeconfig != "" {
+		rules.ExplicitPath = kubeconfig
+	}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubeContext}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig: %w (log in with oc login, or pass --kubeconfig)", err)
+	}
+	cfg.UserAgent = "pattern-gen"
+	return cfg, nil
+}

@@ -244,3 +244,20 @@ func CheckRendered(dir string, res *Rendered) (string, error) {
 	}
 	return b.String(), nil
 }
+
+// ReadPatternOf reads the pattern name and clusterGroup of the fork in dir.
+func ReadPatternOf(dir string) (*render.Pattern, error) {
+	t := render.Tree{}
+	for _, name := range []string{"values-global.yaml"} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("fork %s: %s: %w (run in the fork, or name it)", dir, name, errors.Unwrap(err))
+		}
+		t[name] = data
+	}
+	g, err := render.ReadGlobal(t)
+	if err != nil {
+		return nil, fmt.Errorf("fork %s: %w", dir, err)
+	}
+	return g, nil
+}

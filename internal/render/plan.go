@@ -72,11 +72,16 @@ type appEntry struct {
 	spec map[string]any
 }
 
-// ReadPattern reads values-global.yaml and the clusterGroup's values file from the fork.
-func ReadPattern(t Tree) (*Pattern, error) {
+// ReadGlobal reads only values-global.yaml: the pattern's name, clusterGroup and repository.
+func ReadGlobal(t Tree) (*Pattern, error) {
+	p, _, err := readGlobal(t)
+	return p, err
+}
+
+func readGlobal(t Tree) (*Pattern, map[string]any, error) {
 	global, err := readValues(t, "values-global.yaml", true)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p := &Pattern{
 		Name:         str(Dig(global, "global", "pattern")),
@@ -85,10 +90,19 @@ func ReadPattern(t Tree) (*Pattern, error) {
 		Revision:     str(Dig(global, "main", "git", "revision")),
 	}
 	if p.ClusterGroup == "" {
-		return nil, fmt.Errorf("values-global.yaml: main.clusterGroupName: missing; it selects values-<name>.yaml")
+		return nil, nil, fmt.Errorf("values-global.yaml: main.clusterGroupName: missing; it selects values-<name>.yaml")
 	}
 	if p.Name == "" {
-		return nil, fmt.Errorf("values-global.yaml: global.pattern: missing")
+		return nil, nil, fmt.Errorf("values-global.yaml: global.pattern: missing")
+	}
+	return p, global, nil
+}
+
+// ReadPattern reads values-global.yaml and the clusterGroup's values file from the fork.
+func ReadPattern(t Tree) (*Pattern, error) {
+	p, global, err := readGlobal(t)
+	if err != nil {
+		return nil, err
 	}
 	groupFile := "values-" + p.ClusterGroup + ".yaml"
 	group, err := readValues(t, groupFile, true)

@@ -1,0 +1,232 @@
+// Package argocd reads and drives a pattern's Argo CD Applications through the Kubernetes API
+// (the user's kubeconfig), as unstructured objects: the product does not link argo-cd.
+package argocd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+)
+
+// ApplicationGVR is argoproj.io/v1alpha1 applications.
+var ApplicationGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applications"}
+
+// PatternLabel is the label the clustergroup chart puts on every Application of a pattern.
+const PatternLabel = "validatedpatterns.io/pattern"
+
+// App is the state of one Application.
+type App struct {
+	Name      string `json:"name"`
+	Wave      int    `json:"syncWave"`
+	Sync      string `json:"sync"`   // Synced, OutOfSync, Unknown
+	Health    string `json:"health"` // Healthy, Progressing, Degraded, Missing, Suspended, Unknown
+	Revision  string `json:"revision"`
+	Operation string `json:"operation,omitempty"` // phase of the last operation: Running, Succeeded, Failed, Error
+	Message   string `json:"message,omitempty"`   // the first condition or operation message
+}
+
+// Done reports whether the app reached the wanted state: "synced" or "healthy" (synced and
+// healthy).
+func (a App) Done(want string) bool {
+	synced := a.Sync == "Synced" && a.Operation != "Running"
+	if want == "synced" {
+		return synced
+	}
+	return synced && a.Health == "Healthy"
+}
+
+// Client reads and changes the Applications of one pattern in one namespace.
+type Client struct {
+	Dyn       dynamic.Interface
+	Namespace string
+	Pattern   string
+}
+
+// List returns the pattern's Applications sorted by sync wave, then name.
+func (c *Client) List(ctx context.Context) ([]App, error) {
+	list, err := c.Dyn.Resource(ApplicationGVR).Namespace(c.Namespace).List(ctx, metav1.ListOptions{LabelSelector: PatternLabel + "=" + c.Pattern})
+	if err != nil {
+		return nil, describe(err, c.Namespace)
+	}
+	if len(list.Items) == 0 {
+		return nil, fmt.Errorf("no Argo CD applications of pattern %s in namespace %s (label %s=%s); is the pattern installed, and is -n right?", c.Pattern, c.Namespace, PatternLabel, c.Pattern)
+	}
+	apps := make([]App, 0, len(list.Items))
+	for i := range list.Items {
+		apps = append(apps, fromObject(&list.Items[i]))
+	}
+	sort.SliceStable(apps, func(i, j int) bool {
+		if apps[i].Wave != apps[j].Wave {
+			return apps[i].Wave < apps[j].Wave
+		}
+		return apps[i].Name < apps[j].Name
+	})
+	return apps, nil
+}
+
+func fromObject(u *unstructured.Unstructured) App {
+	s := func(path ...string) string { v, _, _ := unstructured.NestedString(u.Object, path...); return v }
+	a := App{
+		Name:      u.GetName(),
+		Sync:      or(s("status", "sync", "status"), "Unknown"),
+		Health:    or(s("status", "health", "status"), "Unknown"),
+		Revision:  s("status", "sync", "revision"),
+		Operation: s("status", "operationState", "phase"),
+	}
+	a.Wave, _ = strconv.Atoi(u.GetAnnotations()["argocd.argoproj.io/sync-wave"])
+	if conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions"); len(conds) > 0 {
+		if m, ok := conds[0].(map[string]any); ok {
+			a.Message = fmt.Sprintf("%v: %v", m["type"], m["message"])
+		}
+	}
+	if a.Message == "" && (a.Operation == "Failed" || a.Operation == "Error") {
+		a.Message = s("status", "operationState", "message")
+	}
+	if a.Message == "" && a.Health != "Healthy" {
+		a.Message = s("status", "health", "message")
+	}
+	return a
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// SyncRequest is what Sync asked Argo CD for.
+type SyncRequest struct {
+	Wave    int
+	Apps    []string
+	Skipped map[string]string // app -> why
+}
+
+// Sync sets a sync operation on the named Applications (all of the pattern's when names is
+// empty), wave by wave: an application's wave starts when every earlier wave's operations ended.
+// report is called as each wave is requested.
+func (c *Client) Sync(ctx context.Context, names []string, prune bool, report func(SyncRequest)) error {
+	apps, err := c.List(ctx)
+	if err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	var picked []App
+	for _, a := range apps {
+		if len(names) == 0 || want[a.Name] {
+			picked = append(picked, a)
+			delete(want, a.Name)
+		}
+	}
+	if len(want) > 0 {
+		var missing []string
+		for n := range want {
+			missing = append(missing, n)
+		}
+		sort.Strings(missing)
+		return fmt.Errorf("no application %s in pattern %s (namespace %s)", strings.Join(missing, ", "), c.Pattern, c.Namespace)
+	}
+	op, _ := json.Marshal(map[string]any{"operation": map[string]any{
+		"initiatedBy": map[string]any{"username": "pattern-gen"},
+		"sync":        map[string]any{"prune": prune, "syncStrategy": map[string]any{"hook": map[string]any{}}},
+	}})
+	for i := 0; i < len(picked); {
+		wave := picked[i].Wave
+		req := SyncRequest{Wave: wave, Skipped: map[string]string{}}
+		for ; i < len(picked) && picked[i].Wave == wave; i++ {
+			a := picked[i]
+			if a.Operation == "Running" {
+				req.Skipped[a.Name] = "an operation is already running"
+				continue
+			}
+			_, err := c.Dyn.Resource(ApplicationGVR).Namespace(c.Namespace).Patch(ctx, a.Name, types.MergePatchType, op, metav1.PatchOptions{})
+			if err != nil {
+				return fmt.Errorf("request sync of %s: %w", a.Name, describe(err, c.Namespace))
+			}
+			req.Apps = append(req.Apps, a.Name)
+		}
+		report(req)
+		if i < len(picked) {
+			if err := c.waitOperations(ctx, req.Apps); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// waitOperations waits until Argo CD has taken and finished the operations set on names.
+func (c *Client) waitOperations(ctx context.Context, names []string) error {
+	for {
+		pending := 0
+		for _, n := range names {
+			u, err := c.Dyn.Resource(ApplicationGVR).Namespace(c.Namespace).Get(ctx, n, metav1.GetOptions{})
+			if err != nil {
+				return describe(err, c.Namespace)
+			}
+			_, requested, _ := unstructured.NestedMap(u.Object, "operation")
+			if requested || fromObject(u).Operation == "Running" {
+				pending++
+			}
+		}
+		if pending == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the sync of %s: %w", strings.Join(names, ", "), ctx.Err())
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// Wait polls until every Application is done (see App.Done) or ctx ends; progress gets each
+// new state. On timeout it names the applications that did not get there.
+func (c *Client) Wait(ctx context.Context, want string, interval time.Duration, progress func([]App)) ([]App, error) {
+	for {
+		apps, err := c.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		progress(apps)
+		var notDone []string
+		for _, a := range apps {
+			if !a.Done(want) {
+				notDone = append(notDone, fmt.Sprintf("%s (%s/%s)", a.Name, a.Sync, a.Health))
+			}
+		}
+		if len(notDone) == 0 {
+			return apps, nil
+		}
+		select {
+		case <-ctx.Done():
+			return apps, fmt.Errorf("not %s in time: %s", want, strings.Join(notDone, ", "))
+		case <-time.After(interval):
+		}
+	}
+}
+
+// describe turns API errors into one actionable line.
+func describe(err error, ns string) error {
+	switch {
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("forbidden: your user may not read or change Argo CD applications in namespace %s (%v)", ns, apierrors.ReasonForError(err))
+	case apierrors.IsNotFound(err):
+		return fmt.Errorf("not found in namespace %s: %v", ns, err)
+	}
+	return err
+}

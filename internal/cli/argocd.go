@@ -1,0 +1,212 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/pattern-gen/pattern-gen/internal/argocd"
+	"github.com/pattern-gen/pattern-gen/internal/cluster"
+	"github.com/pattern-gen/pattern-gen/internal/project"
+)
+
+// clusterFlags are kubectl's flags for reaching a cluster and the pattern's namespace.
+type clusterFlags struct {
+	kubeconfig, context, namespace string
+}
+
+func (f *clusterFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: KUBECONFIG or ~/.kube/config)")
+	cmd.Flags().StringVar(&f.context, "context", "", "kubeconfig context to use")
+	cmd.Flags().StringVarP(&f.namespace, "namespace", "n", "", "namespace of the pattern's Argo CD applications (default: <pattern>-<clusterGroup> from the fork)")
+}
+
+// client builds the Applications client for the fork in args (default ".").
+func (f *clusterFlags) client(args []string) (*argocd.Client, error) {
+	fork := "."
+	if len(args) == 1 {
+		fork = args[0]
+	}
+	p, err := project.ReadPatternOf(fork)
+	if err != nil {
+		return nil, err
+	}
+	ns := f.namespace
+	if ns == "" {
+		ns = p.Name + "-" + p.ClusterGroup
+	}
+	cfg, err := cluster.UserConfig(f.kubeconfig, f.context)
+	if err != nil {
+		return nil, err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &argocd.Client{Dyn: dyn, Namespace: ns, Pattern: p.Name}, nil
+}
+
+func newStatusCmd(streams IOStreams) *cobra.Command {
+	var f clusterFlags
+	var output string
+	cmd := &cobra.Command{
+		Use:   "status [FORK]",
+		Short: "Show the sync status and health of the pattern's Argo CD applications",
+		Args:  rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "table" && output != "json" {
+				return usageError{fmt.Errorf("-o %q: use table or json", output)}
+			}
+			c, err := f.client(args)
+			if err != nil {
+				return err
+			}
+			apps, err := c.List(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				enc := json.NewEncoder(streams.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(apps)
+			}
+			writeTable(streams.Out, apps)
+			return nil
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "table or json")
+	return cmd
+}
+
+func writeTable(w io.Writer, apps []argocd.App) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "APPLICATION\tWAVE\tSYNC\tHEALTH\tREVISION\tMESSAGE")
+	for _, a := range apps {
+		rev := a.Revision
+		if len(rev) > 8 {
+			rev = rev[:8]
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", a.Name, a.Wave, a.Sync, a.Health, rev, firstLine(a.Message))
+	}
+	tw.Flush()
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 100 {
+		s = s[:97] + "..."
+	}
+	return s
+}
+
+func newSyncCmd(streams IOStreams) *cobra.Command {
+	var f clusterFlags
+	var prune bool
+	var apps []string
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "sync [--prune] [--app NAME]... [FORK]",
+		Short: "Ask Argo CD to sync the pattern's applications, wave by wave",
+		Long: "Set a sync operation on the pattern's applications (or those named with --app), in the\n" +
+			"order of their sync waves: a wave is requested once the operations of the waves before it\n" +
+			"have ended. Use `pattern-gen wait` to wait for the result.",
+		Args: rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := f.client(args)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			return c.Sync(ctx, apps, prune, func(r argocd.SyncRequest) {
+				if len(r.Apps) > 0 {
+					fmt.Fprintf(streams.Out, "wave %d: sync requested for %s\n", r.Wave, strings.Join(r.Apps, ", "))
+				}
+				for app, why := range r.Skipped {
+					fmt.Fprintf(streams.Out, "wave %d: %s skipped: %s\n", r.Wave, app, why)
+				}
+			})
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().BoolVar(&prune, "prune", false, "delete resources Argo CD manages that are no longer rendered")
+	cmd.Flags().StringArrayVar(&apps, "app", nil, "sync only this application (repeatable)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "how long to wait for earlier waves")
+	return cmd
+}
+
+func newWaitCmd(streams IOStreams) *cobra.Command {
+	var f clusterFlags
+	var timeout time.Duration
+	var want string
+	cmd := &cobra.Command{
+		Use:   "wait [--timeout 30m] [--for synced|healthy] [FORK]",
+		Short: "Wait until every application of the pattern is synced (and healthy)",
+		Args:  rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if want != "synced" && want != "healthy" {
+				return usageError{fmt.Errorf("--for %q: use synced or healthy", want)}
+			}
+			c, err := f.client(args)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			show := progressPrinter(streams.ErrOut)
+			apps, err := c.Wait(ctx, want, 2*time.Second, show)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(streams.Out, "all %d applications are %s\n", len(apps), want)
+			return nil
+		},
+	}
+	f.add(cmd)
+	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "give up after this long")
+	cmd.Flags().StringVar(&want, "for", "healthy", "synced, or healthy (synced and healthy)")
+	return cmd
+}
+
+// progressPrinter redraws the table in place on a terminal; elsewhere it prints a line for
+// each application whose state changed.
+func progressPrinter(w io.Writer) func([]argocd.App) {
+	f, isFile := w.(*os.File)
+	tty := isFile && term.IsTerminal(int(f.Fd()))
+	last := map[string]string{}
+	drawn := 0
+	return func(apps []argocd.App) {
+		if tty {
+			if drawn > 0 {
+				fmt.Fprintf(w, "\033[%dA\033[J", drawn)
+			}
+			writeTable(w, apps)
+			drawn = len(apps) + 1
+			return
+		}
+		for _, a := range apps {
+			state := a.Sync + "/" + a.Health + "/" + a.Operation
+			if last[a.Name] != state {
+				last[a.Name] = state
+				fmt.Fprintf(w, "%s %s: %s, %s%s\n", time.Now().UTC().Format("15:04:05"), a.Name, a.Sync, a.Health, opSuffix(a))
+			}
+		}
+	}
+}
+
+func opSuffix(a argocd.App) string {
+	if a.Operation == "" {
+		return ""
+	}
+	return " (operation " + a.Operation + ")"
+}
