@@ -5,7 +5,9 @@ package argocd
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,14 +38,13 @@ type App struct {
 	Message   string `json:"message,omitempty"`   // the first condition or operation message
 }
 
-// Done reports whether the app reached the wanted state: "synced" or "healthy" (synced and
-// healthy).
+// Done reports whether the app reached the wanted state: "synced" (the live objects match the
+// rendered ones) or "healthy" (synced, healthy, and no operation still running).
 func (a App) Done(want string) bool {
-	synced := a.Sync == "Synced" && a.Operation != "Running"
 	if want == "synced" {
-		return synced
+		return a.Sync == "Synced"
 	}
-	return synced && a.Health == "Healthy"
+	return a.Sync == "Synced" && a.Health == "Healthy" && a.Operation != "Running"
 }
 
 // Client reads and changes the Applications of one pattern in one namespace.
@@ -222,6 +223,15 @@ func (c *Client) Wait(ctx context.Context, want string, interval time.Duration, 
 
 // describe turns API errors into one actionable line.
 func describe(err error, ns string) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		u, _ := url.Parse(ue.URL)
+		host := ue.URL
+		if u != nil {
+			host = u.Scheme + "://" + u.Host
+		}
+		return fmt.Errorf("cannot reach the Kubernetes API at %s: %v (check oc login, --kubeconfig or --context)", host, errors.Unwrap(ue))
+	}
 	switch {
 	case apierrors.IsForbidden(err):
 		return fmt.Errorf("forbidden: your user may not read or change Argo CD applications in namespace %s (%v)", ns, apierrors.ReasonForError(err))
