@@ -121,28 +121,8 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 // CMP server (with the fork's own cmp-plugin/plugin.yaml) and the repo server.
 func startArgo(t *testing.T, b binaries, config string) *argo {
 	t.Helper()
-	// Unix socket paths are limited to 108 bytes: keep the work directory short.
-	work, err := os.MkdirTemp("", "pg-e2e-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(work) })
-	a := &argo{work: work, fork: filepath.Join(work, "fork")}
-	cfg := filepath.Join(work, "pattern-gen.yaml")
-	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	run(t, work, nil, b.patternGen, "init", "--config", cfg, a.fork)
-	gitEnv := []string{"GIT_AUTHOR_NAME=e2e", "GIT_AUTHOR_EMAIL=e2e@example.com", "GIT_COMMITTER_NAME=e2e", "GIT_COMMITTER_EMAIL=e2e@example.com", "GIT_CONFIG_GLOBAL=/dev/null"}
-	run(t, a.fork, gitEnv, "git", "init", "-q", "-b", "main")
-	run(t, a.fork, gitEnv, "git", "add", "-A")
-	run(t, a.fork, gitEnv, "git", "commit", "-q", "-m", "fork")
-
-	for _, d := range []string{"bin", "plugins", "config", "cmp-work", "logs", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(work, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	a := newWorkspace(t, b, config)
+	work := a.work
 	bin := filepath.Join(work, "bin")
 	for _, role := range []string{"argocd-cmp-server", "argocd-repo-server"} {
 		if err := os.Symlink(b.argocd, filepath.Join(bin, role)); err != nil {
@@ -184,6 +164,30 @@ func startArgo(t *testing.T, b binaries, config string) *argo {
 		}
 		return err == nil
 	})
+	return a
+}
+
+// newWorkspace scaffolds a fork from config in a short temporary directory (unix socket paths
+// are limited to 108 bytes), commits it to a git repository the repo server can clone, and
+// makes the folders the Argo CD processes use.
+func newWorkspace(t *testing.T, b binaries, config string) *argo {
+	t.Helper()
+	work, err := os.MkdirTemp("", "pg-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(work) })
+	a := &argo{work: work, fork: filepath.Join(work, "fork")}
+	cfg := filepath.Join(work, "pattern-gen.yaml")
+	must(t, os.WriteFile(cfg, []byte(config), 0o644))
+	run(t, work, nil, b.patternGen, "init", "--config", cfg, a.fork)
+	gitEnv := []string{"GIT_AUTHOR_NAME=e2e", "GIT_AUTHOR_EMAIL=e2e@example.com", "GIT_COMMITTER_NAME=e2e", "GIT_COMMITTER_EMAIL=e2e@example.com", "GIT_CONFIG_GLOBAL=/dev/null"}
+	run(t, a.fork, gitEnv, "git", "init", "-q", "-b", "main")
+	run(t, a.fork, gitEnv, "git", "add", "-A")
+	run(t, a.fork, gitEnv, "git", "commit", "-q", "-m", "fork")
+	for _, d := range []string{"bin", "plugins", "config", "cmp-work", "logs", "tmp"} {
+		must(t, os.MkdirAll(filepath.Join(work, d), 0o755))
+	}
 	return a
 }
 

@@ -219,22 +219,8 @@ func TestArgoCDSyncsThePattern(t *testing.T) {
 	}
 
 	// The fork, a git repository the repo server clones.
-	a := &argo{}
-	work, err := os.MkdirTemp("", "pg-sync-")
-	must(t, err)
-	t.Cleanup(func() { os.RemoveAll(work) })
-	a.work, a.fork = work, filepath.Join(work, "fork")
-	cfg := filepath.Join(work, "pattern-gen.yaml")
-	must(t, os.WriteFile(cfg, []byte(syncConfig), 0o644))
-	run(t, work, nil, b.patternGen, "init", "--config", cfg, a.fork)
-	gitEnv := []string{"GIT_AUTHOR_NAME=e2e", "GIT_AUTHOR_EMAIL=e2e@example.com", "GIT_COMMITTER_NAME=e2e", "GIT_COMMITTER_EMAIL=e2e@example.com", "GIT_CONFIG_GLOBAL=/dev/null"}
-	run(t, a.fork, gitEnv, "git", "init", "-q", "-b", "main")
-	run(t, a.fork, gitEnv, "git", "add", "-A")
-	run(t, a.fork, gitEnv, "git", "commit", "-q", "-m", "fork")
-
-	for _, d := range []string{"bin", "plugins", "config", "cmp-work", "logs", "tmp"} {
-		must(t, os.MkdirAll(filepath.Join(work, d), 0o755))
-	}
+	a := newWorkspace(t, b, syncConfig)
+	work := a.work
 	bin := filepath.Join(work, "bin")
 	for _, role := range []string{"argocd-cmp-server", "argocd-repo-server", "argocd-application-controller"} {
 		must(t, os.Symlink(b.argocd, filepath.Join(bin, role)))
