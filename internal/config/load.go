@@ -76,6 +76,9 @@ func Load(file string, data []byte) (*Loaded, error) {
 		return nil, ps
 	}
 	w.walk(doc, reflect.TypeOf(Pattern{}), "")
+	if w.aliases {
+		return nil, w.sorted()
+	}
 	var p Pattern
 	// Decoding is lenient here: the walk has already reported every unknown field and type
 	// mismatch, and validating what did decode lets one run report all problems.
@@ -129,6 +132,7 @@ type walker struct {
 	file     string
 	lines    map[string]int
 	problems Problems
+	aliases  bool
 }
 
 func (w *walker) add(line int, path, format string, args ...any) {
@@ -171,8 +175,12 @@ func mappingValue(m *yaml.Node, key string) *yaml.Node {
 // walk checks node against the Go type t, recording the line of every field path and every
 // unknown field, duplicate key and type mismatch, so all of them are reported at once.
 func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
-	if n.Kind == yaml.AliasNode {
-		n = n.Alias
+	if n.Kind == yaml.AliasNode || n.Anchor != "" {
+		// Following aliases would let a few lines expand exponentially (billion laughs); a
+		// config has no need for them.
+		w.add(n.Line, path, "YAML anchors and aliases are not supported; write the value out")
+		w.aliases = true
+		return
 	}
 	w.lines[path] = n.Line
 	for t.Kind() == reflect.Pointer {
