@@ -160,6 +160,15 @@ func TestInvalidConfigs(t *testing.T) {
 			want: []string{`c.yaml:6: trustee.kbsCertificate: is not a PEM certificate (-----BEGIN CERTIFICATE----- ...)`},
 		},
 		{
+			name: "anchors and aliases (billion laughs)",
+			body: head + "metadata: &m\n  name: x\ntrustee:\n  secretResources: [*m, *m]\n",
+			want: []string{
+				`c.yaml:5: metadata: YAML anchors and aliases are not supported; write the value out`,
+				`c.yaml:8: trustee.secretResources[0]: YAML anchors and aliases are not supported; write the value out`,
+				`c.yaml:8: trustee.secretResources[1]: YAML anchors and aliases are not supported; write the value out`,
+			},
+		},
+		{
 			name: "not YAML",
 			body: "apiVersion: [\n",
 			want: []string{`c.yaml:1: not valid YAML: did not find expected node content`},

@@ -326,7 +326,8 @@ func (a Azure) SortedTags() string {
 }
 
 // CheckAzureValue validates one peer-pods-cm value, whatever its source (config, plugin
-// parameter, env or the cluster), so every source is held to the same rules.
+// parameter, env or the cluster), so every source is held to the same rules. Its errors never
+// quote the value: they reach Argo CD's UI, and a secret pasted into the wrong field must not.
 func CheckAzureValue(key, v string) error {
 	ok := true
 	var want string
@@ -342,14 +343,14 @@ func CheckAzureValue(key, v string) error {
 	case "AZURE_INSTANCE_SIZE":
 		ok, want = IsConfidentialVMSize(v), "a confidential VM size such as Standard_DC2as_v5"
 	case "AZURE_INSTANCE_SIZES":
-		for _, s := range strings.Split(v, ",") {
+		for i, s := range strings.Split(v, ",") {
 			if !IsConfidentialVMSize(s) {
-				return fmt.Errorf("%q is not a confidential VM size; want a comma-separated list such as Standard_DC2as_v5,Standard_DC4as_v5", s)
+				return fmt.Errorf("entry %d is not a confidential VM size; want a comma-separated list such as Standard_DC2as_v5,Standard_DC4as_v5", i+1)
 			}
 		}
 	}
 	if !ok {
-		return fmt.Errorf("%q is not valid; want %s", v, want)
+		return fmt.Errorf("the value (%d characters) is not valid; want %s", len(v), want)
 	}
 	return nil
 }

@@ -102,9 +102,9 @@ func TestResolveReportsEveryMissingOrInvalidKey(t *testing.T) {
 	for _, want := range []string{
 		"AZURE_REGION has no source: set plugin parameter azure-region or plugin env AZURE_REGION on the application, let the plugin read it from the cluster (cloud-conf location), or set azure.region in pattern-gen.yaml",
 		"AZURE_RESOURCE_GROUP has no source",
-		`AZURE_SUBNET_ID from env AZURE_SUBNET_ID: "/subscriptions/x/resourceGroups/rg" is not valid`,
+		`AZURE_SUBNET_ID from env AZURE_SUBNET_ID: the value (34 characters) is not valid`,
 		"AZURE_NSG_ID has no source",
-		`AZURE_INSTANCE_SIZE from parameter azure-instance-size: "Standard_D2as_v5" is not valid; want a confidential VM size`,
+		`AZURE_INSTANCE_SIZE from parameter azure-instance-size: the value (16 characters) is not valid; want a confidential VM size`,
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)

@@ -63,7 +63,7 @@ func Generate(ctx context.Context, req GenerateRequest) ([]byte, error) {
 	case "disabled":
 		req.Logf("cluster discovery is disabled")
 	default:
-		return nil, fmt.Errorf("%s: %q is not enabled or disabled", config.SetClusterDiscovery.Param, discovery)
+		return nil, fmt.Errorf("%s: use enabled or disabled", config.SetClusterDiscovery.Param)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -121,7 +121,7 @@ func TestGenerateErrors(t *testing.T) {
 	}{
 		"not an application":   {"charts", nil, "charts is not the path of an application in values-hub.yaml; known paths: charts/all/cmp-plugin-rbac, charts/coco-supported/hello-openshift, charts/all/sandboxed-containers, charts/hub/trustee"},
 		"no domain for pods":   {render.HelloChart, nil, "application hello-openshift has 2 pod templates on kata-remote, but the apps domain for the KBS URL has no source"},
-		"bad discovery switch": {render.HelloChart, map[string]string{"ARGOCD_ENV_CLUSTER_DISCOVERY": "maybe"}, `cluster-discovery: "maybe" is not enabled or disabled`},
+		"bad discovery switch": {render.HelloChart, map[string]string{"ARGOCD_ENV_CLUSTER_DISCOVERY": "maybe"}, `cluster-discovery: use enabled or disabled`},
 		"bad overlay":          {render.SandboxChart, map[string]string{"ARGOCD_APP_PARAMETERS": `[{"name":"overlay","string":"overlays/gcp"}]`}, `overlay "overlays/gcp": no kustomization.yaml there`},
 	} {
 		t.Run(name, func(t *testing.T) {
