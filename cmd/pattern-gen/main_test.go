@@ -12,6 +12,7 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"pattern-gen": func() { os.Exit(cli.PatternGenMain(os.Args[1:], cli.StdStreams())) },
+		"cmp-plugin":  func() { os.Exit(cli.CMPPluginMain(os.Args[1:], cli.StdStreams(), os.Getenv)) },
 	})
 }
 
@@ -23,5 +24,15 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		UpdateScripts:       os.Getenv("UPDATE_GOLDEN") != "",
+	})
+}
+
+// TestBadInput runs the bad-input corpus in testdata/bad: every case must fail with exit code 1
+// and one clear line, write nothing and print no objects.
+func TestBadInput(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "../../testdata/bad",
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
 	})
 }

@@ -127,10 +127,9 @@ func TestInvalidConfigs(t *testing.T) {
 			},
 		},
 		{
-			name: "missing repo and duplicate key",
+			name: "duplicate key",
 			body: "apiVersion: pattern-gen.io/v1alpha1\nkind: Pattern\nplatform: Azure\nplatform: AWS\n",
 			want: []string{
-				`c.yaml: git.repoURL: missing; set the URL of your fork, e.g. https://github.com/ORG/coco-pattern.git`,
 				`c.yaml:4: platform: duplicate field (first set on line 3)`,
 			},
 		},
@@ -242,5 +241,12 @@ func TestSchemaMatchesLoader(t *testing.T) {
 		if err := sch.Validate(asJSON([]byte(bad))); err == nil {
 			t.Errorf("schema accepts a config the loader rejects:\n%s", bad)
 		}
+	}
+}
+
+func TestMissingRepoURL(t *testing.T) {
+	_, err := config.Load("c.yaml", []byte("apiVersion: pattern-gen.io/v1alpha1\nkind: Pattern\n"))
+	if err == nil || err.Error() != "c.yaml: git.repoURL: missing; set the URL of your fork, e.g. https://github.com/ORG/coco-pattern.git" {
+		t.Errorf("got %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"sort"
 	"strings"
@@ -58,6 +59,9 @@ func Load(file string, data []byte) (*Loaded, error) {
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, Problems{{File: file, Msg: "the file is empty; a config starts with apiVersion: " + APIVersion + " and kind: " + Kind}}
+		}
 		return nil, Problems{{File: file, Line: yamlErrLine(err), Msg: "not valid YAML: " + trimYAMLErr(err)}}
 	}
 	var extra yaml.Node
@@ -82,7 +86,11 @@ func Load(file string, data []byte) (*Loaded, error) {
 	var p Pattern
 	// Decoding is lenient here: the walk has already reported every unknown field and type
 	// mismatch, and validating what did decode lets one run report all problems.
-	if err := doc.Decode(&p); err != nil && len(w.problems) == 0 {
+	if err := doc.Decode(&p); err != nil && len(w.problems) > 0 {
+		// What did not decode was reported by the walk; validating the rest would only add
+		// noise (a duplicate key leaves the whole document undecoded).
+		return nil, w.sorted()
+	} else if err != nil {
 		var te *yaml.TypeError
 		if !errors.As(err, &te) {
 			return nil, fmt.Errorf("%s: decode: %w", file, err)

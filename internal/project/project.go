@@ -27,8 +27,8 @@ func LoadConfig(file string) (*config.Loaded, []byte, error) {
 	name, data := patterngen.DefaultConfigName+" (embedded default)", patterngen.DefaultConfig()
 	if file != "" {
 		var err error
-		if data, err = os.ReadFile(file); err != nil {
-			return nil, nil, config.Problems{{File: file, Msg: "cannot read the config: " + errors.Unwrap(err).Error()}}
+		if data, err = readLimited(file, MaxConfigSize); err != nil {
+			return nil, nil, config.Problems{{File: file, Msg: "cannot read the config: " + err.Error()}}
 		}
 		name = file
 	}
@@ -37,6 +37,29 @@ func LoadConfig(file string) (*config.Loaded, []byte, error) {
 		return nil, nil, err
 	}
 	return l, data, nil
+}
+
+// MaxConfigSize bounds a config file: a real one is a few KiB.
+const MaxConfigSize = 1 << 20
+
+// MaxForkFileSize bounds each file read from a fork, so a stray large file cannot exhaust memory.
+const MaxForkFileSize = 16 << 20
+
+// readLimited reads a regular file of at most limit bytes.
+func readLimited(path string, limit int64) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, errors.Unwrap(err)
+	}
+	switch {
+	case st.IsDir():
+		return nil, fmt.Errorf("it is a directory")
+	case !st.Mode().IsRegular():
+		return nil, fmt.Errorf("it is not a regular file")
+	case st.Size() > limit:
+		return nil, fmt.Errorf("it is %d bytes, more than the %d allowed", st.Size(), limit)
+	}
+	return os.ReadFile(path)
 }
 
 // Scaffold builds the fork for a config file (or the embedded default) in memory.
@@ -89,12 +112,17 @@ func ReadFork(dir string) (render.Tree, error) {
 			}
 			return nil
 		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			// Argo CD and this renderer must see the same files; a link could also reach
+			// outside the repository.
+			return fmt.Errorf("%s is a symbolic link; pattern-gen does not follow links in a fork, replace it with the file", rel)
+		}
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		data, err := os.ReadFile(p)
+		data, err := readLimited(p, MaxForkFileSize)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", rel, err)
 		}
 		t[filepath.ToSlash(rel)] = data
 		return nil
