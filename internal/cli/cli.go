@@ -59,7 +59,7 @@ func PatternGenMain(args []string, streams IOStreams) int {
 	root.SetErr(streams.ErrOut)
 	root.SetIn(streams.In)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newInitCmd(streams), newRenderCmd(streams), newDiffCmd(streams), newStatusCmd(streams), newSyncCmd(streams), newWaitCmd(streams), newSchemaCmd(streams))
+	root.AddCommand(newInitCmd(streams), newRenderCmd(streams), newDiffCmd(streams), newValidateCmd(streams), newStatusCmd(streams), newSyncCmd(streams), newWaitCmd(streams), newSchemaCmd(streams))
 	root.SetArgs(args)
 	return exitCode(root.Execute(), "pattern-gen", streams)
 }

@@ -86,11 +86,11 @@ func Load(file string, data []byte) (*Loaded, error) {
 	var p Pattern
 	// Decoding is lenient here: the walk has already reported every unknown field and type
 	// mismatch, and validating what did decode lets one run report all problems.
-	if err := doc.Decode(&p); err != nil && len(w.problems) > 0 {
-		// What did not decode was reported by the walk; validating the rest would only add
-		// noise (a duplicate key leaves the whole document undecoded).
+	if err := doc.Decode(&p); err != nil && w.duplicates {
+		// A duplicate key stops the decoder, so the rest of the file is unknown; validating
+		// it would only report fields as missing that are there.
 		return nil, w.sorted()
-	} else if err != nil {
+	} else if err != nil && len(w.problems) == 0 {
 		var te *yaml.TypeError
 		if !errors.As(err, &te) {
 			return nil, fmt.Errorf("%s: decode: %w", file, err)
@@ -137,10 +137,11 @@ func (l *Loaded) Line(path string) int {
 }
 
 type walker struct {
-	file     string
-	lines    map[string]int
-	problems Problems
-	aliases  bool
+	file       string
+	lines      map[string]int
+	problems   Problems
+	aliases    bool
+	duplicates bool
 }
 
 func (w *walker) add(line int, path, format string, args ...any) {
@@ -210,6 +211,7 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 			p := join(path, k.Value)
 			if first, dup := seen[k.Value]; dup {
 				w.add(k.Line, p, "duplicate field (first set on line %d)", first)
+				w.duplicates = true
 				continue
 			}
 			seen[k.Value] = k.Line
@@ -239,6 +241,7 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 			p := join(path, k.Value)
 			if first, dup := seen[k.Value]; dup {
 				w.add(k.Line, p, "duplicate key (first set on line %d)", first)
+				w.duplicates = true
 				continue
 			}
 			seen[k.Value] = k.Line

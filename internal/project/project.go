@@ -289,3 +289,5 @@ func ReadPatternOf(dir string) (*render.Pattern, error) {
 	}
 	return g, nil
 }
+
+func asProblems(err error, target *config.Problems) bool { return errors.As(err, target) }

@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pattern-gen/pattern-gen/internal/project"
+)
+
+func newValidateCmd(streams IOStreams) *cobra.Command {
+	var o project.ValidateOptions
+	cmd := &cobra.Command{
+		Use:   "validate [--clustergroup-schema FILE] [--crds DIR] [FORK]",
+		Short: "Check a fork offline: config, clusterGroup values, rendered objects, cross-file rules",
+		Long: "Check the fork (default: the current directory) and report every problem at once: its\n" +
+			"pattern-gen.yaml, values-global.yaml + the clusterGroup file against the clustergroup\n" +
+			"chart's values.schema.json, every rendered custom resource against its CRD schema (unknown\n" +
+			"fields included), and the rules between files: Routes target rendered Services, objects\n" +
+			"use declared namespaces, subscriptions are pinned with csv:.",
+		Args: rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Fork = "."
+			if len(args) == 1 {
+				o.Fork = args[0]
+			}
+			rep, err := project.Validate(o)
+			if err != nil {
+				return err
+			}
+			for _, s := range rep.Skipped {
+				fmt.Fprintf(streams.ErrOut, "not checked: %s\n", s)
+			}
+			if len(rep.Problems) > 0 {
+				return fmt.Errorf("%d problem(s):\n%s", len(rep.Problems), strings.Join(rep.Problems, "\n"))
+			}
+			fmt.Fprintf(streams.Out, "valid: %s\n", strings.Join(rep.Checked, "; "))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&o.ClusterGroupSchema, "clustergroup-schema", "", "values.schema.json of the clustergroup chart the fork pins")
+	cmd.Flags().StringVar(&o.CRDDir, "crds", "", "directory of CustomResourceDefinition YAML files of the kinds the charts render")
+	return cmd
+}

@@ -1,0 +1,106 @@
+package project
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/validate"
+)
+
+// ValidateOptions names the fork and the schemas to check it against.
+type ValidateOptions struct {
+	Fork               string
+	ClusterGroupSchema string // values.schema.json of the clustergroup chart; "" skips that check
+	CRDDir             string // CustomResourceDefinition YAML files; "" skips the CRD checks
+}
+
+// ValidateReport is every problem found and which checks ran.
+type ValidateReport struct {
+	Problems []string
+	Checked  []string
+	Skipped  []string
+}
+
+// Validate checks a fork offline: its config, its clusterGroup values, its rendered objects
+// against CRD schemas, and the cross-file rules.
+func Validate(o ValidateOptions) (*ValidateReport, error) {
+	t, err := ReadFork(o.Fork)
+	if err != nil {
+		return nil, err
+	}
+	rep := &ValidateReport{}
+	if data, ok := t[render.ConfigFile]; ok {
+		rep.Checked = append(rep.Checked, "config "+render.ConfigFile)
+		if _, err := config.Load(render.ConfigFile, data); err != nil {
+			var ps config.Problems
+			if !asProblems(err, &ps) {
+				return nil, err
+			}
+			for _, p := range ps {
+				rep.Problems = append(rep.Problems, p.Error())
+			}
+		}
+	}
+	p, err := render.ReadGlobal(t)
+	if err != nil {
+		return nil, err
+	}
+	if o.ClusterGroupSchema != "" {
+		schema, err := readLimited(o.ClusterGroupSchema, MaxForkFileSize)
+		if err != nil {
+			return nil, fmt.Errorf("--clustergroup-schema %s: %w", o.ClusterGroupSchema, err)
+		}
+		ps, err := validate.ClusterGroupValues(t, p.ClusterGroup, schema)
+		if err != nil {
+			return nil, err
+		}
+		rep.Checked = append(rep.Checked, "clustergroup values schema")
+		for _, x := range ps {
+			rep.Problems = append(rep.Problems, x.String())
+		}
+	} else {
+		rep.Skipped = append(rep.Skipped, "clustergroup values schema (pass --clustergroup-schema)")
+	}
+	res, err := RenderTree(t, config.PluginEnv{})
+	if err != nil {
+		return nil, fmt.Errorf("fork %s does not render: %w", o.Fork, err)
+	}
+	if o.CRDDir != "" {
+		docs := map[string][]byte{}
+		err := filepath.WalkDir(o.CRDDir, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || (filepath.Ext(path) != ".yaml" && filepath.Ext(path) != ".yml") {
+				return err
+			}
+			data, err := readLimited(path, MaxForkFileSize)
+			docs[path] = data
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("--crds %s: %w", o.CRDDir, err)
+		}
+		crds, err := validate.LoadCRDs(docs)
+		if err != nil {
+			return nil, err
+		}
+		keys := make([]string, 0, len(crds))
+		for k := range crds {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		rep.Checked = append(rep.Checked, fmt.Sprintf("rendered objects against %d CRD schemas", len(keys)))
+		for _, x := range validate.Objects(res.Applications, crds) {
+			rep.Problems = append(rep.Problems, x.String())
+		}
+	} else {
+		rep.Skipped = append(rep.Skipped, "CRD schemas (pass --crds DIR)")
+	}
+	rep.Checked = append(rep.Checked, "cross-file rules")
+	for _, x := range validate.CrossFile(t, p.ClusterGroup, res.Applications) {
+		rep.Problems = append(rep.Problems, x.String())
+	}
+	return rep, nil
+}

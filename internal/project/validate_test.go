@@ -1,0 +1,105 @@
+package project_test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pattern-gen/pattern-gen/internal/project"
+)
+
+const sharedCRDs = "../../../shared/reference/crds"
+
+// crdDir gathers the CRDs of the kinds the default fork renders: the shared reference copies
+// (KataConfig, Trustee 1.1, OLM) and External Secrets from its Go module, pinned here.
+func crdDir(t *testing.T) string {
+	t.Helper()
+	if _, err := os.Stat(sharedCRDs); err != nil {
+		t.Skipf("%s is absent: skipping the CRD checks", sharedCRDs)
+	}
+	dir := t.TempDir()
+	copyFile := func(src string) {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(src)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile(filepath.Join(sharedCRDs, "kataconfiguration.openshift.io_kataconfigs.yaml"))
+	copyFile(filepath.Join(sharedCRDs, "trustee-v1.1.0", "confidentialcontainers.org_kbsconfigs.yaml"))
+	copyFile(filepath.Join(sharedCRDs, "olm", "operators.coreos.com_subscriptions.yaml"))
+	out, err := exec.Command("go", "mod", "download", "-json", "github.com/external-secrets/external-secrets@v1.3.2").Output()
+	if err != nil {
+		t.Fatalf("go mod download external-secrets: %v", err)
+	}
+	var mod struct{ Dir string }
+	if err := json.Unmarshal(out, &mod); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(filepath.Join(mod.Dir, "config", "crds", "bases", "external-secrets.io_externalsecrets.yaml"))
+	return dir
+}
+
+func TestValidate(t *testing.T) {
+	crds := crdDir(t)
+	fork := filepath.Join(t.TempDir(), "fork")
+	if _, err := project.Init("", fork, false); err != nil {
+		t.Fatal(err)
+	}
+	opts := project.ValidateOptions{Fork: fork, ClusterGroupSchema: schemaPath, CRDDir: crds}
+	rep, err := project.Validate(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Problems) > 0 || len(rep.Checked) != 4 {
+		t.Fatalf("the default fork: problems %v, checked %v", rep.Problems, rep.Checked)
+	}
+
+	edit := func(file, old, new string) {
+		p := filepath.Join(fork, file)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), old) {
+			t.Fatalf("%s has no %q", file, old)
+		}
+		if err := os.WriteFile(p, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit("charts/hub/trustee/templates/kbsconfig.yaml", "kbsServiceType:", "kbsServiceTyp:")
+	edit("charts/all/sandboxed-containers/templates/kataconfig.yaml", "enablePeerPods:", "enablePeerPod:")
+	edit("charts/coco-supported/hello-openshift/templates/routes.yaml", "name: {{ .name }}\n    weight", "name: {{ .name }}-svc\n    weight")
+	edit("values-hub.yaml", "    - hello-openshift\n", "")
+	edit("values-hub.yaml", "      csv: \"trustee-operator.v1.1.0\"", "      version: \"1.1.0\"")
+	edit("values-hub.yaml", "  argoProjects:", "  argoProjectz:")
+	edit("pattern-gen.yaml", "instanceSize: Standard_DC2as_v5", "instanceSize: Standard_D2as_v5")
+	rep, err = project.Validate(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(rep.Problems, "\n")
+	if n := strings.Count(got, "is not declared"); n != 1 {
+		t.Errorf("the undeclared namespace is reported %d times, want once", n)
+	}
+	for _, want := range []string{
+		"pattern-gen.yaml:20: azure.instanceSize: \"Standard_D2as_v5\" is not a confidential VM size",
+		"values-global.yaml + values-hub.yaml: /clusterGroup: clustergroup schema: additional properties 'argoProjectz' not allowed",
+		"trustee/kbsconfig-trustee-operator-system-kbsconfig.yaml: /spec: KbsConfig schema: additional properties 'kbsServiceTyp' not allowed",
+		"sandboxed-containers/kataconfig-default-kata-config.yaml: /spec: KataConfig schema: additional properties 'enablePeerPod' not allowed",
+		"hello-openshift/route-hello-openshift-secure.yaml: spec.to.name: Service hello-openshift/secure-svc is not rendered by application hello-openshift",
+		"hello-openshift/deployment-hello-openshift-insecure-policy.yaml: metadata.namespace: namespace hello-openshift is not declared in values-hub.yaml clusterGroup.namespaces",
+		"values-hub.yaml: clusterGroup.subscriptions.trustee.version: version: makes the clustergroup chart install an OLMv1 ClusterExtension; pin the operator with csv: instead",
+		"values-hub.yaml: clusterGroup.subscriptions.trustee: no csv: pin",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing problem %q in:\n%s", want, got)
+		}
+	}
+}

@@ -1,0 +1,345 @@
+// Package validate checks a rendered fork against schemas and against the rules that hold
+// between files: the clustergroup values schema, the CRD schemas of the kinds the charts use,
+// and cross-file rules no schema states. It reports every problem at once.
+package validate
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+	"gopkg.in/yaml.v3"
+
+	"github.com/pattern-gen/pattern-gen/internal/manifest"
+	"github.com/pattern-gen/pattern-gen/internal/render"
+)
+
+// Problem is one finding: where (a file of the fork or of the render) and what.
+type Problem struct {
+	File, Path, Msg string
+}
+
+func (p Problem) String() string {
+	if p.Path == "" {
+		return p.File + ": " + p.Msg
+	}
+	return p.File + ": " + p.Path + ": " + p.Msg
+}
+
+// CRDs holds the schemas of custom resources, by group/version/kind.
+type CRDs map[string]*jsonschema.Schema
+
+// LoadCRDs compiles the openAPIV3Schema of every served version of the given
+// CustomResourceDefinition documents. Objects get additionalProperties: false unless the CRD
+// preserves unknown fields, so a misspelt field is reported instead of silently pruned.
+func LoadCRDs(docs map[string][]byte) (CRDs, error) {
+	out := CRDs{}
+	from := map[string]string{}
+	c := jsonschema.NewCompiler()
+	names := make([]string, 0, len(docs))
+	for n := range docs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		objs, err := manifest.Split(name, docs[name])
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range objs {
+			if o.Kind != "CustomResourceDefinition" {
+				continue
+			}
+			var crd struct {
+				Spec struct {
+					Group    string
+					Names    struct{ Kind string }
+					Versions []struct {
+						Name   string
+						Served bool
+						Schema struct {
+							OpenAPIV3Schema map[string]any `yaml:"openAPIV3Schema"`
+						}
+					}
+				}
+			}
+			if err := o.Node.Decode(&crd); err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			for _, v := range crd.Spec.Versions {
+				if !v.Served || v.Schema.OpenAPIV3Schema == nil {
+					continue
+				}
+				strict(v.Schema.OpenAPIV3Schema, true)
+				raw, err := json.Marshal(v.Schema.OpenAPIV3Schema)
+				if err != nil {
+					return nil, err
+				}
+				doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+				if err != nil {
+					return nil, err
+				}
+				key := crd.Spec.Group + "/" + v.Name + "/" + crd.Spec.Names.Kind
+				if first, dup := from[key]; dup {
+					return nil, fmt.Errorf("%s and %s both define %s; give only the CRDs of the operator versions the fork pins", first, name, key)
+				}
+				from[key] = name
+				url := "crd://" + strings.ReplaceAll(key, "/", "_") + ".json"
+				if err := c.AddResource(url, doc); err != nil {
+					return nil, fmt.Errorf("%s: %w", name, err)
+				}
+				s, err := c.Compile(url)
+				if err != nil {
+					return nil, fmt.Errorf("%s: schema of %s: %w", name, key, err)
+				}
+				out[key] = s
+			}
+		}
+	}
+	return out, nil
+}
+
+// strict closes objects that list their properties; metadata stays open (the API server owns
+// its schema).
+func strict(s map[string]any, root bool) {
+	if props, ok := s["properties"].(map[string]any); ok {
+		if _, has := s["additionalProperties"]; !has && s["x-kubernetes-preserve-unknown-fields"] != true {
+			s["additionalProperties"] = false
+		}
+		for k, p := range props {
+			if pm, ok := p.(map[string]any); ok {
+				if root && k == "metadata" {
+					continue
+				}
+				strict(pm, false)
+			}
+		}
+		if root {
+			// apiVersion, kind and metadata are always allowed at the top.
+			for _, k := range []string{"apiVersion", "kind", "metadata"} {
+				if _, ok := props[k]; !ok {
+					props[k] = map[string]any{}
+				}
+			}
+		}
+	}
+	for _, k := range []string{"items", "additionalProperties"} {
+		if m, ok := s[k].(map[string]any); ok {
+			strict(m, false)
+		}
+	}
+	for _, k := range []string{"allOf", "anyOf", "oneOf"} {
+		if l, ok := s[k].([]any); ok {
+			for _, x := range l {
+				if m, ok := x.(map[string]any); ok {
+					strict(m, false)
+				}
+			}
+		}
+	}
+}
+
+// Objects checks each rendered object whose kind has a CRD schema.
+func Objects(apps []render.App, crds CRDs) []Problem {
+	var ps []Problem
+	for _, app := range apps {
+		for _, o := range app.Objects {
+			s, ok := crds[groupVersion(o.APIVersion)+"/"+o.Kind]
+			if !ok {
+				continue
+			}
+			m, err := o.Decode()
+			if err != nil {
+				ps = append(ps, Problem{File: app.Plan.Name + "/" + o.FileName(), Msg: err.Error()})
+				continue
+			}
+			inst, err := toJSONValue(m)
+			if err != nil {
+				ps = append(ps, Problem{File: app.Plan.Name + "/" + o.FileName(), Msg: err.Error()})
+				continue
+			}
+			if err := s.Validate(inst); err != nil {
+				ps = append(ps, schemaProblems(app.Plan.Name+"/"+o.FileName(), o.Kind+" schema", err)...)
+			}
+		}
+	}
+	return ps
+}
+
+func groupVersion(apiVersion string) string {
+	if !strings.Contains(apiVersion, "/") {
+		return "/" + apiVersion
+	}
+	return apiVersion
+}
+
+func toJSONValue(v any) (any, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+}
+
+var english = message.NewPrinter(language.English)
+
+// schemaProblems flattens a validation error into one problem per failing leaf.
+func schemaProblems(file, what string, err error) []Problem {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return []Problem{{File: file, Msg: err.Error()}}
+	}
+	var ps []Problem
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) == 0 {
+			ps = append(ps, Problem{File: file, Path: "/" + strings.Join(e.InstanceLocation, "/"), Msg: what + ": " + e.ErrorKind.LocalizedString(english)})
+			return
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
+	return ps
+}
+
+// ClusterGroupValues checks values-global.yaml merged with the clusterGroup file against the
+// clustergroup chart's values.schema.json.
+func ClusterGroupValues(t render.Tree, group string, schema []byte) ([]Problem, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
+	if err != nil {
+		return nil, fmt.Errorf("clustergroup schema: %w", err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("clustergroup.json", doc); err != nil {
+		return nil, err
+	}
+	s, err := c.Compile("clustergroup.json")
+	if err != nil {
+		return nil, fmt.Errorf("clustergroup schema: %w", err)
+	}
+	merged := map[string]any{}
+	files := []string{"values-global.yaml", "values-" + group + ".yaml"}
+	for _, f := range files {
+		var m map[string]any
+		if err := yaml.Unmarshal(t[f], &m); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		mergeInto(merged, m)
+	}
+	inst, err := toJSONValue(merged)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Validate(inst); err != nil {
+		return schemaProblems(strings.Join(files, " + "), "clustergroup schema", err), nil
+	}
+	return nil, nil
+}
+
+func mergeInto(dst, src map[string]any) {
+	for k, v := range src {
+		if sm, ok := v.(map[string]any); ok {
+			if dm, ok := dst[k].(map[string]any); ok {
+				mergeInto(dm, sm)
+				continue
+			}
+		}
+		dst[k] = v
+	}
+}
+
+// CrossFile checks what no schema states: every Route targets a Service of the same
+// application and namespace; every namespace an object uses is declared in the clusterGroup;
+// subscriptions are pinned with csv: and never with OLMv1's version:.
+func CrossFile(t render.Tree, group string, apps []render.App) []Problem {
+	var ps []Problem
+	groupFile := "values-" + group + ".yaml"
+	var cg struct {
+		ClusterGroup struct {
+			Namespaces    []any                     `yaml:"namespaces"`
+			Subscriptions map[string]map[string]any `yaml:"subscriptions"`
+		} `yaml:"clusterGroup"`
+	}
+	if err := yaml.Unmarshal(t[groupFile], &cg); err != nil {
+		return []Problem{{File: groupFile, Msg: err.Error()}}
+	}
+	declared := map[string]bool{}
+	for _, n := range cg.ClusterGroup.Namespaces {
+		switch v := n.(type) {
+		case string:
+			declared[v] = true
+		case map[string]any:
+			for k := range v {
+				declared[k] = true
+			}
+		}
+	}
+	subs := make([]string, 0, len(cg.ClusterGroup.Subscriptions))
+	for k := range cg.ClusterGroup.Subscriptions {
+		subs = append(subs, k)
+	}
+	sort.Strings(subs)
+	for _, k := range subs {
+		s := cg.ClusterGroup.Subscriptions[k]
+		path := "clusterGroup.subscriptions." + k
+		if _, ok := s["version"]; ok {
+			ps = append(ps, Problem{File: groupFile, Path: path + ".version", Msg: "version: makes the clustergroup chart install an OLMv1 ClusterExtension; pin the operator with csv: instead"})
+		}
+		if _, ok := s["csv"]; !ok {
+			ps = append(ps, Problem{File: groupFile, Path: path, Msg: "no csv: pin; OLM would install whatever the channel offers"})
+		}
+	}
+	for _, app := range apps {
+		services := map[string]bool{}
+		for _, o := range app.Objects {
+			if o.Kind == "Service" && o.APIVersion == "v1" {
+				services[o.Namespace+"/"+o.Name] = true
+			}
+		}
+		reported := map[string]bool{}
+		for _, o := range app.Objects {
+			file := app.Plan.Name + "/" + o.FileName()
+			if o.Namespace != "" && !declared[o.Namespace] && !platformNamespace(o.Namespace) && !reported[o.Namespace] {
+				reported[o.Namespace] = true // once per application and namespace
+				ps = append(ps, Problem{File: file, Path: "metadata.namespace", Msg: fmt.Sprintf("namespace %s is not declared in %s clusterGroup.namespaces", o.Namespace, groupFile)})
+			}
+			if o.Kind == "Route" {
+				to := o.String("spec", "to", "name")
+				// The KBS Service is created by the Trustee operator from the KbsConfig.
+				if to != "" && !services[o.Namespace+"/"+to] && !(to == "kbs-service" && hasKind(app, "KbsConfig")) {
+					ps = append(ps, Problem{File: file, Path: "spec.to.name", Msg: fmt.Sprintf("Service %s/%s is not rendered by application %s", o.Namespace, to, app.Plan.Name)})
+				}
+			}
+		}
+	}
+	return ps
+}
+
+func hasKind(app render.App, kind string) bool {
+	for _, o := range app.Objects {
+		if o.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// platformNamespace tells the namespaces every OpenShift cluster has: a pattern may put objects
+// there (RBAC to read cloud-conf) but must not declare them, or the clustergroup chart would
+// manage them (labels, an OperatorGroup).
+func platformNamespace(ns string) bool {
+	switch ns {
+	case "default", "openshift", "openshift-config", "openshift-config-managed", "openshift-cloud-controller-manager",
+		"openshift-operators", "openshift-marketplace", "openshift-gitops", "openshift-ingress":
+		return true
+	}
+	return strings.HasPrefix(ns, "kube-")
+}
