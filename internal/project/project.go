@@ -5,6 +5,7 @@ package project
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,9 +13,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	patterngen "github.com/pattern-gen/pattern-gen"
 	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/fetch"
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
 	"github.com/pattern-gen/pattern-gen/internal/render"
 	"github.com/pattern-gen/pattern-gen/internal/textdiff"
@@ -27,7 +30,7 @@ func LoadConfig(file string) (*config.Loaded, []byte, error) {
 	name, data := patterngen.DefaultConfigName+" (embedded default)", patterngen.DefaultConfig()
 	if file != "" {
 		var err error
-		if data, err = readLimited(file, MaxConfigSize); err != nil {
+		if data, err = readSource(file, MaxConfigSize); err != nil {
 			return nil, nil, config.Problems{{File: file, Msg: "cannot read the config: " + err.Error()}}
 		}
 		name = file
@@ -44,6 +47,17 @@ const MaxConfigSize = 1 << 20
 
 // MaxForkFileSize bounds each file read from a fork, so a stray large file cannot exhaust memory.
 const MaxForkFileSize = 16 << 20
+
+// FetchTimeout bounds the download of a remote config or schema.
+const FetchTimeout = 60 * time.Second
+
+// readSource reads a local file, or a remote go-getter source (HTTPS with a checksum, git).
+func readSource(src string, limit int64) ([]byte, error) {
+	if fetch.IsRemote(src) {
+		return fetch.File(context.Background(), src, fetch.Options{MaxBytes: limit, Timeout: FetchTimeout})
+	}
+	return readLimited(src, limit)
+}
 
 // readLimited reads a regular file of at most limit bytes.
 func readLimited(path string, limit int64) ([]byte, error) {

@@ -50,7 +50,7 @@ func Validate(o ValidateOptions) (*ValidateReport, error) {
 		return nil, err
 	}
 	if o.ClusterGroupSchema != "" {
-		schema, err := readLimited(o.ClusterGroupSchema, MaxForkFileSize)
+		schema, err := readSource(o.ClusterGroupSchema, MaxForkFileSize)
 		if err != nil {
 			return nil, fmt.Errorf("--clustergroup-schema %s: %w", o.ClusterGroupSchema, err)
 		}
