@@ -7,12 +7,17 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/pattern-gen/pattern-gen/internal/cli"
+	"github.com/pattern-gen/pattern-gen/internal/fetch"
+	"github.com/pattern-gen/pattern-gen/internal/project"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"pattern-gen": func() { os.Exit(cli.PatternGenMain(os.Args[1:], cli.StdStreams())) },
-		"cmp-plugin":  func() { os.Exit(cli.CMPPluginMain(os.Args[1:], cli.StdStreams(), os.Getenv)) },
+		"pattern-gen": func() {
+			project.Fetch = fetch.Remote
+			os.Exit(cli.PatternGenMain(os.Args[1:], cli.StdStreams()))
+		},
+		"cmp-plugin": func() { os.Exit(cli.CMPPluginMain(os.Args[1:], cli.StdStreams(), os.Getenv)) },
 	})
 }
 

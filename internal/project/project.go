@@ -17,7 +17,6 @@ import (
 
 	patterngen "github.com/pattern-gen/pattern-gen"
 	"github.com/pattern-gen/pattern-gen/internal/config"
-	"github.com/pattern-gen/pattern-gen/internal/fetch"
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
 	"github.com/pattern-gen/pattern-gen/internal/render"
 	"github.com/pattern-gen/pattern-gen/internal/textdiff"
@@ -51,10 +50,17 @@ const MaxForkFileSize = 16 << 20
 // FetchTimeout bounds the download of a remote config or schema.
 const FetchTimeout = 60 * time.Second
 
-// readSource reads a local file, or a remote go-getter source (HTTPS with a checksum, git).
+// Fetch reads a remote source (go-getter). cmd/pattern-gen sets it; cmp-plugin never fetches
+// anything, and so does not link go-getter.
+var Fetch func(ctx context.Context, src string, limit int64, timeout time.Duration) ([]byte, error)
+
+// readSource reads a local file, or a remote source through Fetch.
 func readSource(src string, limit int64) ([]byte, error) {
-	if fetch.IsRemote(src) {
-		return fetch.File(context.Background(), src, fetch.Options{MaxBytes: limit, Timeout: FetchTimeout})
+	if strings.Contains(src, "::") || strings.Contains(src, "://") {
+		if Fetch == nil {
+			return nil, fmt.Errorf("remote sources are not supported by this program")
+		}
+		return Fetch(context.Background(), src, limit, FetchTimeout)
 	}
 	return readLimited(src, limit)
 }
