@@ -41,5 +41,6 @@ func newValidateCmd(streams IOStreams) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&o.ClusterGroupSchema, "clustergroup-schema", "", "values.schema.json of the clustergroup chart the fork pins")
 	cmd.Flags().StringVar(&o.CRDDir, "crds", "", "directory of CustomResourceDefinition YAML files of the kinds the charts render")
+	cmd.Flags().StringVar(&o.KubeOpenAPIDir, "kube-openapi", "", "directory of Kubernetes OpenAPI v3 JSON files (api/openapi-spec/v3 of k8s.io/kubernetes)")
 	return cmd
 }

@@ -16,6 +16,7 @@ type ValidateOptions struct {
 	Fork               string
 	ClusterGroupSchema string // values.schema.json of the clustergroup chart; "" skips that check
 	CRDDir             string // CustomResourceDefinition YAML files; "" skips the CRD checks
+	KubeOpenAPIDir     string // Kubernetes OpenAPI v3 JSON files; "" skips the core-kind checks
 }
 
 // ValidateReport is every problem found and which checks ran.
@@ -97,6 +98,30 @@ func Validate(o ValidateOptions) (*ValidateReport, error) {
 		}
 	} else {
 		rep.Skipped = append(rep.Skipped, "CRD schemas (pass --crds DIR)")
+	}
+	if o.KubeOpenAPIDir != "" {
+		docs := map[string][]byte{}
+		err := filepath.WalkDir(o.KubeOpenAPIDir, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || filepath.Ext(path) != ".json" {
+				return err
+			}
+			data, err := readLimited(path, MaxForkFileSize)
+			docs[path] = data
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("--kube-openapi %s: %w", o.KubeOpenAPIDir, err)
+		}
+		kinds, err := validate.LoadOpenAPI(docs)
+		if err != nil {
+			return nil, err
+		}
+		rep.Checked = append(rep.Checked, fmt.Sprintf("rendered objects against %d Kubernetes kinds", len(kinds)))
+		for _, x := range validate.Objects(res.Applications, kinds) {
+			rep.Problems = append(rep.Problems, x.String())
+		}
+	} else {
+		rep.Skipped = append(rep.Skipped, "Kubernetes kinds (pass --kube-openapi DIR, e.g. api/openapi-spec/v3 of k8s.io/kubernetes)")
 	}
 	rep.Checked = append(rep.Checked, "cross-file rules")
 	for _, x := range validate.CrossFile(t, p.ClusterGroup, res.Applications) {

@@ -45,18 +45,43 @@ func crdDir(t *testing.T) string {
 	return dir
 }
 
+// kubeOpenAPIDir holds the OpenAPI v3 documents of the core kinds the fork renders, from the
+// k8s.io/kubernetes module the kube-apiserver of the tests is built from.
+func kubeOpenAPIDir(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("go", "mod", "download", "-json", "k8s.io/kubernetes@v1.36.3").Output()
+	if err != nil {
+		t.Fatalf("go mod download k8s.io/kubernetes: %v", err)
+	}
+	var mod struct{ Dir string }
+	if err := json.Unmarshal(out, &mod); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, f := range []string{"api__v1_openapi.json", "apis__apps__v1_openapi.json", "apis__rbac.authorization.k8s.io__v1_openapi.json"} {
+		data, err := os.ReadFile(filepath.Join(mod.Dir, "api", "openapi-spec", "v3", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
 func TestValidate(t *testing.T) {
 	crds := crdDir(t)
 	fork := filepath.Join(t.TempDir(), "fork")
 	if _, err := project.Init("", fork, false); err != nil {
 		t.Fatal(err)
 	}
-	opts := project.ValidateOptions{Fork: fork, ClusterGroupSchema: schemaPath, CRDDir: crds}
+	opts := project.ValidateOptions{Fork: fork, ClusterGroupSchema: schemaPath, CRDDir: crds, KubeOpenAPIDir: kubeOpenAPIDir(t)}
 	rep, err := project.Validate(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Problems) > 0 || len(rep.Checked) != 4 {
+	if len(rep.Problems) > 0 || len(rep.Checked) != 5 {
 		t.Fatalf("the default fork: problems %v, checked %v", rep.Problems, rep.Checked)
 	}
 
@@ -80,6 +105,7 @@ func TestValidate(t *testing.T) {
 	edit("values-hub.yaml", "      csv: \"trustee-operator.v1.1.0\"", "      version: \"1.1.0\"")
 	edit("values-hub.yaml", "  argoProjects:", "  argoProjectz:")
 	edit("pattern-gen.yaml", "instanceSize: Standard_DC2as_v5", "instanceSize: Standard_D2as_v5")
+	edit("charts/coco-supported/hello-openshift/templates/deployments.yaml", "  replicas: 1", "  replica: 1")
 	rep, err = project.Validate(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -97,6 +123,7 @@ func TestValidate(t *testing.T) {
 		"hello-openshift/deployment-hello-openshift-insecure-policy.yaml: metadata.namespace: namespace hello-openshift is not declared in values-hub.yaml clusterGroup.namespaces",
 		"values-hub.yaml: clusterGroup.subscriptions.trustee.version: version: makes the clustergroup chart install an OLMv1 ClusterExtension; pin the operator with csv: instead",
 		"values-hub.yaml: clusterGroup.subscriptions.trustee: no csv: pin",
+		"hello-openshift/deployment-hello-openshift-secure.yaml: /spec: Deployment schema: additional properties 'replica' not allowed",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing problem %q in:\n%s", want, got)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -103,6 +104,86 @@ func LoadCRDs(docs map[string][]byte) (CRDs, error) {
 		}
 	}
 	return out, nil
+}
+
+// LoadOpenAPI compiles the schemas of the Kubernetes kinds in OpenAPI v3 documents (such as
+// api/openapi-spec/v3/*.json of k8s.io/kubernetes), keyed like CRDs by group/version/kind,
+// closed the same way.
+func LoadOpenAPI(docs map[string][]byte) (CRDs, error) {
+	out := CRDs{}
+	names := make([]string, 0, len(docs))
+	for n := range docs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		var doc map[string]any
+		if err := json.Unmarshal(docs[name], &doc); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		comps, _ := dig(doc, "components", "schemas").(map[string]any)
+		if len(comps) == 0 {
+			continue
+		}
+		for _, c := range comps {
+			if m, ok := c.(map[string]any); ok {
+				strict(m, false)
+				if props, ok := m["properties"].(map[string]any); ok {
+					if _, hasKind := props["kind"]; hasKind {
+						if md, ok := props["metadata"].(map[string]any); ok {
+							delete(md, "additionalProperties")
+						}
+					}
+				}
+			}
+		}
+		raw, err := json.Marshal(doc)
+		if err != nil {
+			return nil, err
+		}
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+		if err != nil {
+			return nil, err
+		}
+		url := "openapi://" + filepath.Base(name)
+		c := jsonschema.NewCompiler()
+		if err := c.AddResource(url, inst); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		compNames := make([]string, 0, len(comps))
+		for n := range comps {
+			compNames = append(compNames, n)
+		}
+		sort.Strings(compNames)
+		for _, cn := range compNames {
+			gvks, _ := comps[cn].(map[string]any)["x-kubernetes-group-version-kind"].([]any)
+			for _, g := range gvks {
+				gm, _ := g.(map[string]any)
+				key := fmt.Sprintf("%v/%v/%v", gm["group"], gm["version"], gm["kind"])
+				if _, dup := out[key]; dup {
+					continue
+				}
+				s, err := c.Compile(url + "#/components/schemas/" + strings.ReplaceAll(cn, "/", "~1"))
+				if err != nil {
+					return nil, fmt.Errorf("%s: %s: %w", name, cn, err)
+				}
+				out[key] = s
+			}
+		}
+	}
+	return out, nil
+}
+
+func dig(m map[string]any, keys ...string) any {
+	var cur any = m
+	for _, k := range keys {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = mm[k]
+	}
+	return cur
 }
 
 // strict closes objects that list their properties; metadata stays open (the API server owns
