@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -93,6 +94,36 @@ func TestReadInsideRefusesEscapes(t *testing.T) {
 	for _, name := range []string{"../outside", "link", "missing"} {
 		if _, err := readInside(root, name, 10); err == nil {
 			t.Errorf("%s was read", name)
+		}
+	}
+}
+
+// The git path, with a local repository: File itself only allows https and ssh remotes.
+func TestGitFile(t *testing.T) {
+	repo := t.TempDir()
+	git := func(args ...string) {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = repo
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=f", "GIT_AUTHOR_EMAIL=f@example.com", "GIT_COMMITTER_NAME=f", "GIT_COMMITTER_EMAIL=f@example.com", "GIT_CONFIG_GLOBAL=/dev/null")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	os.MkdirAll(repo+"/cfg", 0o755)
+	os.WriteFile(repo+"/cfg/pattern-gen.yaml", []byte(body), 0o644)
+	os.Symlink("/etc/passwd", repo+"/cfg/link.yaml")
+	git("init", "-q", "-b", "main")
+	git("add", "-A")
+	git("commit", "-q", "-m", "c")
+	git("tag", "v1")
+	o := Options{MaxBytes: 1024, Timeout: 30 * time.Second}
+	got, err := gitFile(context.Background(), "file://"+repo+"//cfg/pattern-gen.yaml?ref=v1", o)
+	if err != nil || string(got) != body {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	for _, bad := range []string{"//cfg/link.yaml", "//../../etc/passwd", "//cfg/missing.yaml"} {
+		if _, err := gitFile(context.Background(), "file://"+repo+bad, o); err == nil {
+			t.Errorf("%s was read", bad)
 		}
 	}
 }
