@@ -72,8 +72,10 @@ test-unit: tools e2e-tools build ## The product module's tests (cross-checks wit
 test-e2e: tools e2e-tools build ## The end-to-end tests with the real Argo CD (module e2e/)
 	cd e2e && $(TEST_ENV) $(GO) test -count=1 ./...
 
-bench: ## Speed and memory benchmarks (targets in the README)
+bench: tools e2e-tools build ## Speed and memory: Go benchmarks, whole-process comparison, repo-server round trip (targets in the README)
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/... | tee bench.txt
+	$(TEST_ENV) $(GO) run ./bench/compare
+	cd e2e && $(TEST_ENV) $(GO) test -count=1 -run 'TestRepoServerGenerateManifest$$' -v . | grep -E 'GenerateManifest(WithFiles)? \(' | sed 's/^ *cmp_test.go:[0-9]*: //' 
 
 golden: ## Regenerate every golden file; review the diff before committing
 	UPDATE_GOLDEN=1 $(GO) test -count=1 ./...

@@ -95,24 +95,35 @@ func SetDefaults(p *Pattern) {
 	def(&p.Plugin.Image, DefaultPluginImage)
 }
 
+// The patterns avoid bounded repetitions such as {0,251}: Go compiles each bound into that
+// many copies, which cost milliseconds at every start of cmp-plugin. Lengths are checked apart.
 var (
-	dnsLabel      = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
-	dnsSubdomain  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
+	dnsLabel      = bounded{regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`), 63}
+	dnsSubdomain  = bounded{regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`), 253}
 	guid          = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
-	rgName        = `[-\w._()]{0,89}[-\w_()]`
-	azName        = `[A-Za-z0-9]([-\w.]{0,78}[\w])?`
-	subnetIDRe    = regexp.MustCompile(`(?i)^/subscriptions/` + guid + `/resourceGroups/` + rgName + `/providers/Microsoft\.Network/virtualNetworks/` + azName + `/subnets/` + azName + `$`)
-	nsgIDRe       = regexp.MustCompile(`(?i)^/subscriptions/` + guid + `/resourceGroups/` + rgName + `/providers/Microsoft\.Network/networkSecurityGroups/` + azName + `$`)
-	rgRe          = regexp.MustCompile(`^` + rgName + `$`)
-	regionRe      = regexp.MustCompile(`^[a-z][a-z0-9]{2,39}$`)
-	tagKeyRe      = regexp.MustCompile(`^[^=,<>%&\\?/]{1,512}$`)
-	tagValueRe    = regexp.MustCompile(`^[^=,]{0,256}$`)
-	imageRefRe    = regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$`)
+	rgName        = `[-\w._()]*[-\w_()]`
+	azName        = `[A-Za-z0-9]([-\w.]*[\w])?`
+	subnetIDRe    = bounded{regexp.MustCompile(`(?i)^/subscriptions/` + guid + `/resourceGroups/` + rgName + `/providers/Microsoft\.Network/virtualNetworks/` + azName + `/subnets/` + azName + `$`), 1024}
+	nsgIDRe       = bounded{regexp.MustCompile(`(?i)^/subscriptions/` + guid + `/resourceGroups/` + rgName + `/providers/Microsoft\.Network/networkSecurityGroups/` + azName + `$`), 1024}
+	rgRe          = bounded{regexp.MustCompile(`^` + rgName + `$`), 90}
+	regionRe      = bounded{regexp.MustCompile(`^[a-z][a-z0-9]+$`), 40}
+	tagKeyRe      = bounded{regexp.MustCompile(`^[^=,<>%&\\?/]+$`), 512}
+	tagValueRe    = bounded{regexp.MustCompile(`^[^=,]*$`), 256}
+	imageRefRe    = bounded{regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]*|@sha256:[0-9a-f]{64})$`), 512}
 	scpLikeGitURL = regexp.MustCompile(`^[\w.-]+@[\w.-]+:[\w./~-]+$`)
 	// Confidential VM sizes: AMD SEV-SNP (as/ads) and Intel TDX (es/eds) DC/EC series v5 and v6,
 	// and the H100 confidential GPU size. SGX sizes such as Standard_DC2s_v3 are not CVMs.
 	cvmSizeRe = regexp.MustCompile(`^Standard_(DC|EC)[0-9]+(as|ads|es|eds)_v[56]$|^Standard_NCC[0-9]+ads_H100_v5$`)
 )
+
+// bounded is a pattern with a maximum length.
+type bounded struct {
+	re  *regexp.Regexp
+	max int
+}
+
+// MatchString reports whether s is at most max bytes and matches.
+func (b bounded) MatchString(s string) bool { return len(s) <= b.max && b.re.MatchString(s) }
 
 // IsConfidentialVMSize reports whether size is an Azure confidential VM size, the only kind a
 // peer pod can run on with DISABLECVM=false.

@@ -1,13 +1,17 @@
 package project_test
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/project"
+	"github.com/pattern-gen/pattern-gen/internal/render"
 )
 
 // BenchmarkDiffDefaultFork measures `pattern-gen diff` of two revisions of the default fork
@@ -40,5 +44,99 @@ func BenchmarkDiffDefaultFork(b *testing.B) {
 		if len(res.Changes) != 1 {
 			b.Fatalf("%d changes, want 1", len(res.Changes))
 		}
+	}
+}
+
+func BenchmarkLoadConfig(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		if _, _, err := project.LoadConfig(""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRenderDefault renders the whole default pattern from its config (target < 150 ms).
+func BenchmarkRenderDefault(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		if _, err := project.Render(project.Source{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRenderApp renders each application of the default fork on its own.
+func BenchmarkRenderApp(b *testing.B) {
+	_, tree, err := project.Scaffold("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, plans, err := render.Plan(tree, render.OfflineFacts("Azure"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, plan := range plans {
+		b.Run(plan.Name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := render.RenderApp(tree, plan); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkGenerate is cmp-plugin generate for sandboxed-containers, in-process, from the
+// fork on disk (reading the fork is part of every call).
+func BenchmarkGenerate(b *testing.B) {
+	fork := filepath.Join(b.TempDir(), "fork")
+	if _, err := project.Init("", fork, false); err != nil {
+		b.Fatal(err)
+	}
+	env, err := config.FromEnv(func(k string) string { return benchPluginEnv[k] })
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := project.Generate(context.Background(), project.GenerateRequest{Dir: filepath.Join(fork, render.SandboxChart), Env: env, Logf: func(string, ...any) {}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+var benchPluginEnv = map[string]string{
+	"ARGOCD_APP_SOURCE_PATH":          render.SandboxChart,
+	"ARGOCD_APP_PARAMETERS":           `[{"name":"overlay","string":"overlays/azure"},{"name":"cluster-discovery","string":"disabled"},{"name":"cluster-domain","string":"apps.bench.example.com"}]`,
+	"ARGOCD_ENV_AZURE_REGION":         "eastus",
+	"ARGOCD_ENV_AZURE_RESOURCE_GROUP": "bench-rg",
+	"ARGOCD_ENV_AZURE_SUBNET_ID":      "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/bench-rg/providers/Microsoft.Network/virtualNetworks/v/subnets/w",
+	"ARGOCD_ENV_AZURE_NSG_ID":         "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/bench-rg/providers/Microsoft.Network/networkSecurityGroups/n",
+}
+
+// BenchmarkRenderSynthetic renders clusterGroups of 10 and 100 applications (copies of
+// hello-openshift in their own namespaces) to show the cost is linear in N (100: < 2 s).
+func BenchmarkRenderSynthetic(b *testing.B) {
+	_, base, err := project.Scaffold("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{10, 100} {
+		tree := render.Tree{}
+		for k, v := range base {
+			tree[k] = v
+		}
+		var apps strings.Builder
+		apps.WriteString("clusterGroup:\n  name: hub\n  namespaces: []\n  applications:\n")
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&apps, "    app%03d: {name: app%03d, namespace: ns%03d, path: charts/coco-supported/hello-openshift}\n", i, i, i)
+		}
+		tree["values-hub.yaml"] = []byte(apps.String())
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := project.RenderTree(tree, config.PluginEnv{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
