@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/pattern-gen/pattern-gen/internal/config"
@@ -71,15 +72,7 @@ func Validate(o ValidateOptions) (*ValidateReport, error) {
 		return nil, fmt.Errorf("fork %s does not render: %w", o.Fork, err)
 	}
 	if o.CRDDir != "" {
-		docs := map[string][]byte{}
-		err := filepath.WalkDir(o.CRDDir, func(path string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() || (filepath.Ext(path) != ".yaml" && filepath.Ext(path) != ".yml") {
-				return err
-			}
-			data, err := readLimited(path, MaxForkFileSize)
-			docs[path] = data
-			return err
-		})
+		docs, err := readDir(o.CRDDir, ".yaml", ".yml")
 		if err != nil {
 			return nil, fmt.Errorf("--crds %s: %w", o.CRDDir, err)
 		}
@@ -100,15 +93,7 @@ func Validate(o ValidateOptions) (*ValidateReport, error) {
 		rep.Skipped = append(rep.Skipped, "CRD schemas (pass --crds DIR)")
 	}
 	if o.KubeOpenAPIDir != "" {
-		docs := map[string][]byte{}
-		err := filepath.WalkDir(o.KubeOpenAPIDir, func(path string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() || filepath.Ext(path) != ".json" {
-				return err
-			}
-			data, err := readLimited(path, MaxForkFileSize)
-			docs[path] = data
-			return err
-		})
+		docs, err := readDir(o.KubeOpenAPIDir, ".json")
 		if err != nil {
 			return nil, fmt.Errorf("--kube-openapi %s: %w", o.KubeOpenAPIDir, err)
 		}
@@ -128,4 +113,18 @@ func Validate(o ValidateOptions) (*ValidateReport, error) {
 		rep.Problems = append(rep.Problems, x.String())
 	}
 	return rep, nil
+}
+
+// readDir reads the files below dir whose names end in one of exts.
+func readDir(dir string, exts ...string) (map[string][]byte, error) {
+	docs := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !slices.Contains(exts, filepath.Ext(path)) {
+			return err
+		}
+		data, err := readLimited(path, MaxForkFileSize)
+		docs[path] = data
+		return err
+	})
+	return docs, err
 }

@@ -121,7 +121,7 @@ func LoadOpenAPI(docs map[string][]byte) (CRDs, error) {
 		if err := json.Unmarshal(docs[name], &doc); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		comps, _ := dig(doc, "components", "schemas").(map[string]any)
+		comps, _ := render.Dig(doc, "components", "schemas").(map[string]any)
 		if len(comps) == 0 {
 			continue
 		}
@@ -172,18 +172,6 @@ func LoadOpenAPI(docs map[string][]byte) (CRDs, error) {
 		}
 	}
 	return out, nil
-}
-
-func dig(m map[string]any, keys ...string) any {
-	var cur any = m
-	for _, k := range keys {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = mm[k]
-	}
-	return cur
 }
 
 // strict closes objects that list their properties; metadata stays open (the API server owns
