@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -84,18 +85,9 @@ func exitCode(err error, prog string, streams IOStreams) int {
 }
 
 // indentContinuation keeps multi-line errors (one problem per line) readable after the prefix.
-func indentContinuation(s string) string {
-	out := []byte{}
-	for i := 0; i < len(s); i++ {
-		out = append(out, s[i])
-		if s[i] == '\n' {
-			out = append(out, "  "...)
-		}
-	}
-	return string(out)
-}
+func indentContinuation(s string) string { return strings.ReplaceAll(s, "\n", "\n  ") }
 
-// exactArgs is cobra.RangeArgs with errors that count as usage errors.
+// rangeArgs is cobra.RangeArgs with errors that count as usage errors.
 func rangeArgs(lo, hi int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := cobra.RangeArgs(lo, hi)(cmd, args); err != nil {

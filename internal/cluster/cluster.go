@@ -105,16 +105,10 @@ func Read(ctx context.Context, cfg *rest.Config) (*peerpods.Cluster, []string) {
 		if d, ok := ing.Object["spec"].(map[string]any); ok {
 			c.AppsDomain, _ = d["domain"].(string)
 		}
-	case !apierrors.IsNotFound(err) && !isNoKind(err):
+	case !apierrors.IsNotFound(err): // also what a server without the kind (not OpenShift) answers
 		warn("ingresses.config.openshift.io/cluster", err)
 	}
 	return c, warnings
-}
-
-// isNoKind reports an API server that does not serve the kind at all (not OpenShift).
-func isNoKind(err error) bool {
-	var se *apierrors.StatusError
-	return errors.As(err, &se) && se.ErrStatus.Code == 404
 }
 
 // short keeps error messages to their reason: API errors can be long.

@@ -44,25 +44,10 @@ func File(ctx context.Context, src string, o Options) ([]byte, error) {
 }
 
 func httpsFile(ctx context.Context, src string, o Options) ([]byte, error) {
-	dir, err := os.MkdirTemp("", "pattern-gen-fetch-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
-	defer cancel()
-	dst := filepath.Join(dir, "file")
-	client := &getter.Client{
-		// go-getter truncates at MaxBytes without an error: allow one byte more, so that
-		// readInside sees the file is too large instead of reading a cut one.
-		Getters:         []getter.Getter{&getter.HttpGetter{Client: o.HTTPClient, MaxBytes: o.MaxBytes + 1, ReadTimeout: o.Timeout, XTerraformGetDisabled: true}},
-		Decompressors:   map[string]getter.Decompressor{}, // never unpack archives
-		DisableSymlinks: true,
-	}
-	if _, err := client.Get(ctx, &getter.Request{Src: src, Dst: dst, GetMode: getter.ModeFile}); err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", redact(src), err)
-	}
-	return readInside(dir, "file", o.MaxBytes)
+	// go-getter truncates at MaxBytes without an error: allow one byte more, so that readInside
+	// sees the file is too large instead of reading a cut one.
+	g := &getter.HttpGetter{Client: o.HTTPClient, MaxBytes: o.MaxBytes + 1, ReadTimeout: o.Timeout, XTerraformGetDisabled: true}
+	return download(ctx, src, o, g, &getter.Request{Src: src, GetMode: getter.ModeFile}, "")
 }
 
 func gitFile(ctx context.Context, src string, o Options) ([]byte, error) {
@@ -70,6 +55,14 @@ func gitFile(ctx context.Context, src string, o Options) ([]byte, error) {
 	if sub == "" {
 		return nil, fmt.Errorf("git source %s names no file: add //path/to/file after the repository", redact(src))
 	}
+	// The query (ref=...) belongs to the repository, not to the file path.
+	sub, _, _ = strings.Cut(sub, "?")
+	return download(ctx, src, o, &getter.GitGetter{}, &getter.Request{Src: repo, GetMode: getter.ModeDir, Forced: "git"}, sub)
+}
+
+// download fetches req into a temporary folder with one getter, no archive extraction and no
+// symlinks, within the timeout, and reads the file (ModeFile) or name inside the download.
+func download(ctx context.Context, src string, o Options, g getter.Getter, req *getter.Request, name string) ([]byte, error) {
 	dir, err := os.MkdirTemp("", "pattern-gen-fetch-")
 	if err != nil {
 		return nil, err
@@ -78,17 +71,19 @@ func gitFile(ctx context.Context, src string, o Options) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	client := &getter.Client{
-		Getters:         []getter.Getter{&getter.GitGetter{}},
-		Decompressors:   map[string]getter.Decompressor{},
+		Getters:         []getter.Getter{g},
+		Decompressors:   map[string]getter.Decompressor{}, // never unpack archives
 		DisableSymlinks: true,
 	}
-	dst := filepath.Join(dir, "repo")
-	if _, err := client.Get(ctx, &getter.Request{Src: repo, Dst: dst, GetMode: getter.ModeDir, Forced: "git"}); err != nil {
+	req.Dst = filepath.Join(dir, "get")
+	target := "get"
+	if name != "" {
+		target += "/" + name
+	}
+	if _, err := client.Get(ctx, req); err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", redact(src), err)
 	}
-	// The query (ref=...) belongs to the repository, not to the file path.
-	sub, _, _ = strings.Cut(sub, "?")
-	return readInside(dst, sub, o.MaxBytes)
+	return readInside(dir, target, o.MaxBytes)
 }
 
 // readInside reads name below root, refusing paths or links that lead out of it.

@@ -3,6 +3,7 @@ package peerpods
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pattern-gen/pattern-gen/internal/config"
@@ -47,8 +48,8 @@ var keys = []key{
 	{name: "AZURE_INSTANCE_SIZES", setting: config.SetAzureInstanceSizes, valuesKey: "VMFlavours", def: strings.Join(config.DefaultInstanceSizes, ",")},
 }
 
-// valuesKeyOf maps a peer-pods-cm key to its value key under global.coco.azure.
-func valuesKeyOf(name string) string {
+// ValuesKey maps a peer-pods-cm key to the chart's value key under global.coco.azure.
+func ValuesKey(name string) string {
 	for _, k := range keys {
 		if k.name == name {
 			return k.valuesKey
@@ -103,7 +104,7 @@ func Resolve(env config.PluginEnv, cluster *Cluster, azureValues map[string]any)
 		out = append(out, Value{Key: k.name, Value: v, Source: src})
 	}
 	if size, sizes := find(out, "AZURE_INSTANCE_SIZE"), find(out, "AZURE_INSTANCE_SIZES"); size != nil && sizes != nil {
-		if !contains(strings.Split(sizes.Value, ","), size.Value) {
+		if !slices.Contains(strings.Split(sizes.Value, ","), size.Value) {
 			errs = append(errs, fmt.Sprintf("AZURE_INSTANCE_SIZE %s (from %s) is not in AZURE_INSTANCE_SIZES %s (from %s); pods may only use listed sizes", size.Value, size.Source, sizes.Value, sizes.Source))
 		}
 	}
@@ -122,15 +123,6 @@ func find(vs []Value, key string) *Value {
 	return nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // Provenance is the one-line JSON record of where each key came from, for the ConfigMap's
 // annotation and the log. It holds sources only, never values.
 func Provenance(vs []Value) string {
@@ -140,13 +132,4 @@ func Provenance(vs []Value) string {
 	}
 	b, _ := json.Marshal(m) // encoding/json sorts map keys: deterministic
 	return string(b)
-}
-
-// HelmParams turns resolved values into the chart's value keys (global.coco.azure.*).
-func HelmParams(vs []Value) map[string]string {
-	out := map[string]string{}
-	for _, v := range vs {
-		out["global.coco.azure."+valuesKeyOf(v.Key)] = v.Value
-	}
-	return out
 }

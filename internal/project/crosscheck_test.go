@@ -2,7 +2,6 @@ package project_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,13 +9,12 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"gopkg.in/yaml.v3"
 
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 	"github.com/pattern-gen/pattern-gen/internal/render"
 	"github.com/pattern-gen/pattern-gen/internal/treewriter"
+	"github.com/pattern-gen/pattern-gen/internal/validate"
 )
 
 // tool returns the path of an independent CLI named by env, skipping the test when it is not
@@ -82,11 +80,7 @@ func TestCrossCheckWithHelmAndKustomizeCLIs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			apps, err := render.Render(tree, facts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, plan := range plans {
+			for _, plan := range plans {
 				args := []string{"template", plan.Name, filepath.Join(dir, plan.Path), "--namespace", plan.Namespace, "--include-crds", "--kube-version", plan.KubeVersion}
 				for _, f := range plan.ValueFiles {
 					args = append(args, "-f", filepath.Join(dir, f))
@@ -113,7 +107,11 @@ func TestCrossCheckWithHelmAndKustomizeCLIs(t *testing.T) {
 				}
 				want := objectsByID(t, "cli", out)
 				got := map[string]map[string]any{}
-				for _, o := range apps[i].Objects {
+				objs, err := render.RenderApp(tree, plan)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, o := range objs {
 					m, err := o.Decode()
 					if err != nil {
 						t.Fatal(err)
@@ -134,67 +132,16 @@ func TestCrossCheckWithHelmAndKustomizeCLIs(t *testing.T) {
 // schemaPath is the clustergroup chart's values.schema.json, from the shared reference folder.
 const schemaPath = "../../../shared/reference/clustergroup.values.schema.json"
 
-func compileClusterGroupSchema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	raw, err := os.ReadFile(schemaPath)
+// The scaffolded values pass the clustergroup chart's schema, checked by the same function
+// as pattern-gen validate --clustergroup-schema.
+func TestScaffoldedValuesPassClusterGroupSchema(t *testing.T) {
+	schema, err := os.ReadFile(schemaPath)
 	if os.IsNotExist(err) {
 		t.Skipf("%s is absent: skipping the clustergroup schema check", schemaPath)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("clustergroup.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("clustergroup.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// mergedValues merges values-global.yaml and the clusterGroup file the way the clustergroup
-// chart sees them (later files win, maps merge).
-func mergedValues(t *testing.T, tree render.Tree, files ...string) any {
-	t.Helper()
-	merged := map[string]any{}
-	for _, f := range files {
-		var m map[string]any
-		if err := yaml.Unmarshal(tree[f], &m); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		deepMerge(merged, m)
-	}
-	b, err := json.Marshal(merged)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func deepMerge(dst, src map[string]any) {
-	for k, v := range src {
-		if sm, ok := v.(map[string]any); ok {
-			if dm, ok := dst[k].(map[string]any); ok {
-				deepMerge(dm, sm)
-				continue
-			}
-		}
-		dst[k] = v
-	}
-}
-
-func TestScaffoldedValuesPassClusterGroupSchema(t *testing.T) {
-	s := compileClusterGroupSchema(t)
 	for name, cfg := range cases(t) {
 		t.Run(name, func(t *testing.T) {
 			l, tree, err := project.Scaffold(cfg)
@@ -202,14 +149,22 @@ func TestScaffoldedValuesPassClusterGroupSchema(t *testing.T) {
 				t.Fatal(err)
 			}
 			group := "values-" + l.Pattern.ClusterGroup + ".yaml"
-			if err := s.Validate(mergedValues(t, tree, "values-global.yaml", group, "overrides/values-Azure.yaml")); err != nil {
-				t.Errorf("%s + %s fail the clustergroup schema:\n%v", "values-global.yaml", group, err)
+			ps, err := validate.ClusterGroupValues(tree, schema)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ps) > 0 {
+				t.Errorf("values-global.yaml + %s fail the clustergroup schema:\n%v", group, ps)
 			}
 			// The check has teeth: clusterGroup rejects unknown keys. (Keys inside the map form
 			// of subscriptions are not checked by the chart's schema, so those cannot serve.)
-			bad := render.Tree{"v.yaml": bytes.Replace(tree[group], []byte("  argoProjects:"), []byte("  argoProjectz:"), 1)}
-			if err := s.Validate(mergedValues(t, bad, "v.yaml")); err == nil {
-				t.Error("the clustergroup schema accepted a clusterGroup with a misspelt key")
+			bad := render.Tree{}
+			for k, v := range tree {
+				bad[k] = v
+			}
+			bad[group] = bytes.Replace(tree[group], []byte("  argoProjects:"), []byte("  argoProjectz:"), 1)
+			if ps, err := validate.ClusterGroupValues(bad, schema); err != nil || len(ps) == 0 {
+				t.Errorf("the clustergroup schema accepted a clusterGroup with a misspelt key (%v)", err)
 			}
 		})
 	}

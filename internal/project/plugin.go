@@ -6,7 +6,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -104,6 +103,8 @@ type syncRender struct {
 	logf      func(string, ...any)
 	domain    string
 	domainSrc string
+	docs      [2][]byte // initdata TOML: restrictive, allow-all (built on first use)
+	encoded   [2]string // the same, gzip+base64
 }
 
 func newSyncRender(tree render.Tree, env config.PluginEnv, cluster *peerpods.Cluster, strict bool, logf func(string, ...any)) (*syncRender, error) {
@@ -120,10 +121,25 @@ func newSyncRender(tree render.Tree, env config.PluginEnv, cluster *peerpods.Clu
 	if env.KubeVersion != "" {
 		facts.KubeVersion = env.KubeVersion
 	}
-	if _, s.plans, err = render.Plan(tree, facts); err != nil {
+	if s.plans, err = pattern.Plan(tree, facts); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// initdata builds the two initdata documents (restrictive, allow-all) once per render: every
+// plugin application uses the same ones. It returns nothing without an apps domain.
+func (s *syncRender) initdata() (docs [2][]byte, encoded [2]string, err error) {
+	if s.domain == "" || s.docs[0] != nil {
+		return s.docs, s.encoded, nil
+	}
+	for i, policy := range []peerpods.Policy{peerpods.Restrictive, peerpods.AllowAll} {
+		s.docs[i] = buildInitdata(s.domain, policy, s.cluster, s.values, s.logf)
+		if s.encoded[i], err = peerpods.Encode(s.docs[i]); err != nil {
+			return docs, encoded, fmt.Errorf("encode initdata: %w", err)
+		}
+	}
+	return s.docs, s.encoded, nil
 }
 
 // renderApp renders one application; plugin applications get the sync-time settings.
@@ -141,26 +157,13 @@ func (s *syncRender) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
 	resolved, resolveErr := peerpods.Resolve(s.env, s.cluster, azure)
 	// One initdata document per agent policy: restrictive for peer-pods-cm and ordinary pods,
 	// allow-all for pod templates that ask for it.
-	var docs [2][]byte
-	var encoded [2]string
-	if s.domain != "" {
-		for i, policy := range []peerpods.Policy{peerpods.Restrictive, peerpods.AllowAll} {
-			docs[i] = buildInitdata(s.domain, policy, s.cluster, s.values, s.logf)
-			var err error
-			if encoded[i], err = peerpods.Encode(docs[i]); err != nil {
-				return nil, fmt.Errorf("encode initdata: %w", err)
-			}
-		}
+	docs, encoded, err := s.initdata()
+	if err != nil {
+		return nil, err
 	}
 	if resolveErr == nil || !s.strict {
-		hp := peerpods.HelmParams(resolved)
-		keys := make([]string, 0, len(hp))
-		for k := range hp {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			plan.Params = append(plan.Params, render.Param{Name: k, Value: hp[k], ForceString: true})
+		for _, v := range resolved { // resolved keeps a fixed key order
+			plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure." + peerpods.ValuesKey(v.Key), Value: v.Value, ForceString: true})
 		}
 		if s.domain != "" {
 			plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure.initdata", Value: encoded[0], ForceString: true})

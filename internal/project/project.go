@@ -200,11 +200,10 @@ func RenderTree(t render.Tree, env config.PluginEnv) (*Rendered, error) {
 	}
 	apps := make([]render.App, 0, len(sr.plans))
 	for _, plan := range sr.plans {
-		objs, err := sr.renderApp(plan)
+		objs, err := sr.renderApp(plan) // sorted by RenderApp; injection keeps the order
 		if err != nil {
 			return nil, err
 		}
-		manifest.Sort(objs)
 		apps = append(apps, render.App{Plan: plan, Objects: objs})
 	}
 	return assemble(apps)
@@ -295,19 +294,14 @@ func CheckRendered(dir string, res *Rendered) (string, error) {
 
 // ReadPatternOf reads the pattern name and clusterGroup of the fork in dir.
 func ReadPatternOf(dir string) (*render.Pattern, error) {
-	t := render.Tree{}
-	for _, name := range []string{"values-global.yaml"} {
-		data, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			return nil, fmt.Errorf("fork %s: %s: %w (run in the fork, or name it)", dir, name, errors.Unwrap(err))
-		}
-		t[name] = data
+	const name = "values-global.yaml"
+	data, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return nil, fmt.Errorf("fork %s: %s: %w (run in the fork, or name it)", dir, name, errors.Unwrap(err))
 	}
-	g, err := render.ReadGlobal(t)
+	g, err := render.ReadGlobal(render.Tree{name: data})
 	if err != nil {
 		return nil, fmt.Errorf("fork %s: %w", dir, err)
 	}
 	return g, nil
 }
-
-func asProblems(err error, target *config.Problems) bool { return errors.As(err, target) }

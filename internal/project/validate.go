@@ -1,6 +1,7 @@
 package project
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -39,7 +40,7 @@ func Validate(o ValidateOptions) (*ValidateReport, error) {
 		rep.Checked = append(rep.Checked, "config "+render.ConfigFile)
 		if _, err := config.Load(render.ConfigFile, data); err != nil {
 			var ps config.Problems
-			if !asProblems(err, &ps) {
+			if !errors.As(err, &ps) {
 				return nil, err
 			}
 			for _, p := range ps {
@@ -56,7 +57,7 @@ func Validate(o ValidateOptions) (*ValidateReport, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--clustergroup-schema %s: %w", o.ClusterGroupSchema, err)
 		}
-		ps, err := validate.ClusterGroupValues(t, p.ClusterGroup, schema)
+		ps, err := validate.ClusterGroupValues(t, schema)
 		if err != nil {
 			return nil, err
 		}

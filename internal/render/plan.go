@@ -147,6 +147,15 @@ func Plan(t Tree, facts Facts) (*Pattern, []AppPlan, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	plans, err := p.Plan(t, facts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, plans, nil
+}
+
+// Plan is Plan for a pattern already read from t.
+func (p *Pattern) Plan(t Tree, facts Facts) ([]AppPlan, error) {
 	groupFile := "values-" + p.ClusterGroup + ".yaml"
 	root := mergeValues(map[string]any{}, p.root)
 	mergeValues(root, map[string]any{"global": map[string]any{
@@ -175,9 +184,9 @@ func Plan(t Tree, facts Facts) (*Pattern, []AppPlan, error) {
 		plans = append(plans, plan)
 	}
 	if len(errs) > 0 {
-		return nil, nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
 	}
-	return p, plans, nil
+	return plans, nil
 }
 
 func planApp(t Tree, p *Pattern, root map[string]any, facts Facts, spec map[string]any) (AppPlan, error) {

@@ -21,23 +21,6 @@ type App struct {
 	Objects []manifest.Object // sorted by manifest.Object.ID
 }
 
-// Render renders every application of the fork that points at a chart in it.
-func Render(t Tree, facts Facts) ([]App, error) {
-	_, plans, err := Plan(t, facts)
-	if err != nil {
-		return nil, err
-	}
-	apps := make([]App, 0, len(plans))
-	for _, plan := range plans {
-		objs, err := RenderApp(t, plan)
-		if err != nil {
-			return nil, err
-		}
-		apps = append(apps, App{Plan: plan, Objects: objs})
-	}
-	return apps, nil
-}
-
 // Values merges the plan's value files and parameters as `helm template -f ... --set ...` does.
 func Values(t Tree, plan AppPlan) (map[string]any, error) {
 	vals := map[string]any{}
@@ -146,11 +129,11 @@ const OverlayInput = "chart.yaml"
 
 func kustomizeBuild(t Tree, overlay string, chartOutput []byte) ([]byte, error) {
 	fsys := filesys.MakeFsInMemory()
-	for _, p := range t.Paths() {
+	for p, data := range t { // order does not matter in a filesystem; no sort on this hot path
 		if err := fsys.MkdirAll(path.Join("/", path.Dir(p))); err != nil {
 			return nil, err
 		}
-		if err := fsys.WriteFile(path.Join("/", p), t[p]); err != nil {
+		if err := fsys.WriteFile(path.Join("/", p), data); err != nil {
 			return nil, err
 		}
 	}

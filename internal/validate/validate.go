@@ -128,13 +128,6 @@ func LoadOpenAPI(docs map[string][]byte) (CRDs, error) {
 		for _, c := range comps {
 			if m, ok := c.(map[string]any); ok {
 				strict(m, false)
-				if props, ok := m["properties"].(map[string]any); ok {
-					if _, hasKind := props["kind"]; hasKind {
-						if md, ok := props["metadata"].(map[string]any); ok {
-							delete(md, "additionalProperties")
-						}
-					}
-				}
 			}
 		}
 		raw, err := json.Marshal(doc)
@@ -256,14 +249,13 @@ func toJSONValue(v any) (any, error) {
 	return jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 }
 
-var english = message.NewPrinter(language.English)
-
 // schemaProblems flattens a validation error into one problem per failing leaf.
 func schemaProblems(file, what string, err error) []Problem {
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
 		return []Problem{{File: file, Msg: err.Error()}}
 	}
+	english := message.NewPrinter(language.English)
 	var ps []Problem
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
@@ -281,7 +273,7 @@ func schemaProblems(file, what string, err error) []Problem {
 
 // ClusterGroupValues checks values-global.yaml merged with the clusterGroup file against the
 // clustergroup chart's values.schema.json.
-func ClusterGroupValues(t render.Tree, group string, schema []byte) ([]Problem, error) {
+func ClusterGroupValues(t render.Tree, schema []byte) ([]Problem, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
 	if err != nil {
 		return nil, fmt.Errorf("clustergroup schema: %w", err)
@@ -294,15 +286,14 @@ func ClusterGroupValues(t render.Tree, group string, schema []byte) ([]Problem, 
 	if err != nil {
 		return nil, fmt.Errorf("clustergroup schema: %w", err)
 	}
-	merged := map[string]any{}
-	files := []string{"values-global.yaml", "values-" + group + ".yaml"}
-	for _, f := range files {
-		var m map[string]any
-		if err := yaml.Unmarshal(t[f], &m); err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
-		}
-		mergeInto(merged, m)
+	// The clustergroup chart sees values-global.yaml merged with the clusterGroup file: the
+	// pattern's own merged values.
+	p, err := render.ReadPattern(t)
+	if err != nil {
+		return nil, err
 	}
+	merged := p.Values()
+	files := []string{"values-global.yaml", "values-" + p.ClusterGroup + ".yaml"}
 	inst, err := toJSONValue(merged)
 	if err != nil {
 		return nil, err
@@ -311,18 +302,6 @@ func ClusterGroupValues(t render.Tree, group string, schema []byte) ([]Problem, 
 		return schemaProblems(strings.Join(files, " + "), "clustergroup schema", err), nil
 	}
 	return nil, nil
-}
-
-func mergeInto(dst, src map[string]any) {
-	for k, v := range src {
-		if sm, ok := v.(map[string]any); ok {
-			if dm, ok := dst[k].(map[string]any); ok {
-				mergeInto(dm, sm)
-				continue
-			}
-		}
-		dst[k] = v
-	}
 }
 
 // CrossFile checks what no schema states: every Route targets a Service of the same
