@@ -86,6 +86,7 @@ lint: tools ## gofmt, go vet, and helm lint of every chart
 	cd e2e && $(GO) vet ./...
 	@! $(GO) list -deps ./cmd/... | grep -q 'argoproj/argo-cd' || { echo "the product must not link argo-cd"; exit 1; }
 	@! $(GO) list -deps ./cmd/cmp-plugin | grep -q 'go-getter' || { echo "cmp-plugin must not link go-getter"; exit 1; }
+	@! $(GO) list -deps ./cmd/cmp-plugin | grep -E -q 'helm/v3/pkg/(action|kube|registry)$$|pattern-gen/internal/(project|validate|review)$$' || { echo "cmp-plugin must link only what a sync-time render needs (its start-up is the plugin's latency)"; exit 1; }
 	@! grep -rn --include='*.go' -e 'os\.Stdout' -e 'os\.Stderr' internal | grep -v '_test.go' | grep -v '^internal/cli/' || { echo "nothing under internal/ but the CLI may use os.Stdout/os.Stderr"; exit 1; }
 	@! grep -rln --include='*.go' 'spf13/cobra' internal | grep -v '^internal/cli/' || { echo "only internal/cli may import cobra"; exit 1; }
 	for c in $$(dirname $$(find charts -name Chart.yaml) | sort); do $(HELM) lint --strict $$c || exit 1; done

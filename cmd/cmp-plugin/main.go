@@ -5,10 +5,21 @@ package main
 
 import (
 	"os"
+	"runtime/debug"
 
-	"github.com/pattern-gen/pattern-gen/internal/cli"
+	"github.com/pattern-gen/pattern-gen/internal/cli/base"
+	"github.com/pattern-gen/pattern-gen/internal/cli/cmpplugin"
 )
 
 func main() {
-	os.Exit(cli.CMPPluginMain(os.Args[1:], cli.StdStreams(), os.Getenv))
+	// Argo CD starts the plugin once per manifest request and it lives for one application's
+	// render, peaking far below the sidecar's memory: collecting at the default pace costs
+	// time and saves nothing. The soft limit still brings the collector in for a huge fork.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(256 << 20)
+	}
+	os.Exit(cmpplugin.Main(os.Args[1:], base.StdStreams(), os.Getenv))
 }

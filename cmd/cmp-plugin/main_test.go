@@ -9,12 +9,14 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/pattern-gen/pattern-gen/internal/cli"
+	"github.com/pattern-gen/pattern-gen/internal/cli/base"
+	"github.com/pattern-gen/pattern-gen/internal/cli/cmpplugin"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"cmp-plugin":  func() { os.Exit(cli.CMPPluginMain(os.Args[1:], cli.StdStreams(), os.Getenv)) },
-		"pattern-gen": func() { os.Exit(cli.PatternGenMain(os.Args[1:], cli.StdStreams())) },
+		"cmp-plugin":  func() { os.Exit(cmpplugin.Main(os.Args[1:], base.StdStreams(), os.Getenv)) },
+		"pattern-gen": func() { os.Exit(cli.PatternGenMain(os.Args[1:], base.StdStreams())) },
 	})
 }
 

@@ -6,11 +6,12 @@ import (
 	"os"
 
 	"github.com/pattern-gen/pattern-gen/internal/cli"
+	"github.com/pattern-gen/pattern-gen/internal/cli/base"
 	"github.com/pattern-gen/pattern-gen/internal/fetch"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 )
 
 func main() {
 	project.Fetch = fetch.Remote // remote configs and schemas; cmp-plugin does without
-	os.Exit(cli.PatternGenMain(os.Args[1:], cli.StdStreams()))
+	os.Exit(cli.PatternGenMain(os.Args[1:], base.StdStreams()))
 }

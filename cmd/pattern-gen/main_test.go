@@ -7,6 +7,8 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/pattern-gen/pattern-gen/internal/cli"
+	"github.com/pattern-gen/pattern-gen/internal/cli/base"
+	"github.com/pattern-gen/pattern-gen/internal/cli/cmpplugin"
 	"github.com/pattern-gen/pattern-gen/internal/fetch"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 )
@@ -15,9 +17,9 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"pattern-gen": func() {
 			project.Fetch = fetch.Remote
-			os.Exit(cli.PatternGenMain(os.Args[1:], cli.StdStreams()))
+			os.Exit(cli.PatternGenMain(os.Args[1:], base.StdStreams()))
 		},
-		"cmp-plugin": func() { os.Exit(cli.CMPPluginMain(os.Args[1:], cli.StdStreams(), os.Getenv)) },
+		"cmp-plugin": func() { os.Exit(cmpplugin.Main(os.Args[1:], base.StdStreams(), os.Getenv)) },
 	})
 }
 

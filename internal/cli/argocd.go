@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/pattern-gen/pattern-gen/internal/argocd"
+	"github.com/pattern-gen/pattern-gen/internal/cli/base"
 	"github.com/pattern-gen/pattern-gen/internal/cluster"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 )
@@ -55,16 +56,16 @@ func (f *clusterFlags) client(args []string) (*argocd.Client, error) {
 	return &argocd.Client{Dyn: dyn, Namespace: ns, Pattern: p.Name}, nil
 }
 
-func newStatusCmd(streams IOStreams) *cobra.Command {
+func newStatusCmd(streams base.IOStreams) *cobra.Command {
 	var f clusterFlags
 	var output string
 	cmd := &cobra.Command{
 		Use:   "status [FORK]",
 		Short: "Show the sync status and health of the pattern's Argo CD applications",
-		Args:  rangeArgs(0, 1),
+		Args:  base.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "table" && output != "json" {
-				return usageError{fmt.Errorf("-o %q: use table or json", output)}
+				return base.UsageError{Err: fmt.Errorf("-o %q: use table or json", output)}
 			}
 			c, err := f.client(args)
 			if err != nil {
@@ -109,7 +110,7 @@ func firstLine(s string) string {
 	return s
 }
 
-func newSyncCmd(streams IOStreams) *cobra.Command {
+func newSyncCmd(streams base.IOStreams) *cobra.Command {
 	var f clusterFlags
 	var prune bool
 	var apps []string
@@ -120,7 +121,7 @@ func newSyncCmd(streams IOStreams) *cobra.Command {
 		Long: "Set a sync operation on the pattern's applications (or those named with --app), in the\n" +
 			"order of their sync waves: a wave is requested once the operations of the waves before it\n" +
 			"have ended. Use `pattern-gen wait` to wait for the result.",
-		Args: rangeArgs(0, 1),
+		Args: base.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := f.client(args)
 			if err != nil {
@@ -145,17 +146,17 @@ func newSyncCmd(streams IOStreams) *cobra.Command {
 	return cmd
 }
 
-func newWaitCmd(streams IOStreams) *cobra.Command {
+func newWaitCmd(streams base.IOStreams) *cobra.Command {
 	var f clusterFlags
 	var timeout time.Duration
 	var want string
 	cmd := &cobra.Command{
 		Use:   "wait [--timeout 30m] [--for synced|healthy] [FORK]",
 		Short: "Wait until every application of the pattern is synced (and healthy)",
-		Args:  rangeArgs(0, 1),
+		Args:  base.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if want != "synced" && want != "healthy" {
-				return usageError{fmt.Errorf("--for %q: use synced or healthy", want)}
+				return base.UsageError{Err: fmt.Errorf("--for %q: use synced or healthy", want)}
 			}
 			c, err := f.client(args)
 			if err != nil {

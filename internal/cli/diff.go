@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pattern-gen/pattern-gen/internal/cli/base"
 	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 )
@@ -18,7 +19,7 @@ type diffOptions struct {
 	env                []string
 }
 
-func newDiffCmd(streams IOStreams) *cobra.Command {
+func newDiffCmd(streams base.IOStreams) *cobra.Command {
 	var o diffOptions
 	cmd := &cobra.Command{
 		Use:   "diff [--base REV] [--head REV] [--format text|markdown|json] [--set-env KEY=VALUE] [FORK]",
@@ -27,14 +28,14 @@ func newDiffCmd(streams IOStreams) *cobra.Command {
 			"cmp-plugin would, and compare them object by object. --base defaults to the merge base\n" +
 			"with the remote's default branch (or HEAD), --head to the working tree. Secret values are\n" +
 			"redacted. Exit code 0: no difference; 1: differences; 2: error.",
-		Args: rangeArgs(0, 1),
+		Args: base.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.format != "text" && o.format != "markdown" && o.format != "json" {
-				return usageError{fmt.Errorf("--format %q: use text, markdown or json", o.format)}
+				return base.UsageError{Err: fmt.Errorf("--format %q: use text, markdown or json", o.format)}
 			}
 			env, err := config.EnvFromPairs(o.env)
 			if err != nil {
-				return usageError{err}
+				return base.UsageError{Err: err}
 			}
 			fork := "."
 			if len(args) == 1 {
@@ -42,7 +43,7 @@ func newDiffCmd(streams IOStreams) *cobra.Command {
 			}
 			res, err := project.Diff(project.DiffOptions{Fork: fork, Base: o.base, Head: o.head, Env: env})
 			if err != nil {
-				return exitError{code: 2, err: err}
+				return base.ExitErr{Code: 2, Err: err}
 			}
 			var out string
 			switch o.format {
@@ -50,16 +51,16 @@ func newDiffCmd(streams IOStreams) *cobra.Command {
 				out = res.Markdown(markdownLimit)
 			case "json":
 				if out, err = res.JSON(); err != nil {
-					return exitError{code: 2, err: err}
+					return base.ExitErr{Code: 2, Err: err}
 				}
 			default:
 				out = res.Text()
 			}
 			if _, err := io.WriteString(streams.Out, out); err != nil {
-				return exitError{code: 2, err: err}
+				return base.ExitErr{Code: 2, Err: err}
 			}
 			if !res.Empty() {
-				return exitError{code: 1} // like diff(1): differences found
+				return base.ExitErr{Code: 1} // like diff(1): differences found
 			}
 			return nil
 		},

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pattern-gen/pattern-gen/internal/cli/base"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 )
 
@@ -13,7 +14,7 @@ type initOptions struct {
 	force  bool
 }
 
-func newInitCmd(streams IOStreams) *cobra.Command {
+func newInitCmd(streams base.IOStreams) *cobra.Command {
 	var o initOptions
 	cmd := &cobra.Command{
 		Use:   "init [--config FILE] [--force] DIR",
@@ -21,7 +22,7 @@ func newInitCmd(streams IOStreams) *cobra.Command {
 		Long: "Write a complete fork of the Confidential Containers pattern into DIR: value files, charts,\n" +
 			"overlays, a secrets template and a Makefile. Without --config the embedded default config\n" +
 			"is used. DIR must be empty unless --force is given; nothing is written when anything fails.",
-		Args: rangeArgs(1, 1),
+		Args: base.RangeArgs(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := project.Init(o.config, args[0], o.force)
 			if err != nil {

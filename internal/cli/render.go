@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pattern-gen/pattern-gen/internal/cli/base"
 	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 )
@@ -17,7 +18,7 @@ type renderOptions struct {
 	env    []string
 }
 
-func newRenderCmd(streams IOStreams) *cobra.Command {
+func newRenderCmd(streams base.IOStreams) *cobra.Command {
 	var o renderOptions
 	cmd := &cobra.Command{
 		Use:   "render [--out DIR] [--config FILE] [FORK]",
@@ -28,17 +29,17 @@ func newRenderCmd(streams IOStreams) *cobra.Command {
 			"rendered. Values only the cluster knows render as <cluster-provided: ...> placeholders.\n" +
 			"Without --out, one YAML stream goes to stdout; with --out, one file per object is written\n" +
 			"to DIR/<application>/<kind>-<namespace>-<name>.yaml, replacing an earlier render there.",
-		Args: rangeArgs(0, 1),
+		Args: base.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 && o.config != "" {
-				return usageError{fmt.Errorf("give either FORK or --config, not both")}
+				return base.UsageError{Err: fmt.Errorf("give either FORK or --config, not both")}
 			}
 			if o.check && o.out == "" {
-				return usageError{fmt.Errorf("--check needs --out DIR, the committed render to check")}
+				return base.UsageError{Err: fmt.Errorf("--check needs --out DIR, the committed render to check")}
 			}
 			env, err := config.EnvFromPairs(o.env)
 			if err != nil {
-				return usageError{err}
+				return base.UsageError{Err: err}
 			}
 			src := project.Source{Config: o.config, Env: env}
 			if len(args) == 1 {

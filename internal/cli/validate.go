@@ -6,10 +6,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pattern-gen/pattern-gen/internal/cli/base"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 )
 
-func newValidateCmd(streams IOStreams) *cobra.Command {
+func newValidateCmd(streams base.IOStreams) *cobra.Command {
 	var o project.ValidateOptions
 	cmd := &cobra.Command{
 		Use:   "validate [--clustergroup-schema FILE] [--crds DIR] [FORK]",
@@ -19,7 +20,7 @@ func newValidateCmd(streams IOStreams) *cobra.Command {
 			"chart's values.schema.json, every rendered custom resource against its CRD schema (unknown\n" +
 			"fields included), and the rules between files: Routes target rendered Services, objects\n" +
 			"use declared namespaces, subscriptions are pinned with csv:.",
-		Args: rangeArgs(0, 1),
+		Args: base.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Fork = "."
 			if len(args) == 1 {

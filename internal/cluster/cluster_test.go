@@ -22,8 +22,10 @@ import (
 	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/yaml"
 
-	"github.com/pattern-gen/pattern-gen/internal/cli"
+	"github.com/pattern-gen/pattern-gen/internal/cli/base"
+	"github.com/pattern-gen/pattern-gen/internal/cli/cmpplugin"
 	"github.com/pattern-gen/pattern-gen/internal/cluster"
+	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/peerpods"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 	"github.com/pattern-gen/pattern-gen/internal/render"
@@ -177,7 +179,7 @@ func TestDiscoveryWithTheForksRBAC(t *testing.T) {
 			"ARGOCD_APP_PARAMETERS":  `[{"name":"overlay","string":"overlays/azure"}]`,
 		}
 		var out, errOut bytes.Buffer
-		code := cli.CMPPluginMain([]string{"generate"}, cli.IOStreams{Out: &out, ErrOut: &errOut}, func(k string) string { return env[k] })
+		code := cmpplugin.Main([]string{"generate"}, base.IOStreams{Out: &out, ErrOut: &errOut}, func(k string) string { return env[k] })
 		if code != 0 {
 			t.Fatalf("exit %d:\n%s", code, errOut.String())
 		}
@@ -207,7 +209,7 @@ func TestDiscoveryWithTheForksRBAC(t *testing.T) {
 			}
 		}
 		var sources map[string]string
-		must(t, json.Unmarshal([]byte(cm.Metadata.Annotations[project.AnnotationSources]), &sources))
+		must(t, json.Unmarshal([]byte(cm.Metadata.Annotations[generate.AnnotationSources]), &sources))
 		if sources["AZURE_REGION"] != "cluster cloud-conf location" {
 			t.Errorf("sources: %v", sources)
 		}

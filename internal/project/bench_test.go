@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 	"github.com/pattern-gen/pattern-gen/internal/render"
 )
@@ -98,7 +99,7 @@ func BenchmarkGenerate(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := project.Generate(context.Background(), project.GenerateRequest{Dir: filepath.Join(fork, render.SandboxChart), Env: env, Logf: func(string, ...any) {}}); err != nil {
+		if _, err := generate.Run(context.Background(), generate.Request{Dir: filepath.Join(fork, render.SandboxChart), Env: env, Logf: func(string, ...any) {}}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 	"github.com/pattern-gen/pattern-gen/internal/render"
 )
@@ -49,7 +50,7 @@ func TestSecretCanary(t *testing.T) {
 		t.Fatal(err)
 	}
 	var log strings.Builder
-	_, err = project.Generate(context.Background(), project.GenerateRequest{
+	_, err = generate.Run(context.Background(), generate.Request{
 		Dir: filepath.Join(fork, render.SandboxChart), Env: penv,
 		Logf: func(f string, a ...any) { log.WriteString(f) },
 	})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/gitrev"
 	"github.com/pattern-gen/pattern-gen/internal/render"
 	"github.com/pattern-gen/pattern-gen/internal/review"
@@ -41,7 +42,7 @@ func Diff(o DiffOptions) (*review.Result, error) {
 	headLabel := o.Head
 	if o.Head == "" {
 		headLabel = "working tree"
-		t, err := ReadFork(o.Fork)
+		t, err := generate.ReadFork(o.Fork)
 		if err != nil {
 			return nil, err
 		}

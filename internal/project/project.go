@@ -17,6 +17,7 @@ import (
 
 	patterngen "github.com/pattern-gen/pattern-gen"
 	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
 	"github.com/pattern-gen/pattern-gen/internal/render"
 	"github.com/pattern-gen/pattern-gen/internal/textdiff"
@@ -44,9 +45,6 @@ func LoadConfig(file string) (*config.Loaded, []byte, error) {
 // MaxConfigSize bounds a config file: a real one is a few KiB.
 const MaxConfigSize = 1 << 20
 
-// MaxForkFileSize bounds each file read from a fork, so a stray large file cannot exhaust memory.
-const MaxForkFileSize = 16 << 20
-
 // FetchTimeout bounds the download of a remote config or schema.
 const FetchTimeout = 60 * time.Second
 
@@ -62,24 +60,7 @@ func readSource(src string, limit int64) ([]byte, error) {
 		}
 		return Fetch(context.Background(), src, limit, FetchTimeout)
 	}
-	return readLimited(src, limit)
-}
-
-// readLimited reads a regular file of at most limit bytes.
-func readLimited(path string, limit int64) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, errors.Unwrap(err)
-	}
-	switch {
-	case st.IsDir():
-		return nil, fmt.Errorf("it is a directory")
-	case !st.Mode().IsRegular():
-		return nil, fmt.Errorf("it is not a regular file")
-	case st.Size() > limit:
-		return nil, fmt.Errorf("it is %d bytes, more than the %d allowed", st.Size(), limit)
-	}
-	return os.ReadFile(path)
+	return generate.ReadLimited(src, limit)
 }
 
 // Scaffold builds the fork for a config file (or the embedded default) in memory.
@@ -111,48 +92,6 @@ func Init(configFile, dir string, force bool) (int, error) {
 	return len(t), nil
 }
 
-// ReadFork reads a fork from disk, leaving out version-control and hidden directories.
-func ReadFork(dir string) (render.Tree, error) {
-	st, err := os.Stat(dir)
-	if err != nil {
-		return nil, fmt.Errorf("fork %s: %w", dir, errors.Unwrap(err))
-	}
-	if !st.IsDir() {
-		return nil, fmt.Errorf("fork %s: not a directory", dir)
-	}
-	t := render.Tree{}
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		if d.IsDir() {
-			if rel != "." && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.Type()&fs.ModeSymlink != 0 {
-			// Argo CD and this renderer must see the same files; a link could also reach
-			// outside the repository.
-			return fmt.Errorf("%s is a symbolic link; pattern-gen does not follow links in a fork, replace it with the file", rel)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		data, err := readLimited(p, MaxForkFileSize)
-		if err != nil {
-			return fmt.Errorf("%s: %w", rel, err)
-		}
-		t[filepath.ToSlash(rel)] = data
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read fork %s: %w", dir, err)
-	}
-	return t, nil
-}
-
 // Source says what to render: a fork on disk, or the fork a config (or the default) scaffolds.
 // Env stands in for the plugin env and parameters of the Applications (offline, no cluster).
 type Source struct {
@@ -174,7 +113,7 @@ func Render(src Source) (*Rendered, error) {
 	var t render.Tree
 	if src.Fork != "" {
 		var err error
-		if t, err = ReadFork(src.Fork); err != nil {
+		if t, err = generate.ReadFork(src.Fork); err != nil {
 			return nil, err
 		}
 	} else {
@@ -194,13 +133,13 @@ func Render(src Source) (*Rendered, error) {
 // RenderTree renders every application of a fork tree offline: plugin applications as
 // cmp-plugin would, with what only the cluster knows left as placeholders.
 func RenderTree(t render.Tree, env config.PluginEnv) (*Rendered, error) {
-	sr, err := newSyncRender(t, env, nil, false, func(string, ...any) {})
+	r, err := generate.NewRenderer(t, env, nil, false, func(string, ...any) {})
 	if err != nil {
 		return nil, err
 	}
-	apps := make([]render.App, 0, len(sr.plans))
-	for _, plan := range sr.plans {
-		objs, err := sr.renderApp(plan) // sorted by RenderApp; injection keeps the order
+	apps := make([]render.App, 0, len(r.Plans()))
+	for _, plan := range r.Plans() {
+		objs, err := r.RenderApp(plan) // sorted by RenderApp; injection keeps the order
 		if err != nil {
 			return nil, err
 		}

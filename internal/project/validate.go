@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/render"
 	"github.com/pattern-gen/pattern-gen/internal/validate"
 )
@@ -31,7 +32,7 @@ type ValidateReport struct {
 // Validate checks a fork offline: its config, its clusterGroup values, its rendered objects
 // against CRD schemas, and the cross-file rules.
 func Validate(o ValidateOptions) (*ValidateReport, error) {
-	t, err := ReadFork(o.Fork)
+	t, err := generate.ReadFork(o.Fork)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +54,7 @@ func Validate(o ValidateOptions) (*ValidateReport, error) {
 		return nil, err
 	}
 	if o.ClusterGroupSchema != "" {
-		schema, err := readSource(o.ClusterGroupSchema, MaxForkFileSize)
+		schema, err := readSource(o.ClusterGroupSchema, generate.MaxForkFileSize)
 		if err != nil {
 			return nil, fmt.Errorf("--clustergroup-schema %s: %w", o.ClusterGroupSchema, err)
 		}
@@ -123,7 +124,7 @@ func readDir(dir string, exts ...string) (map[string][]byte, error) {
 		if err != nil || d.IsDir() || !slices.Contains(exts, filepath.Ext(path)) {
 			return err
 		}
-		data, err := readLimited(path, MaxForkFileSize)
+		data, err := generate.ReadLimited(path, generate.MaxForkFileSize)
 		docs[path] = data
 		return err
 	})

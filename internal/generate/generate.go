@@ -1,4 +1,9 @@
-package project
+// Package generate renders applications the way cmp-plugin does at sync time: the fork's
+// charts and overlays, with the peer-pod settings and initdata resolved from the plugin's
+// parameters and env, the cluster and the fork's values. Offline render and diff use the same
+// code with nothing read from a cluster, so what a pull request shows is what Argo CD applies.
+// It also reads a fork from disk, with the limits both paths need.
+package generate
 
 import (
 	"context"
@@ -27,8 +32,8 @@ const (
 // ClusterReader reads the cluster's facts; nil means discovery is off.
 type ClusterReader func(ctx context.Context) (*peerpods.Cluster, []string)
 
-// GenerateRequest is one cmp-plugin generate call.
-type GenerateRequest struct {
+// Request is one cmp-plugin generate call.
+type Request struct {
 	Dir     string // the application's folder (the plugin's working directory)
 	Env     config.PluginEnv
 	Cluster ClusterReader
@@ -36,10 +41,10 @@ type GenerateRequest struct {
 	Logf func(format string, args ...any)
 }
 
-// Generate renders the application whose folder is req.Dir the way Argo CD's clustergroup chart
+// Run renders the application whose folder is req.Dir the way Argo CD's clustergroup chart
 // would have, with the peer-pod settings and initdata resolved at sync time, and returns the
 // YAML stream. It fails rather than return zero objects or a peer-pods-cm with a missing key.
-func Generate(ctx context.Context, req GenerateRequest) ([]byte, error) {
+func Run(ctx context.Context, req Request) ([]byte, error) {
 	root, rel, err := repoRoot(req.Dir, req.Env.SourcePath)
 	if err != nil {
 		return nil, err
@@ -67,7 +72,7 @@ func Generate(ctx context.Context, req GenerateRequest) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s, err := newSyncRender(tree, req.Env, cluster, true, req.Logf)
+	s, err := NewRenderer(tree, req.Env, cluster, true, req.Logf)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +85,7 @@ func Generate(ctx context.Context, req GenerateRequest) ([]byte, error) {
 	if plan == nil {
 		return nil, fmt.Errorf("%s is not the path of an application in values-%s.yaml; known paths: %s", rel, s.pattern.ClusterGroup, planPaths(s.plans))
 	}
-	objs, err := s.renderApp(*plan)
+	objs, err := s.RenderApp(*plan)
 	if err != nil {
 		return nil, err
 	}
@@ -90,9 +95,10 @@ func Generate(ctx context.Context, req GenerateRequest) ([]byte, error) {
 	return manifest.Stream(objs)
 }
 
-// syncRender renders plugin applications as cmp-plugin does. Strict (at sync time), a setting
-// without a source is an error; offline (pattern-gen render and diff) it stays a placeholder.
-type syncRender struct {
+// Renderer renders the applications of one fork as cmp-plugin does. Strict (at sync time), a
+// setting without a source is an error; offline (pattern-gen render and diff) it stays a
+// placeholder.
+type Renderer struct {
 	tree      render.Tree
 	pattern   *render.Pattern
 	values    map[string]any
@@ -107,12 +113,13 @@ type syncRender struct {
 	encoded   [2]string // the same, gzip+base64
 }
 
-func newSyncRender(tree render.Tree, env config.PluginEnv, cluster *peerpods.Cluster, strict bool, logf func(string, ...any)) (*syncRender, error) {
+// NewRenderer reads the fork's pattern and plans its applications for the facts at hand.
+func NewRenderer(tree render.Tree, env config.PluginEnv, cluster *peerpods.Cluster, strict bool, logf func(string, ...any)) (*Renderer, error) {
 	pattern, err := render.ReadPattern(tree)
 	if err != nil {
 		return nil, err
 	}
-	s := &syncRender{tree: tree, pattern: pattern, values: pattern.Values(), env: env, cluster: cluster, strict: strict, logf: logf}
+	s := &Renderer{tree: tree, pattern: pattern, values: pattern.Values(), env: env, cluster: cluster, strict: strict, logf: logf}
 	s.domain, s.domainSrc = resolveDomain(env, cluster, s.values)
 	facts := render.OfflineFacts(platformOf(tree))
 	if s.domain != "" {
@@ -127,23 +134,27 @@ func newSyncRender(tree render.Tree, env config.PluginEnv, cluster *peerpods.Clu
 	return s, nil
 }
 
-// initdata builds the two initdata documents (restrictive, allow-all) once per render: every
-// plugin application uses the same ones. It returns nothing without an apps domain.
-func (s *syncRender) initdata() (docs [2][]byte, encoded [2]string, err error) {
-	if s.domain == "" || s.docs[0] != nil {
-		return s.docs, s.encoded, nil
-	}
-	for i, policy := range []peerpods.Policy{peerpods.Restrictive, peerpods.AllowAll} {
-		s.docs[i] = buildInitdata(s.domain, policy, s.cluster, s.values, s.logf)
-		if s.encoded[i], err = peerpods.Encode(s.docs[i]); err != nil {
-			return docs, encoded, fmt.Errorf("encode initdata: %w", err)
+// initdata returns the initdata document for an agent policy (0 restrictive, 1 allow-all) and
+// its encoding. Each is built on first use, then shared by every application of the render;
+// the allow-all one is never built for a fork with no pod that asks for it.
+func (s *Renderer) initdata(i int) ([]byte, string, error) {
+	if s.docs[i] == nil {
+		policy := []peerpods.Policy{peerpods.Restrictive, peerpods.AllowAll}[i]
+		doc := buildInitdata(s.domain, policy, s.cluster, s.values, s.logf)
+		enc, err := peerpods.Encode(doc)
+		if err != nil {
+			return nil, "", fmt.Errorf("encode initdata: %w", err)
 		}
+		s.docs[i], s.encoded[i] = doc, enc
 	}
-	return s.docs, s.encoded, nil
+	return s.docs[i], s.encoded[i], nil
 }
 
-// renderApp renders one application; plugin applications get the sync-time settings.
-func (s *syncRender) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
+// Plans returns the fork's applications in render order.
+func (s *Renderer) Plans() []render.AppPlan { return s.plans }
+
+// RenderApp renders one application; plugin applications get the sync-time settings.
+func (s *Renderer) RenderApp(plan render.AppPlan) ([]manifest.Object, error) {
 	if !plan.Plugin {
 		return render.RenderApp(s.tree, plan)
 	}
@@ -157,16 +168,20 @@ func (s *syncRender) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
 	resolved, resolveErr := peerpods.Resolve(s.env, s.cluster, azure)
 	// One initdata document per agent policy: restrictive for peer-pods-cm and ordinary pods,
 	// allow-all for pod templates that ask for it.
-	docs, encoded, err := s.initdata()
-	if err != nil {
-		return nil, err
+	var restrictive []byte
+	var encoded string
+	if s.domain != "" {
+		var err error
+		if restrictive, encoded, err = s.initdata(0); err != nil {
+			return nil, err
+		}
 	}
 	if resolveErr == nil || !s.strict {
 		for _, v := range resolved { // resolved keeps a fixed key order
 			plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure." + peerpods.ValuesKey(v.Key), Value: v.Value, ForceString: true})
 		}
 		if s.domain != "" {
-			plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure.initdata", Value: encoded[0], ForceString: true})
+			plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure.initdata", Value: encoded, ForceString: true})
 		}
 		if s.strict && s.domain != "" {
 			plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure.requireClusterValues", Value: "true"})
@@ -191,7 +206,7 @@ func (s *syncRender) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
 		}
 		o.SetString(peerpods.Provenance(resolved), "metadata", "annotations", AnnotationSources)
 		if s.domain != "" {
-			o.SetString(peerpods.PCR8(docs[0]), "metadata", "annotations", AnnotationPCR8)
+			o.SetString(peerpods.PCR8(restrictive), "metadata", "annotations", AnnotationPCR8)
 		}
 		if s.cluster != nil && s.cluster.LiveImageID != "" {
 			// Keep the operator's pod VM image: a client-side apply would otherwise drop it.
@@ -201,19 +216,11 @@ func (s *syncRender) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
 			for _, v := range resolved {
 				s.logf("peer-pods-cm %s from %s", v.Key, v.Source)
 			}
-			s.logf("peer-pods-cm INITDATA for https://%s%s (domain from %s), PCR8 %s", KBSHostPrefix, s.domain, s.domainSrc, peerpods.PCR8(docs[0]))
+			s.logf("peer-pods-cm INITDATA for https://%s%s (domain from %s), PCR8 %s", KBSHostPrefix, s.domain, s.domainSrc, peerpods.PCR8(restrictive))
 		}
 	}
 	oscVersion, _ := render.Dig(s.values, "global", "coco", "versions", "sandboxedContainers").(string)
 	annotation := peerpods.PodAnnotation(oscVersion)
-	pick := func(v [2]string) func(bool) string {
-		return func(allowAll bool) string {
-			if allowAll {
-				return v[1]
-			}
-			return v[0]
-		}
-	}
 	if s.domain == "" {
 		pods := render.InjectPodInitdata(objs, annotation, func(bool) string { return render.PlaceholderInitdata })
 		if pods > 0 && s.strict {
@@ -221,12 +228,32 @@ func (s *syncRender) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
 		}
 		return objs, nil
 	}
-	pods := render.InjectPodInitdata(objs, annotation, pick(encoded))
+	var encodeErr error
+	pick := func(digest bool) func(bool) string {
+		return func(allowAll bool) string {
+			i := 0
+			if allowAll {
+				i = 1
+			}
+			doc, enc, err := s.initdata(i)
+			if err != nil {
+				encodeErr = err
+			}
+			if digest {
+				return peerpods.PCR8(doc)
+			}
+			return enc
+		}
+	}
+	pods := render.InjectPodInitdata(objs, annotation, pick(false))
 	if pods > 0 {
-		render.InjectPodInitdata(objs, AnnotationPCR8, pick([2]string{peerpods.PCR8(docs[0]), peerpods.PCR8(docs[1])}))
+		render.InjectPodInitdata(objs, AnnotationPCR8, pick(true))
 		if s.strict {
 			s.logf("initdata (%s) set on %d pod templates on %s", annotation, pods, render.RuntimeClass)
 		}
+	}
+	if encodeErr != nil {
+		return nil, encodeErr
 	}
 	return objs, nil
 }

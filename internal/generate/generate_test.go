@@ -1,4 +1,4 @@
-package project_test
+package generate_test
 
 import (
 	"bytes"
@@ -10,11 +10,15 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
 	"github.com/pattern-gen/pattern-gen/internal/peerpods"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 	"github.com/pattern-gen/pattern-gen/internal/render"
 )
+
+// repoRoot is where the shared testdata/ lives.
+const repoRoot = "../.."
 
 func pluginEnv(t *testing.T, vars map[string]string) config.PluginEnv {
 	t.Helper()
@@ -25,15 +29,15 @@ func pluginEnv(t *testing.T, vars map[string]string) config.PluginEnv {
 	return e
 }
 
-// generate runs the plugin on an application of a fork, with no cluster.
-func generate(t *testing.T, fork, appPath string, vars map[string]string) ([]manifest.Object, string, error) {
+// runPlugin runs the plugin on an application of a fork, with no cluster.
+func runPlugin(t *testing.T, fork, appPath string, vars map[string]string) ([]manifest.Object, string, error) {
 	t.Helper()
 	if vars == nil {
 		vars = map[string]string{}
 	}
 	vars["ARGOCD_APP_SOURCE_PATH"] = appPath
 	var log strings.Builder
-	out, err := project.Generate(context.Background(), project.GenerateRequest{
+	out, err := generate.Run(context.Background(), generate.Request{
 		Dir: filepath.Join(fork, appPath), Env: pluginEnv(t, vars),
 		Logf: func(f string, a ...any) { log.WriteString(strings.TrimSpace(strings.ReplaceAll(f, "%", "")) + "\n") },
 	})
@@ -44,7 +48,7 @@ func generate(t *testing.T, fork, appPath string, vars map[string]string) ([]man
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := project.Generate(context.Background(), project.GenerateRequest{Dir: filepath.Join(fork, appPath), Env: pluginEnv(t, vars), Logf: func(string, ...any) {}})
+	again, err := generate.Run(context.Background(), generate.Request{Dir: filepath.Join(fork, appPath), Env: pluginEnv(t, vars), Logf: func(string, ...any) {}})
 	if err != nil || !bytes.Equal(again, out) {
 		t.Errorf("a second run differs (err %v)", err)
 	}
@@ -66,7 +70,7 @@ func TestGenerateFromPinnedValues(t *testing.T) {
 	if _, err := project.Init(filepath.Join(repoRoot, "testdata", "cases", "osc-1.10-minimal", "pattern-gen.yaml"), fork, false); err != nil {
 		t.Fatal(err)
 	}
-	objs, _, err := generate(t, fork, render.SandboxChart, map[string]string{"ARGOCD_APP_PARAMETERS": `[{"name":"overlay","string":"overlays/azure"}]`})
+	objs, _, err := runPlugin(t, fork, render.SandboxChart, map[string]string{"ARGOCD_APP_PARAMETERS": `[{"name":"overlay","string":"overlays/azure"}]`})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +86,7 @@ func TestGenerateFromPinnedValues(t *testing.T) {
 	if got := cm.String("data", "AZURE_REGION"); got != "westeurope" {
 		t.Errorf("region %q", got)
 	}
-	if got := cm.String("metadata", "annotations", project.AnnotationSources); !strings.Contains(got, `"AZURE_REGION":"values global.coco.azure.region"`) {
+	if got := cm.String("metadata", "annotations", generate.AnnotationSources); !strings.Contains(got, `"AZURE_REGION":"values global.coco.azure.region"`) {
 		t.Errorf("sources %s", got)
 	}
 	doc := decodeInitdata(t, cm.String("data", "INITDATA"))
@@ -93,7 +97,7 @@ func TestGenerateFromPinnedValues(t *testing.T) {
 	}
 
 	// kbs-access on OSC 1.10: the runtime.cc_init_data annotation.
-	objs, _, err = generate(t, fork, render.KBSAccessChart, nil)
+	objs, _, err = runPlugin(t, fork, render.KBSAccessChart, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +129,7 @@ func TestGenerateErrors(t *testing.T) {
 		"bad overlay":          {render.SandboxChart, map[string]string{"ARGOCD_APP_PARAMETERS": `[{"name":"overlay","string":"overlays/gcp"}]`}, `overlay "overlays/gcp": no kustomization.yaml there`},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, _, err := generate(t, fork, tc.path, tc.vars)
+			_, _, err := runPlugin(t, fork, tc.path, tc.vars)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("got %v, want %q", err, tc.want)
 			}

@@ -1,4 +1,6 @@
-package cli
+// Package cmpplugin is cmp-plugin's command line. It links only what a sync-time render needs,
+// so the plugin, which Argo CD starts once per manifest request, starts fast.
+package cmpplugin
 
 import (
 	"bytes"
@@ -11,33 +13,28 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pattern-gen/pattern-gen/internal/cli/base"
 	"github.com/pattern-gen/pattern-gen/internal/cluster"
 	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/peerpods"
-	"github.com/pattern-gen/pattern-gen/internal/project"
 )
 
 // clusterReadTimeout bounds discovery well inside Argo CD's default 60 s manifest deadline.
 const clusterReadTimeout = 15 * time.Second
 
-// CMPPluginMain runs cmp-plugin, the Argo CD config-management plugin, and returns the exit code.
+// Main runs cmp-plugin, the Argo CD config-management plugin, and returns the exit code.
 // getenv is os.Getenv in production; tests pass their own.
-func CMPPluginMain(args []string, streams IOStreams, getenv func(string) string) int {
-	root := &cobra.Command{
-		Use:           "cmp-plugin",
-		Short:         "Argo CD config-management plugin of the Confidential Containers pattern",
-		SilenceErrors: true,
-		SilenceUsage:  true,
-	}
+func Main(args []string, streams base.IOStreams, getenv func(string) string) int {
+	root := base.NewRoot("cmp-plugin", "Argo CD config-management plugin of the Confidential Containers pattern")
 	root.SetOut(streams.ErrOut) // help and usage never go to stdout, which Argo CD parses
 	root.SetErr(streams.ErrOut)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newGenerateCmd(streams, getenv))
 	root.SetArgs(args)
-	return exitCode(root.Execute(), "cmp-plugin", streams)
+	return base.ExitCode(root.Execute(), "cmp-plugin", streams)
 }
 
-func newGenerateCmd(streams IOStreams, getenv func(string) string) *cobra.Command {
+func newGenerateCmd(streams base.IOStreams, getenv func(string) string) *cobra.Command {
 	return &cobra.Command{
 		Use:   "generate",
 		Short: "Render the application in the working directory to a YAML stream on stdout",
@@ -45,7 +42,7 @@ func newGenerateCmd(streams IOStreams, getenv func(string) string) *cobra.Comman
 			"the application's folder) with the fork's value files, peer-pod settings resolved from\n" +
 			"plugin parameters, plugin env, the cluster and the fork's values, in that order.\n" +
 			"Writes the objects to stdout only when everything succeeded.",
-		Args: rangeArgs(0, 0),
+		Args: base.RangeArgs(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			env, err := config.FromEnv(getenv)
 			if err != nil {
@@ -58,7 +55,7 @@ func newGenerateCmd(streams IOStreams, getenv func(string) string) *cobra.Comman
 				return err
 			}
 			logf := func(format string, a ...any) { fmt.Fprintf(streams.ErrOut, "cmp-plugin: "+format+"\n", a...) }
-			out, err := project.Generate(ctx, project.GenerateRequest{
+			out, err := generate.Run(ctx, generate.Request{
 				Dir: dir, Env: env, Logf: logf,
 				Cluster: func(ctx context.Context) (*peerpods.Cluster, []string) {
 					cfg, err := cluster.RESTConfig(getenv)

@@ -1,0 +1,91 @@
+// Package base holds what both command lines (pattern-gen and cmp-plugin) share: streams, exit
+// codes and the errors that choose them. It is its own package so cmp-plugin links none of
+// pattern-gen's commands.
+package base
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// IOStreams are the streams a command uses; stdout carries data only.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// StdStreams returns the process's streams.
+func StdStreams() IOStreams { return IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr} }
+
+// Exit codes.
+const (
+	ExitOK    = 0
+	ExitError = 1 // bad input or a failed operation
+	ExitUsage = 2 // bad flags or arguments
+)
+
+// ExitErr ends a command with a given exit code; Err, when set, is printed.
+type ExitErr struct {
+	Code int
+	Err  error
+}
+
+func (e ExitErr) Error() string {
+	if e.Err == nil {
+		return ""
+	}
+	return e.Err.Error()
+}
+func (e ExitErr) Unwrap() error { return e.Err }
+
+// UsageError marks bad flags or arguments (exit code 2).
+type UsageError struct{ Err error }
+
+func (e UsageError) Error() string { return e.Err.Error() }
+func (e UsageError) Unwrap() error { return e.Err }
+
+// NewRoot returns a root command that prints its own errors through ExitCode and treats flag
+// errors as usage errors.
+func NewRoot(use, short string) *cobra.Command {
+	root := &cobra.Command{Use: use, Short: short, SilenceErrors: true, SilenceUsage: true}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return UsageError{err} })
+	return root
+}
+
+// ExitCode prints err (if any) and maps it to the process exit code.
+func ExitCode(err error, prog string, streams IOStreams) int {
+	if err == nil {
+		return ExitOK
+	}
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintln(streams.ErrOut, prog+": "+indentContinuation(msg))
+	}
+	var ee ExitErr
+	var ue UsageError
+	switch {
+	case errors.As(err, &ue):
+		return ExitUsage
+	case errors.As(err, &ee):
+		return ee.Code
+	}
+	return ExitError
+}
+
+// indentContinuation keeps multi-line errors (one problem per line) readable after the prefix.
+func indentContinuation(s string) string { return strings.ReplaceAll(s, "\n", "\n  ") }
+
+// RangeArgs is cobra.RangeArgs with errors that count as usage errors.
+func RangeArgs(lo, hi int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.RangeArgs(lo, hi)(cmd, args); err != nil {
+			return UsageError{fmt.Errorf("%w\nusage: %s", err, cmd.UseLine())}
+		}
+		return nil
+	}
+}
