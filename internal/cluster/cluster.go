@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -30,6 +31,10 @@ const (
 	TrusteeNamespace   = "trustee-operator-system"
 	KBSCertSecret      = "kbs-https-certificate"
 	KBSCertKey         = "tls.crt"
+	// On a spoke: the Secret the trusted hub's kbs-publish policy writes (the hub's apps domain
+	// and its KBS certificate, nothing private).
+	TrustedHubSecret = "trusted-hub-kbs"
+	TrustedHubDomain = "appsDomain"
 )
 
 var ingressGVR = schema.GroupVersionResource{Group: "config.openshift.io", Version: "v1", Resource: "ingresses"}
@@ -58,7 +63,9 @@ func RESTConfig(getenv func(string) string) (*rest.Config, error) {
 
 // Read gathers the facts. Objects that do not exist are simply absent; anything else that goes
 // wrong (forbidden, unreachable) is returned as a warning so that lower sources can still serve.
-func Read(ctx context.Context, cfg *rest.Config) (*peerpods.Cluster, []string) {
+// On a spoke (trustedHub) the KBS runs on the trusted hub: its domain and certificate come from
+// the Secret the hub publishes, never from this cluster's ingress or Trustee namespace.
+func Read(ctx context.Context, cfg *rest.Config, trustedHub bool) (*peerpods.Cluster, []string) {
 	cfg = rest.CopyConfig(cfg)
 	cfg.UserAgent = "cmp-plugin"
 	var warnings []string
@@ -88,12 +95,27 @@ func Read(ctx context.Context, cfg *rest.Config) (*peerpods.Cluster, []string) {
 	case !apierrors.IsNotFound(err):
 		warn("ConfigMap "+OSCNamespace+"/"+PeerPodsConfigMap, err)
 	}
+	if trustedHub {
+		what := "Secret " + OSCNamespace + "/" + TrustedHubSecret
+		c.AppsDomainFrom, c.KBSCertFrom = what+" (from the trusted hub)", what+" (from the trusted hub)"
+		sec, err := cs.CoreV1().Secrets(OSCNamespace).Get(ctx, TrustedHubSecret, metav1.GetOptions{})
+		switch {
+		case err == nil:
+			c.AppsDomain = strings.TrimSpace(string(sec.Data[TrustedHubDomain]))
+			c.KBSCert = string(sec.Data[KBSCertKey]) // public; the Secret holds nothing else
+		case !apierrors.IsNotFound(err):
+			warn(what, err)
+		}
+		return c, warnings
+	}
+	c.AppsDomainFrom = "ingresses.config.openshift.io/cluster"
+	c.KBSCertFrom = "Secret " + TrusteeNamespace + "/" + KBSCertSecret
 	sec, err := cs.CoreV1().Secrets(TrusteeNamespace).Get(ctx, KBSCertSecret, metav1.GetOptions{})
 	switch {
 	case err == nil:
 		c.KBSCert = string(sec.Data[KBSCertKey]) // a public certificate; no other key is read
 	case !apierrors.IsNotFound(err):
-		warn("Secret "+TrusteeNamespace+"/"+KBSCertSecret, err)
+		warn(c.KBSCertFrom, err)
 	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
@@ -106,7 +128,7 @@ func Read(ctx context.Context, cfg *rest.Config) (*peerpods.Cluster, []string) {
 			c.AppsDomain, _ = d["domain"].(string)
 		}
 	case !apierrors.IsNotFound(err): // also what a server without the kind (not OpenShift) answers
-		warn("ingresses.config.openshift.io/cluster", err)
+		warn(c.AppsDomainFrom, err)
 	}
 	return c, warnings
 }

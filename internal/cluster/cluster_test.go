@@ -99,10 +99,23 @@ func seed(t *testing.T, srv *kubeapi.Server) {
 	apply(t, dyn, mapper, map[string]any{"apiVersion": "config.openshift.io/v1", "kind": "Ingress",
 		"metadata": map[string]any{"name": "cluster"}, "spec": map[string]any{"domain": "apps.c1.example.com"}})
 
-	// The RBAC the fork ships, rendered from the default fork by the product's own renderer.
-	_, tree, err := project.Scaffold("")
+	applyForkRBAC(t, dyn, mapper, "", "")
+}
+
+// applyForkRBAC applies the cmp-plugin-rbac application of clusterGroup group ("" for the main
+// one) of the fork that config ("" for the embedded default) scaffolds, rendered by the product's
+// own renderer.
+func applyForkRBAC(t *testing.T, dyn dynamic.Interface, mapper *restmapper.DeferredDiscoveryRESTMapper, config, group string) {
+	t.Helper()
+	_, tree, err := project.Scaffold(config)
 	must(t, err)
-	_, plans, err := render.Plan(tree, render.OfflineFacts("Azure"))
+	p, err := render.ReadPatternGroup(tree, group)
+	must(t, err)
+	facts := render.OfflineFacts("Azure")
+	if p.Spoke() {
+		facts = render.SpokeFacts(facts)
+	}
+	plans, err := p.Plan(tree, facts)
 	must(t, err)
 	for _, p := range plans {
 		if p.Path != render.RBACChart {
@@ -117,7 +130,7 @@ func seed(t *testing.T, srv *kubeapi.Server) {
 		}
 		return
 	}
-	t.Fatal("the default fork has no cmp-plugin-rbac application")
+	t.Fatal("the fork has no cmp-plugin-rbac application")
 }
 
 func create[T any](_ T, err error) error { return err }
@@ -134,7 +147,7 @@ func TestDiscoveryWithTheForksRBAC(t *testing.T) {
 	seed(t, srv)
 
 	t.Run("reads every fact with just the granted access", func(t *testing.T) {
-		c, warnings := cluster.Read(context.Background(), srv.Config(repoServer))
+		c, warnings := cluster.Read(context.Background(), srv.Config(repoServer), false)
 		if len(warnings) > 0 {
 			t.Errorf("warnings: %v", warnings)
 		}
@@ -152,7 +165,7 @@ func TestDiscoveryWithTheForksRBAC(t *testing.T) {
 	})
 
 	t.Run("without access it warns and goes on", func(t *testing.T) {
-		c, warnings := cluster.Read(context.Background(), srv.Config("nobody"))
+		c, warnings := cluster.Read(context.Background(), srv.Config("nobody"), false)
 		if len(warnings) != 4 || c.CloudConf != nil || c.AppsDomain != "" {
 			t.Errorf("got %+v with warnings %v", c, warnings)
 		}
@@ -224,4 +237,78 @@ func TestDiscoveryWithTheForksRBAC(t *testing.T) {
 			t.Errorf("stderr does not log the provenance:\n%s", errOut.String())
 		}
 	})
+}
+
+// spokeRepoServer is the repo server's identity on a spoke of the split case.
+const spokeRepoServer = "system:serviceaccount:coco-pattern-spoke:default"
+
+const hubCert = "-----BEGIN CERTIFICATE-----\nMIIBkjCCATegAwIBAgIUHUBCERT\n-----END CERTIFICATE-----\n"
+
+// On a spoke, with the RBAC the split fork gives the spoke: the KBS facts come from the Secret
+// the trusted hub publishes; the spoke's own ingress domain and Trustee namespace stay closed.
+func TestSpokeDiscoveryWithTheForksRBAC(t *testing.T) {
+	srv := kubeapi.Start(t, kubeapi.User{Name: spokeRepoServer})
+	cfg := srv.Config(kubeapi.Admin.Name)
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	ctx := context.Background()
+	for _, ns := range []string{cluster.CloudConfNamespace, cluster.OSCNamespace, cluster.TrusteeNamespace, "coco-pattern-spoke"} {
+		must(t, create(cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})))
+	}
+	must(t, create(cs.CoreV1().ConfigMaps(cluster.CloudConfNamespace).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: cluster.CloudConfName}, Data: map[string]string{"cloud.conf": cloudConf}}, metav1.CreateOptions{})))
+	// What the hub's kbs-publish policy writes on the spoke.
+	must(t, create(cs.CoreV1().Secrets(cluster.OSCNamespace).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: cluster.TrustedHubSecret},
+		Data: map[string][]byte{"appsDomain": []byte("apps.hub.example.com"), "tls.crt": []byte(hubCert)}}, metav1.CreateOptions{})))
+	// A certificate in the spoke's own Trustee namespace, which must not be read.
+	must(t, create(cs.CoreV1().Secrets(cluster.TrusteeNamespace).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: cluster.KBSCertSecret}, Data: map[string][]byte{"tls.crt": []byte(kbsCert)}}, metav1.CreateOptions{})))
+	dyn := dynamic.NewForConfigOrDie(cfg)
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(discovery.NewDiscoveryClientForConfigOrDie(cfg)))
+	applyForkRBAC(t, dyn, mapper, "../../testdata/cases/split/pattern-gen.yaml", "spoke")
+
+	c, warnings := cluster.Read(ctx, srv.Config(spokeRepoServer), true)
+	if len(warnings) > 0 {
+		t.Errorf("warnings: %v", warnings)
+	}
+	if c.AppsDomain != "apps.hub.example.com" || c.KBSCert != hubCert || c.CloudConf == nil || c.CloudConf.ResourceGroup != "c1-abcde-rg" {
+		t.Errorf("facts: domain %q cert %q cloud-conf %+v", c.AppsDomain, c.KBSCert, c.CloudConf)
+	}
+	// The spoke's grants do not reach what a converged cluster's plugin reads.
+	_, err := kubernetes.NewForConfigOrDie(srv.Config(spokeRepoServer)).CoreV1().Secrets(cluster.TrusteeNamespace).Get(ctx, cluster.KBSCertSecret, metav1.GetOptions{})
+	if !apierrors.IsForbidden(err) {
+		t.Errorf("the spoke's repo server can read its own kbs-https-certificate: %v", err)
+	}
+
+	// cmp-plugin generate on the spoke, as Argo CD runs it for the split fork's application.
+	fork := filepath.Join(t.TempDir(), "fork")
+	if _, err := project.Init("../../testdata/cases/split/pattern-gen.yaml", fork, false); err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	must(t, os.Chdir(filepath.Join(fork, render.SandboxChart)))
+	defer os.Chdir(wd)
+	env := map[string]string{
+		"KUBECONFIG":             srv.Kubeconfig(t, spokeRepoServer),
+		"ARGOCD_APP_NAME":        "sandboxed-containers",
+		"ARGOCD_APP_SOURCE_PATH": render.SandboxChart,
+		"ARGOCD_APP_PARAMETERS":  `[{"name":"overlay","string":"overlays/azure"},{"name":"cluster-group","string":"spoke"}]`,
+	}
+	var out, errOut bytes.Buffer
+	if code := cmpplugin.Main([]string{"generate"}, base.IOStreams{Out: &out, ErrOut: &errOut}, func(k string) string { return env[k] }); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, errOut.String())
+	}
+	var cm struct{ Data map[string]string }
+	for _, o := range strings.Split(out.String(), "\n---\n") {
+		if strings.Contains(o, "name: peer-pods-cm") {
+			must(t, yaml.Unmarshal([]byte(o), &cm))
+		}
+	}
+	doc, err := peerpods.Decode(cm.Data["INITDATA"])
+	must(t, err)
+	for _, want := range []string{`url = "https://kbs-trustee-operator-system.apps.hub.example.com"`, "MIIBkjCCATegAwIBAgIUHUBCERT"} {
+		if !strings.Contains(string(doc), want) {
+			t.Errorf("initdata lacks %q:\n%s", want, doc)
+		}
+	}
+	if !strings.Contains(errOut.String(), "domain from cluster Secret openshift-sandboxed-containers-operator/trusted-hub-kbs (from the trusted hub)") {
+		t.Errorf("stderr does not log where the KBS domain came from:\n%s", errOut.String())
+	}
 }

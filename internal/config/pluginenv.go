@@ -37,7 +37,8 @@ var (
 	SetAzureNSGID         = Setting{"azure-nsg-id", "AZURE_NSG_ID", "network security group resource ID (AZURE_NSG_ID)"}
 	SetAzureInstanceSize  = Setting{"azure-instance-size", "AZURE_INSTANCE_SIZE", "default confidential VM size (AZURE_INSTANCE_SIZE)"}
 	SetAzureInstanceSizes = Setting{"azure-instance-sizes", "AZURE_INSTANCE_SIZES", "allowed confidential VM sizes, comma-separated (AZURE_INSTANCE_SIZES)"}
-	SetClusterDomain      = Setting{"cluster-domain", "CLUSTER_DOMAIN", "the cluster's apps domain; the KBS URL is https://kbs-trustee-operator-system.<domain>"}
+	SetClusterDomain      = Setting{"cluster-domain", "CLUSTER_DOMAIN", "apps domain of the cluster that runs the KBS (the trusted hub, for a spoke); the KBS URL is https://kbs-trustee-operator-system.<domain>"}
+	SetClusterGroup       = Setting{"cluster-group", "CLUSTER_GROUP", "clusterGroup of the application (values-<name>.yaml); default main.clusterGroupName. Another group is a spoke, whose KBS runs on the trusted hub"}
 	SetClusterDiscovery   = Setting{"cluster-discovery", "CLUSTER_DISCOVERY", "enabled (default) or disabled: read cloud-conf, the ingress domain and peer-pods-cm from the cluster"}
 	SetOverlay            = Setting{"overlay", "OVERLAY", "kustomize overlay directory (from the repository root) applied to the chart output"}
 )
@@ -46,6 +47,7 @@ var (
 var PluginSettings = []Setting{
 	SetAzureRegion, SetAzureResourceGroup, SetAzureSubnetID, SetAzureNSGID,
 	SetAzureInstanceSize, SetAzureInstanceSizes, SetClusterDomain, SetClusterDiscovery, SetOverlay,
+	SetClusterGroup,
 }
 
 // PluginEnv is everything cmp-plugin learns from its environment, read in one place.

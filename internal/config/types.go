@@ -18,7 +18,9 @@ type Pattern struct {
 	// Git is where the fork lives; written to values-global.yaml main.git.
 	Git          Git         `yaml:"git" json:"git"`
 	ClusterGroup string      `yaml:"clusterGroup,omitempty" json:"clusterGroup,omitempty" jsonschema_description:"Validated Patterns clusterGroup name; selects values-<name>.yaml (default hub)."`
-	AppsDomain   string      `yaml:"appsDomain,omitempty" json:"appsDomain,omitempty" jsonschema_description:"The cluster's apps domain (e.g. apps.mycluster.example.com), for the KBS URL in the initdata; read from the cluster at sync time when empty."`
+	Topology     string      `yaml:"topology,omitempty" json:"topology,omitempty" jsonschema:"enum=converged,enum=split" jsonschema_description:"converged (default): Trustee and the confidential workloads on one cluster. split: Trustee on a trusted hub (clusterGroup, default trusted-hub) and the workloads on spoke clusters that ACM imports (spoke.clusterGroup)."`
+	Spoke        Spoke       `yaml:"spoke,omitempty" json:"spoke,omitempty" jsonschema_description:"The spoke clusterGroup of topology split."`
+	AppsDomain   string      `yaml:"appsDomain,omitempty" json:"appsDomain,omitempty" jsonschema_description:"Apps domain of the cluster that runs the KBS (the trusted hub with topology split), e.g. apps.mycluster.example.com, for the KBS URL in the initdata; read from the cluster at sync time when empty."`
 	Platform     string      `yaml:"platform,omitempty" json:"platform,omitempty" jsonschema:"enum=Azure" jsonschema_description:"Cloud platform; only Azure is supported (default Azure)."`
 	Operators    Operators   `yaml:"operators,omitempty" json:"operators,omitempty"`
 	Azure        Azure       `yaml:"azure,omitempty" json:"azure,omitempty"`
@@ -29,6 +31,12 @@ type Pattern struct {
 }
 
 // Metadata names the pattern.
+// Spoke is the clusterGroup of the clusters that run the confidential workloads when the
+// topology is split.
+type Spoke struct {
+	ClusterGroup string `yaml:"clusterGroup,omitempty" json:"clusterGroup,omitempty" jsonschema_description:"clusterGroup of the spoke clusters; selects values-<name>.yaml and the ACM label clusterGroup=<name> (default spoke)."`
+}
+
 type Metadata struct {
 	Name string `yaml:"name,omitempty" json:"name,omitempty" jsonschema_description:"Pattern name (global.pattern); also names the Argo CD namespace <name>-<clusterGroup> (default coco-pattern)."`
 }
@@ -44,6 +52,8 @@ type Git struct {
 type Operators struct {
 	SandboxedContainers OperatorPin `yaml:"sandboxedContainers,omitempty" json:"sandboxedContainers,omitempty"`
 	Trustee             OperatorPin `yaml:"trustee,omitempty" json:"trustee,omitempty"`
+	// ACM runs on the trusted hub of a split topology only.
+	ACM OperatorPin `yaml:"acm,omitempty" json:"acm,omitempty" jsonschema_description:"Red Hat Advanced Cluster Management on the trusted hub (topology split only); default csv advanced-cluster-management.v2.14.0, channel release-<major.minor of the csv>."`
 }
 
 // OperatorPin is one OLM subscription pin.

@@ -14,6 +14,9 @@ import (
 const (
 	DefaultName         = "coco-pattern"
 	DefaultClusterGroup = "hub"
+	DefaultTopology     = TopologyConverged
+	DefaultHubGroup     = "trusted-hub" // the clusterGroup default with topology split
+	DefaultSpokeGroup   = "spoke"
 	DefaultPlatform     = "Azure"
 	DefaultRevision     = "main"
 	DefaultChannel      = "stable"
@@ -22,7 +25,17 @@ const (
 	DefaultFlavour      = "insecure"
 	DefaultBackend      = "vault"
 	DefaultPluginImage  = "ghcr.io/pattern-gen/cmp-plugin:v0.1.0"
+	DefaultACMCSV       = "advanced-cluster-management.v2.14.0"
 )
+
+// Topologies.
+const (
+	TopologyConverged = "converged"
+	TopologySplit     = "split"
+)
+
+// acmCSVRe matches an ACM ClusterServiceVersion and captures its major.minor.
+var acmCSVRe = regexp.MustCompile(`^advanced-cluster-management\.v(\d{1,2}\.\d{1,3})\.\d{1,3}$`)
 
 // DefaultInstanceSizes is upstream's list of AMD SEV-SNP confidential VM sizes.
 var DefaultInstanceSizes = []string{"Standard_DC2as_v5", "Standard_DC4as_v5", "Standard_DC8as_v5", "Standard_DC16as_v5"}
@@ -63,6 +76,11 @@ func SetDefaults(p *Pattern) {
 	}
 	def(&p.Metadata.Name, DefaultName)
 	def(&p.Git.Revision, DefaultRevision)
+	def(&p.Topology, DefaultTopology)
+	if p.Topology == TopologySplit {
+		def(&p.ClusterGroup, DefaultHubGroup)
+		def(&p.Spoke.ClusterGroup, DefaultSpokeGroup)
+	}
 	def(&p.ClusterGroup, DefaultClusterGroup)
 	def(&p.Platform, DefaultPlatform)
 	def(&p.Operators.SandboxedContainers.CSV, Supported[0].OSCCSVs[0])
@@ -70,6 +88,14 @@ func SetDefaults(p *Pattern) {
 	for _, op := range []*OperatorPin{&p.Operators.SandboxedContainers, &p.Operators.Trustee} {
 		def(&op.Channel, DefaultChannel)
 		def(&op.InstallPlanApproval, DefaultApproval)
+	}
+	if p.Topology == TopologySplit {
+		acm := &p.Operators.ACM
+		def(&acm.CSV, DefaultACMCSV)
+		if m := acmCSVRe.FindStringSubmatch(acm.CSV); m != nil {
+			def(&acm.Channel, "release-"+m[1])
+		}
+		def(&acm.InstallPlanApproval, DefaultApproval)
 	}
 	def(&p.Azure.InstanceSize, DefaultInstanceSize)
 	if len(p.Azure.InstanceSizes) == 0 {
@@ -159,6 +185,23 @@ func (l *Loaded) validate() Problems {
 	if !dnsLabel.MatchString(p.ClusterGroup) {
 		bad("clusterGroup", "%q is not a DNS label (lowercase letters, digits and '-')", p.ClusterGroup)
 	}
+	switch p.Topology {
+	case TopologyConverged:
+		if p.Spoke.ClusterGroup != "" {
+			bad("spoke.clusterGroup", "set, but topology is converged; remove spoke or set topology: split")
+		}
+	case TopologySplit:
+		switch {
+		case !dnsLabel.MatchString(p.Spoke.ClusterGroup):
+			bad("spoke.clusterGroup", "%q is not a DNS label (lowercase letters, digits and '-')", p.Spoke.ClusterGroup)
+		case p.Spoke.ClusterGroup == p.ClusterGroup:
+			bad("spoke.clusterGroup", "%q is also the hub's clusterGroup; the trusted hub and the spokes need different clusterGroups", p.Spoke.ClusterGroup)
+		case dnsLabel.MatchString(p.Metadata.Name) && len(p.Metadata.Name)+1+len(p.Spoke.ClusterGroup) > 63:
+			bad("spoke.clusterGroup", "the Argo CD namespace %q is longer than 63 characters; shorten the name or the spoke clusterGroup", p.Metadata.Name+"-"+p.Spoke.ClusterGroup)
+		}
+	default:
+		bad("topology", "unsupported topology %q; supported: converged (one cluster), split (a trusted hub runs Trustee, spokes run the workloads)", p.Topology)
+	}
 	switch {
 	case p.Git.RepoURL == "":
 		bad("git.repoURL", "missing; set the URL of your fork, e.g. https://github.com/ORG/coco-pattern.git")
@@ -218,10 +261,24 @@ func (l *Loaded) validateOperators() Problems {
 			bad("operators.trustee.csv", "%s does not pair with %s; supported pairs: %s", tr, osc, strings.Join(pairs, "; "))
 		}
 	}
-	for _, k := range []struct {
+	pins := []struct {
 		path string
 		pin  OperatorPin
-	}{{"operators.sandboxedContainers", p.Operators.SandboxedContainers}, {"operators.trustee", p.Operators.Trustee}} {
+	}{{"operators.sandboxedContainers", p.Operators.SandboxedContainers}, {"operators.trustee", p.Operators.Trustee}}
+	switch acm := p.Operators.ACM; {
+	case p.Topology != TopologySplit:
+		if acm != (OperatorPin{}) {
+			bad("operators.acm", "set, but topology is not split; ACM runs only on the trusted hub of a split topology")
+		}
+	case !acmCSVRe.MatchString(acm.CSV):
+		bad("operators.acm.csv", "%q is not an ACM CSV such as %s", acm.CSV, DefaultACMCSV)
+	default:
+		pins = append(pins, struct {
+			path string
+			pin  OperatorPin
+		}{"operators.acm", acm})
+	}
+	for _, k := range pins {
 		if k.pin.InstallPlanApproval != "Manual" && k.pin.InstallPlanApproval != "Automatic" {
 			bad(k.path+".installPlanApproval", "unsupported value %q; supported: Manual, Automatic", k.pin.InstallPlanApproval)
 		}

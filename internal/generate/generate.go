@@ -7,6 +7,7 @@ package generate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -29,8 +30,9 @@ const (
 	KBSHostPrefix = "kbs-trustee-operator-system."
 )
 
-// ClusterReader reads the cluster's facts; nil means discovery is off.
-type ClusterReader func(ctx context.Context) (*peerpods.Cluster, []string)
+// ClusterReader reads the cluster's facts; nil means discovery is off. trustedHub is set on a
+// spoke, whose KBS runs on the trusted hub.
+type ClusterReader func(ctx context.Context, trustedHub bool) (*peerpods.Cluster, []string)
 
 // Request is one cmp-plugin generate call.
 type Request struct {
@@ -53,13 +55,22 @@ func Run(ctx context.Context, req Request) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	global, err := render.ReadGlobal(tree)
+	if err != nil {
+		return nil, err
+	}
+	group, _, _ := req.Env.Lookup(config.SetClusterGroup)
+	if group != "" && !tree.Has("values-"+group+".yaml") {
+		return nil, fmt.Errorf("%s %q: no values-%s.yaml at the repository root", config.SetClusterGroup.Param, group, group)
+	}
+	spoke := group != "" && group != global.ClusterGroup
 	var cluster *peerpods.Cluster
 	discovery, _, _ := req.Env.Lookup(config.SetClusterDiscovery)
 	switch discovery {
 	case "", "enabled":
 		if req.Cluster != nil {
 			var warnings []string
-			cluster, warnings = req.Cluster(ctx)
+			cluster, warnings = req.Cluster(ctx, spoke)
 			for _, w := range warnings {
 				req.Logf("warning: %s", w)
 			}
@@ -72,7 +83,7 @@ func Run(ctx context.Context, req Request) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s, err := NewRenderer(tree, req.Env, cluster, true, req.Logf)
+	s, err := NewRenderer(tree, group, req.Env, cluster, true, req.Logf)
 	if err != nil {
 		return nil, err
 	}
@@ -113,16 +124,23 @@ type Renderer struct {
 	encoded   [2]string // the same, gzip+base64
 }
 
-// NewRenderer reads the fork's pattern and plans its applications for the facts at hand.
-func NewRenderer(tree render.Tree, env config.PluginEnv, cluster *peerpods.Cluster, strict bool, logf func(string, ...any)) (*Renderer, error) {
-	pattern, err := render.ReadPattern(tree)
+// NewRenderer reads the fork's pattern and plans the applications of clusterGroup group (""
+// for main.clusterGroupName) for the facts at hand.
+func NewRenderer(tree render.Tree, group string, env config.PluginEnv, cluster *peerpods.Cluster, strict bool, logf func(string, ...any)) (*Renderer, error) {
+	pattern, err := render.ReadPatternGroup(tree, group)
 	if err != nil {
 		return nil, err
 	}
 	s := &Renderer{tree: tree, pattern: pattern, values: pattern.Values(), env: env, cluster: cluster, strict: strict, logf: logf}
 	s.domain, s.domainSrc = resolveDomain(env, cluster, s.values)
 	facts := render.OfflineFacts(platformOf(tree))
-	if s.domain != "" {
+	if pattern.Spoke() {
+		// The KBS domain is the trusted hub's; this cluster's own stays unknown offline.
+		facts = render.SpokeFacts(facts)
+		if s.domain != "" {
+			facts.HubClusterDomain = s.domain
+		}
+	} else if s.domain != "" {
 		facts.HubClusterDomain, facts.ClusterDomain = s.domain, strings.TrimPrefix(s.domain, "apps.")
 	}
 	if env.KubeVersion != "" {
@@ -148,6 +166,14 @@ func (s *Renderer) initdata(i int) ([]byte, string, error) {
 		s.docs[i], s.encoded[i] = doc, enc
 	}
 	return s.docs[i], s.encoded[i], nil
+}
+
+// clusterKBSSource names where the cluster would tell the KBS's apps domain.
+func (s *Renderer) clusterKBSSource() string {
+	if s.pattern.Spoke() {
+		return "Secret openshift-sandboxed-containers-operator/trusted-hub-kbs on this spoke (the trusted hub's kbs-publish policy writes it)"
+	}
+	return "ingresses.config.openshift.io/cluster"
 }
 
 // Plans returns the fork's applications in render order.
@@ -191,14 +217,14 @@ func (s *Renderer) RenderApp(plan render.AppPlan) ([]manifest.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	noDomain := fmt.Errorf("the apps domain for the KBS URL has no source: set plugin parameter %s or plugin env %s, let the plugin read ingresses.config.openshift.io/cluster, or set appsDomain in pattern-gen.yaml (global.coco.appsDomain)", config.SetClusterDomain.Param, config.SetClusterDomain.Env)
+	noDomain := fmt.Errorf("the apps domain for the KBS URL has no source: set plugin parameter %s or plugin env %s, let the plugin read %s, or set appsDomain in pattern-gen.yaml (global.coco.appsDomain)", config.SetClusterDomain.Param, config.SetClusterDomain.Env, s.clusterKBSSource())
 	for _, o := range objs {
 		if o.Kind != "ConfigMap" || o.Name != "peer-pods-cm" {
 			continue
 		}
 		if s.strict {
-			if resolveErr == nil && s.domain == "" {
-				resolveErr = noDomain
+			if s.domain == "" { // every missing source at once
+				resolveErr = errors.Join(resolveErr, noDomain)
 			}
 			if resolveErr != nil {
 				return nil, fmt.Errorf("application %s renders peer-pods-cm, but:\n%w", plan.Name, resolveErr)
@@ -286,7 +312,7 @@ func resolveDomain(env config.PluginEnv, cluster *peerpods.Cluster, values map[s
 		return v, src
 	}
 	if cluster != nil && cluster.AppsDomain != "" {
-		return cluster.AppsDomain, "cluster ingresses.config.openshift.io/cluster"
+		return cluster.AppsDomain, "cluster " + cluster.AppsDomainFrom
 	}
 	if s, _ := render.Dig(values, "global", "coco", "appsDomain").(string); s != "" {
 		return s, "values global.coco.appsDomain"
@@ -305,7 +331,11 @@ func buildInitdata(domain string, policy peerpods.Policy, cluster *peerpods.Clus
 	} else if cluster != nil && cluster.KBSCert != "" {
 		d.KBSCert = cluster.KBSCert
 	} else if policy == peerpods.Restrictive {
-		logf("warning: no KBS certificate found (Secret trustee-operator-system/kbs-https-certificate); the initdata carries none, which works only for a KBS with a publicly trusted certificate")
+		from := "Secret trustee-operator-system/kbs-https-certificate"
+		if cluster != nil && cluster.KBSCertFrom != "" {
+			from = cluster.KBSCertFrom
+		}
+		logf("warning: no KBS certificate found (%s); the initdata carries none, which works only for a KBS with a publicly trusted certificate", from)
 	}
 	return d.TOML()
 }

@@ -3,6 +3,7 @@ package generate_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -147,10 +148,122 @@ func TestGenerateErrors(t *testing.T) {
 			}
 		}
 	}
-	if err := yaml.Unmarshal(res.Files["hello-openshift/deployment-hello-openshift-secure.yaml"], &d); err != nil {
+	if err := yaml.Unmarshal(res.Files["hub/hello-openshift/deployment-hello-openshift-secure.yaml"], &d); err != nil {
 		t.Fatal(err)
 	}
 	if got := d.Spec.Template.Metadata.Annotations["io.katacontainers.config.hypervisor.cc_init_data"]; got != render.PlaceholderInitdata {
 		t.Errorf("offline annotation %q", got)
+	}
+}
+
+// A spoke of a split fork: the KBS address and certificate come from what the trusted hub
+// publishes on the spoke, never from the spoke's own domain; without them the plugin fails.
+func TestGenerateOnASpoke(t *testing.T) {
+	fork := filepath.Join(t.TempDir(), "fork")
+	if _, err := project.Init(filepath.Join(repoRoot, "testdata", "cases", "split", "pattern-gen.yaml"), fork, false); err != nil {
+		t.Fatal(err)
+	}
+	const hubCert = "-----BEGIN CERTIFICATE-----\nMIIBHUBCERT\n-----END CERTIFICATE-----\n"
+	var askedTrustedHub []bool
+	spokeCluster := func(_ context.Context, trustedHub bool) (*peerpods.Cluster, []string) {
+		askedTrustedHub = append(askedTrustedHub, trustedHub)
+		c := &peerpods.Cluster{CloudConf: &peerpods.CloudConf{Location: "northeurope", SubscriptionID: "11111111-2222-3333-4444-555555555555",
+			ResourceGroup: "spoke-rg", VnetName: "v", VnetResourceGroup: "spoke-net", SubnetName: "w", SecurityGroupName: "n"}}
+		if trustedHub {
+			c.AppsDomain, c.KBSCert = "apps.hub.example.com", hubCert
+			c.AppsDomainFrom, c.KBSCertFrom = "Secret openshift-sandboxed-containers-operator/trusted-hub-kbs (from the trusted hub)", "the same"
+		} else {
+			c.AppsDomain, c.KBSCert = "apps.spoke.example.com", "-----BEGIN CERTIFICATE-----\nWRONG\n-----END CERTIFICATE-----\n"
+		}
+		return c, nil
+	}
+	run := func(app string, params string, reader generate.ClusterReader) ([]manifest.Object, string, error) {
+		vars := map[string]string{"ARGOCD_APP_SOURCE_PATH": app, "ARGOCD_APP_PARAMETERS": params}
+		var log strings.Builder
+		out, err := generate.Run(context.Background(), generate.Request{
+			Dir: filepath.Join(fork, app), Env: pluginEnv(t, vars), Cluster: reader,
+			Logf: func(f string, a ...any) { fmt.Fprintf(&log, f+"\n", a...) },
+		})
+		if err != nil {
+			return nil, log.String(), err
+		}
+		objs, err := manifest.Split("stdout", out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return objs, log.String(), nil
+	}
+	spoke := `[{"name":"overlay","string":"overlays/azure"},{"name":"cluster-group","string":"spoke"}]`
+	objs, log, err := run(render.SandboxChart, spoke, spokeCluster)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log)
+	}
+	if len(askedTrustedHub) != 1 || !askedTrustedHub[0] {
+		t.Errorf("the cluster was read with trustedHub %v, want [true]", askedTrustedHub)
+	}
+	var cm manifest.Object
+	for _, o := range objs {
+		if o.Name == "peer-pods-cm" {
+			cm = o
+		}
+	}
+	if cm.Node == nil {
+		t.Fatal("no peer-pods-cm")
+	}
+	if got := cm.String("data", "AZURE_RESOURCE_GROUP"); got != "spoke-rg" {
+		t.Errorf("the spoke's own cloud-conf must fill peer-pods-cm: resource group %q", got)
+	}
+	doc := decodeInitdata(t, cm.String("data", "INITDATA"))
+	for _, want := range []string{`url = "https://kbs-trustee-operator-system.apps.hub.example.com"`, "MIIBHUBCERT"} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("initdata lacks %q:\n%s", want, doc)
+		}
+	}
+	if strings.Contains(doc, "spoke.example.com") || strings.Contains(doc, "WRONG") {
+		t.Errorf("initdata uses the spoke's own domain or certificate:\n%s", doc)
+	}
+	if !strings.Contains(log, "domain from cluster Secret openshift-sandboxed-containers-operator/trusted-hub-kbs") {
+		t.Errorf("provenance not logged:\n%s", log)
+	}
+
+	// The spoke's pods get the hub's KBS too.
+	objs, _, err = run(render.HelloChart, `[{"name":"cluster-group","string":"spoke"}]`, spokeCluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pods := 0
+	for _, o := range objs {
+		if enc := o.String("spec", "template", "metadata", "annotations", "io.katacontainers.config.hypervisor.cc_init_data"); enc != "" {
+			pods++
+			if !strings.Contains(decodeInitdata(t, enc), "kbs-trustee-operator-system.apps.hub.example.com") {
+				t.Errorf("%s: initdata does not name the hub's KBS", o.Name)
+			}
+		}
+	}
+	if pods != 2 {
+		t.Errorf("%d pods with initdata, want 2", pods)
+	}
+
+	// Nothing published yet on the spoke: a clear error, never the spoke's own domain.
+	empty := func(ctx context.Context, trustedHub bool) (*peerpods.Cluster, []string) {
+		c, _ := spokeCluster(ctx, trustedHub)
+		c.AppsDomain, c.KBSCert = "", ""
+		return c, nil
+	}
+	_, _, err = run(render.SandboxChart, spoke, empty)
+	if err == nil || !strings.Contains(err.Error(), "let the plugin read Secret openshift-sandboxed-containers-operator/trusted-hub-kbs on this spoke") {
+		t.Errorf("got %v", err)
+	}
+	// A parameter names the hub's domain explicitly.
+	_, _, err = run(render.SandboxChart, `[{"name":"overlay","string":"overlays/azure"},{"name":"cluster-group","string":"spoke"},{"name":"cluster-domain","string":"apps.hub2.example.com"}]`, empty)
+	if err != nil {
+		t.Errorf("with cluster-domain: %v", err)
+	}
+	// Errors: an unknown group, and a spoke application asked for in the hub's group.
+	if _, _, err := run(render.SandboxChart, `[{"name":"cluster-group","string":"edge"}]`, nil); err == nil || !strings.Contains(err.Error(), `cluster-group "edge": no values-edge.yaml at the repository root`) {
+		t.Errorf("unknown group: %v", err)
+	}
+	if _, _, err := run(render.SandboxChart, `[]`, nil); err == nil || !strings.Contains(err.Error(), "charts/all/sandboxed-containers is not the path of an application in values-trusted-hub.yaml") {
+		t.Errorf("spoke application without cluster-group: %v", err)
 	}
 }

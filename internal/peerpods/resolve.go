@@ -13,9 +13,13 @@ import (
 // was off or the cluster could not be read.
 type Cluster struct {
 	CloudConf   *CloudConf // nil when cloud-conf is absent
-	AppsDomain  string     // ingresses.config.openshift.io/cluster .spec.domain
 	LiveImageID string     // AZURE_IMAGE_ID of the live peer-pods-cm, written by the operator
-	KBSCert     string     // PEM certificate the KBS serves (public), when published
+	// The KBS, as the cluster knows it: its apps domain and the PEM certificate it serves
+	// (public), and the objects they are read from. On a converged cluster or the trusted hub
+	// that is the ingress domain and Secret kbs-https-certificate; on a spoke, the Secret the
+	// hub's kbs-publish policy writes.
+	AppsDomain, KBSCert         string
+	AppsDomainFrom, KBSCertFrom string
 }
 
 // Value is one resolved setting and where it came from.

@@ -75,10 +75,25 @@ func TestCrossCheckWithHelmAndKustomizeCLIs(t *testing.T) {
 			if err := treewriter.Write(dir, tree, treewriter.RefuseNonEmpty); err != nil {
 				t.Fatal(err)
 			}
-			facts := render.OfflineFacts(l.Pattern.Platform)
-			_, plans, err := render.Plan(tree, facts)
+			groups, err := render.ClusterGroups(tree)
 			if err != nil {
 				t.Fatal(err)
+			}
+			var plans []render.AppPlan
+			for _, g := range groups { // every clusterGroup: the hub's and the spokes'
+				p, err := render.ReadPatternGroup(tree, g)
+				if err != nil {
+					t.Fatal(err)
+				}
+				facts := render.OfflineFacts(l.Pattern.Platform)
+				if p.Spoke() {
+					facts = render.SpokeFacts(facts)
+				}
+				gp, err := p.Plan(tree, facts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				plans = append(plans, gp...)
 			}
 			for _, plan := range plans {
 				args := []string{"template", plan.Name, filepath.Join(dir, plan.Path), "--namespace", plan.Namespace, "--include-crds", "--kube-version", plan.KubeVersion}
@@ -148,23 +163,31 @@ func TestScaffoldedValuesPassClusterGroupSchema(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			group := "values-" + l.Pattern.ClusterGroup + ".yaml"
 			ps, err := validate.ClusterGroupValues(tree, schema)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(ps) > 0 {
-				t.Errorf("values-global.yaml + %s fail the clustergroup schema:\n%v", group, ps)
+				t.Errorf("the clusterGroup files fail the clustergroup schema:\n%v", ps)
 			}
-			// The check has teeth: clusterGroup rejects unknown keys. (Keys inside the map form
-			// of subscriptions are not checked by the chart's schema, so those cannot serve.)
-			bad := render.Tree{}
-			for k, v := range tree {
-				bad[k] = v
+			// The check has teeth, for every group file: clusterGroup rejects unknown keys.
+			// (Keys inside the map form of subscriptions are not checked by the chart's
+			// schema, so those cannot serve.)
+			groups := []string{l.Pattern.ClusterGroup}
+			if l.Pattern.Spoke.ClusterGroup != "" {
+				groups = append(groups, l.Pattern.Spoke.ClusterGroup)
 			}
-			bad[group] = bytes.Replace(tree[group], []byte("  argoProjects:"), []byte("  argoProjectz:"), 1)
-			if ps, err := validate.ClusterGroupValues(bad, schema); err != nil || len(ps) == 0 {
-				t.Errorf("the clustergroup schema accepted a clusterGroup with a misspelt key (%v)", err)
+			for _, g := range groups {
+				group := "values-" + g + ".yaml"
+				bad := render.Tree{}
+				for k, v := range tree {
+					bad[k] = v
+				}
+				bad[group] = bytes.Replace(tree[group], []byte("  argoProjects:"), []byte("  argoProjectz:"), 1)
+				ps, err := validate.ClusterGroupValues(bad, schema)
+				if err != nil || len(ps) != 1 || !strings.Contains(ps[0].String(), "values-global.yaml + "+group) {
+					t.Errorf("%s: the clustergroup schema did not report exactly the misspelt key in it: %v %v", group, ps, err)
+				}
 			}
 		})
 	}

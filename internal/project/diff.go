@@ -89,7 +89,7 @@ func renderObjects(t render.Tree, env config.PluginEnv) ([]review.Object, error)
 			if o.Namespace != "" {
 				name = o.Namespace + "/" + o.Name
 			}
-			out = append(out, review.Object{App: app.Plan.Name, ID: o.ID(), Kind: o.Kind, Name: name, Data: data})
+			out = append(out, review.Object{Group: app.Plan.Group, App: app.Plan.Name, ID: o.ID(), Kind: o.Kind, Name: name, Data: data})
 		}
 	}
 	return out, nil

@@ -130,20 +130,26 @@ func Render(src Source) (*Rendered, error) {
 	return res, err
 }
 
-// RenderTree renders every application of a fork tree offline: plugin applications as
-// cmp-plugin would, with what only the cluster knows left as placeholders.
+// RenderTree renders every application of every clusterGroup of a fork tree offline: plugin
+// applications as cmp-plugin would, with what only the cluster knows left as placeholders.
 func RenderTree(t render.Tree, env config.PluginEnv) (*Rendered, error) {
-	r, err := generate.NewRenderer(t, env, nil, false, func(string, ...any) {})
+	groups, err := render.ClusterGroups(t)
 	if err != nil {
 		return nil, err
 	}
-	apps := make([]render.App, 0, len(r.Plans()))
-	for _, plan := range r.Plans() {
-		objs, err := r.RenderApp(plan) // sorted by RenderApp; injection keeps the order
+	var apps []render.App
+	for _, g := range groups {
+		r, err := generate.NewRenderer(t, g, env, nil, false, func(string, ...any) {})
 		if err != nil {
 			return nil, err
 		}
-		apps = append(apps, render.App{Plan: plan, Objects: objs})
+		for _, plan := range r.Plans() {
+			objs, err := r.RenderApp(plan) // sorted by RenderApp; injection keeps the order
+			if err != nil {
+				return nil, err
+			}
+			apps = append(apps, render.App{Plan: plan, Objects: objs})
+		}
 	}
 	return assemble(apps)
 }
@@ -153,9 +159,9 @@ func assemble(apps []render.App) (*Rendered, error) {
 	var all []manifest.Object
 	for _, app := range apps {
 		for _, o := range app.Objects {
-			name := app.Plan.Name + "/" + o.FileName()
+			name := app.Plan.ObjectPath(o)
 			if _, dup := res.Files[name]; dup {
-				return nil, fmt.Errorf("application %s: two objects render to %s (%s); give them distinct names", app.Plan.Name, name, o.ID())
+				return nil, fmt.Errorf("clusterGroup %s, application %s: two objects render to %s (%s); give them distinct names", app.Plan.Group, app.Plan.Name, name, o.ID())
 			}
 			data, err := manifest.Encode(o)
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/generate"
@@ -48,10 +49,6 @@ func Validate(o ValidateOptions) (*ValidateReport, error) {
 				rep.Problems = append(rep.Problems, p.Error())
 			}
 		}
-	}
-	p, err := render.ReadGlobal(t)
-	if err != nil {
-		return nil, err
 	}
 	if o.ClusterGroupSchema != "" {
 		schema, err := readSource(o.ClusterGroupSchema, generate.MaxForkFileSize)
@@ -110,9 +107,15 @@ func Validate(o ValidateOptions) (*ValidateReport, error) {
 	} else {
 		rep.Skipped = append(rep.Skipped, "Kubernetes kinds (pass --kube-openapi DIR, e.g. api/openapi-spec/v3 of k8s.io/kubernetes)")
 	}
-	rep.Checked = append(rep.Checked, "cross-file rules")
-	for _, x := range validate.CrossFile(t, p.ClusterGroup, res.Applications) {
-		rep.Problems = append(rep.Problems, x.String())
+	groups, err := render.ClusterGroups(t)
+	if err != nil {
+		return nil, err
+	}
+	rep.Checked = append(rep.Checked, "cross-file rules of clusterGroup "+strings.Join(groups, ", "))
+	for _, g := range groups {
+		for _, x := range validate.CrossFile(t, g, res.Applications) {
+			rep.Problems = append(rep.Problems, x.String())
+		}
 	}
 	return rep, nil
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -128,5 +129,54 @@ func TestValidate(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing problem %q in:\n%s", want, got)
 		}
+	}
+}
+
+// A split fork validates group by group: both clusterGroup files against the clustergroup
+// schema, each group's objects against its own namespaces.
+func TestValidateSplit(t *testing.T) {
+	fork := filepath.Join(t.TempDir(), "fork")
+	if _, err := project.Init(filepath.Join(repoRoot, "testdata", "cases", "split", "pattern-gen.yaml"), fork, false); err != nil {
+		t.Fatal(err)
+	}
+	opts := project.ValidateOptions{Fork: fork, ClusterGroupSchema: schemaPath, CRDDir: crdDir(t), KubeOpenAPIDir: kubeOpenAPIDir(t)}
+	rep, err := project.Validate(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Problems) > 0 || !slices.Contains(rep.Checked, "cross-file rules of clusterGroup trusted-hub, spoke") {
+		t.Fatalf("the split fork: problems %v, checked %v", rep.Problems, rep.Checked)
+	}
+	edit := func(file, old, new string) {
+		p := filepath.Join(fork, file)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), old) {
+			t.Fatalf("%s has no %q", file, old)
+		}
+		if err := os.WriteFile(p, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit("values-spoke.yaml", "    - kbs-access\n", "")
+	edit("values-trusted-hub.yaml", "  argoProjects:", "  argoProjectz:")
+	rep, err = project.Validate(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(rep.Problems, "\n")
+	for _, want := range []string{
+		"values-global.yaml + values-trusted-hub.yaml: /clusterGroup: clustergroup schema: additional properties 'argoProjectz' not allowed",
+		"spoke/kbs-access/",
+		"namespace kbs-access is not declared in values-spoke.yaml clusterGroup.namespaces",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing problem %q in:\n%s", want, got)
+		}
+	}
+	if len(rep.Problems) != 2 {
+		t.Errorf("%d problems, want 2:\n%s", len(rep.Problems), got)
 	}
 }

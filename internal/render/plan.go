@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"text/template"
@@ -27,6 +28,8 @@ type Facts struct {
 const (
 	PlaceholderClusterDomain = "cluster-provided.invalid"
 	PlaceholderAppsDomain    = "apps.cluster-provided.invalid"
+	// PlaceholderSpokeAppsDomain is a spoke's own apps domain offline: a spoke is not the hub.
+	PlaceholderSpokeAppsDomain = "apps.spoke-provided.invalid"
 )
 
 // OfflineFacts are the facts `pattern-gen render` uses with no cluster: the platform is known
@@ -47,9 +50,18 @@ type Param struct {
 	ForceString bool
 }
 
+// SpokeFacts are the facts of a spoke cluster, given the hub's: only the hub's domain is shared.
+func SpokeFacts(hub Facts) Facts {
+	f := hub
+	f.LocalClusterDomain = PlaceholderSpokeAppsDomain
+	f.ClusterDomain = strings.TrimPrefix(PlaceholderSpokeAppsDomain, "apps.")
+	return f
+}
+
 // AppPlan is how one application of the clusterGroup is rendered: exactly what Argo CD would be
 // told by the clustergroup chart, or what cmp-plugin derives for a plugin application.
 type AppPlan struct {
+	Group           string // the clusterGroup the application belongs to
 	Name, Namespace string
 	Path            string   // chart directory in the fork
 	ValueFiles      []string // fork paths, in order, only those that exist
@@ -59,11 +71,15 @@ type AppPlan struct {
 	Plugin          bool // rendered by cmp-plugin at sync time (plugin: in the clusterGroup)
 }
 
-// Pattern is what the fork's top-level values say about the pattern.
+// Pattern is what the fork's top-level values and one clusterGroup file say about the pattern.
+// ClusterGroup is the group read; MainGroup is main.clusterGroupName, the group of the cluster
+// the pattern is installed on (the hub). Any other group is a spoke's (managedClusterGroups).
 type Pattern struct {
 	Name, ClusterGroup, RepoURL, Revision string
+	MainGroup                             string
 	apps                                  []appEntry
 	shared, extraGlobal                   []string
+	managed                               []string       // managedClusterGroups names, in order
 	root                                  map[string]any // merged global + clusterGroup values
 }
 
@@ -95,25 +111,37 @@ func readGlobal(t Tree) (*Pattern, map[string]any, error) {
 	if p.Name == "" {
 		return nil, nil, fmt.Errorf("values-global.yaml: global.pattern: missing")
 	}
+	p.MainGroup = p.ClusterGroup
 	return p, global, nil
 }
 
-// ReadPattern reads values-global.yaml and the clusterGroup's values file from the fork.
-func ReadPattern(t Tree) (*Pattern, error) {
+// Spoke says whether the group read is a spoke's, not the hub's.
+func (p *Pattern) Spoke() bool { return p.ClusterGroup != p.MainGroup }
+
+// ReadPattern reads values-global.yaml and the main clusterGroup's values file from the fork.
+func ReadPattern(t Tree) (*Pattern, error) { return ReadPatternGroup(t, "") }
+
+// ReadPatternGroup reads values-global.yaml and the values file of clusterGroup group ("" for
+// main.clusterGroupName) from the fork.
+func ReadPatternGroup(t Tree, group string) (*Pattern, error) {
 	p, global, err := readGlobal(t)
 	if err != nil {
 		return nil, err
 	}
+	if group != "" {
+		p.ClusterGroup = group
+	}
 	groupFile := "values-" + p.ClusterGroup + ".yaml"
-	group, err := readValues(t, groupFile, true)
+	values, err := readValues(t, groupFile, true)
 	if err != nil {
 		return nil, err
 	}
-	p.root = mergeValues(mergeValues(map[string]any{}, global), group)
-	cg, ok := Dig(group, "clusterGroup").(map[string]any)
+	p.root = mergeValues(mergeValues(map[string]any{}, global), values)
+	cg, ok := Dig(values, "clusterGroup").(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("%s: clusterGroup: missing or not a mapping", groupFile)
 	}
+	p.managed = managedGroups(cg["managedClusterGroups"])
 	p.shared = strList(cg["sharedValueFiles"])
 	p.extraGlobal = strList(Dig(global, "global", "extraValueFiles"))
 	switch apps := cg["applications"].(type) {
@@ -137,6 +165,66 @@ func ReadPattern(t Tree) (*Pattern, error) {
 		return nil, fmt.Errorf("%s: clusterGroup.applications: expected a mapping or a list", groupFile)
 	}
 	return p, nil
+}
+
+// managedGroups lists the names of clusterGroup.managedClusterGroups (a map, keys sorted, or a
+// list), each entry's name or else its key.
+func managedGroups(v any) []string {
+	var out []string
+	add := func(key string, m map[string]any) {
+		if m != nil && truthy(m["disabled"]) {
+			return
+		}
+		if n := str(m["name"]); n != "" {
+			key = n
+		}
+		if key != "" {
+			out = append(out, key)
+		}
+	}
+	switch g := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(g))
+		for k := range g {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			m, _ := g[k].(map[string]any)
+			add(k, m)
+		}
+	case []any:
+		for _, x := range g {
+			m, _ := x.(map[string]any)
+			add("", m)
+		}
+	}
+	return out
+}
+
+// ClusterGroups lists every clusterGroup of the fork: main.clusterGroupName, then the spoke
+// groups its managedClusterGroups name, each of which must have its values file in the fork.
+func ClusterGroups(t Tree) ([]string, error) {
+	p, err := ReadPattern(t)
+	if err != nil {
+		return nil, err
+	}
+	groups := []string{p.ClusterGroup}
+	var errs []string
+	for _, g := range p.managed {
+		if slices.Contains(groups, g) {
+			continue
+		}
+		if !t.Has("values-" + g + ".yaml") {
+			errs = append(errs, fmt.Sprintf("values-%s.yaml: clusterGroup.managedClusterGroups names %q, but values-%s.yaml is not in the fork; add it or remove the entry", p.ClusterGroup, g, g))
+			continue
+		}
+		groups = append(groups, g)
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	}
+	return groups, nil
 }
 
 // Plan lists the applications of the clusterGroup that point at a chart in the fork, in the
@@ -191,6 +279,7 @@ func (p *Pattern) Plan(t Tree, facts Facts) ([]AppPlan, error) {
 
 func planApp(t Tree, p *Pattern, root map[string]any, facts Facts, spec map[string]any) (AppPlan, error) {
 	plan := AppPlan{
+		Group:       p.ClusterGroup,
 		Name:        str(spec["name"]),
 		Namespace:   str(spec["namespace"]),
 		Path:        strings.Trim(path.Clean(str(spec["path"])), "/"),

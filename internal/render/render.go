@@ -22,6 +22,12 @@ type App struct {
 	Objects []manifest.Object // sorted by manifest.Object.ID
 }
 
+// ObjectPath is where an object of the application goes in a render written to files, and how
+// problems name it: grouped by clusterGroup, then application.
+func (p AppPlan) ObjectPath(o manifest.Object) string {
+	return p.Group + "/" + p.Name + "/" + o.FileName()
+}
+
 // Values merges the plan's value files and parameters as `helm template -f ... --set ...` does.
 func Values(t Tree, plan AppPlan) (map[string]any, error) {
 	vals := map[string]any{}

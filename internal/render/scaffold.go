@@ -27,12 +27,13 @@ const (
 
 // Chart locations in the product's assets and in a fork (the same paths).
 const (
-	SandboxChart   = "charts/all/sandboxed-containers"
-	RBACChart      = "charts/all/cmp-plugin-rbac"
-	TrusteeChart   = "charts/hub/trustee"
-	HelloChart     = "charts/coco-supported/hello-openshift"
-	KBSAccessChart = "charts/coco-supported/kbs-access"
-	AzureOverlay   = "overlays/azure"
+	SandboxChart    = "charts/all/sandboxed-containers"
+	RBACChart       = "charts/all/cmp-plugin-rbac"
+	TrusteeChart    = "charts/hub/trustee"
+	HelloChart      = "charts/coco-supported/hello-openshift"
+	KBSAccessChart  = "charts/coco-supported/kbs-access"
+	KBSPublishChart = "charts/hub/kbs-publish"
+	AzureOverlay    = "overlays/azure"
 )
 
 // ConfigFile is where a fork keeps the config it was generated from.
@@ -45,7 +46,7 @@ type view struct {
 	Backend, Flavour                       string
 	Vault, HTTPS, Signed                   bool
 	HelloOpenshift, KBSAccess              bool
-	OSC, Trustee                           config.OperatorPin
+	OSC, Trustee, ACM                      config.OperatorPin
 	OSCVersion, TrusteeVersion             string
 	InstanceSize, InstanceSizes            string
 	Tags, RootVolumeSize                   string
@@ -55,6 +56,11 @@ type view struct {
 	PluginBase, PluginVersion              string
 	PluginYAML                             string
 	AppsDomain, KBSCertificate             string
+	// Role is what the clusterGroup file being written is: converged (one cluster), hub (the
+	// trusted hub of a split topology) or spoke.
+	Role                 string
+	Split                bool
+	HubGroup, SpokeGroup string
 }
 
 func newView(l *config.Loaded) view {
@@ -74,6 +80,7 @@ func newView(l *config.Loaded) view {
 		KBSAccess:       config.Bool(p.Workloads.KBSAccess, false),
 		OSC:             p.Operators.SandboxedContainers,
 		Trustee:         p.Operators.Trustee,
+		ACM:             p.Operators.ACM,
 		OSCVersion:      config.CSVVersion(p.Operators.SandboxedContainers.CSV),
 		TrusteeVersion:  config.CSVVersion(p.Operators.Trustee.CSV),
 		InstanceSize:    p.Azure.InstanceSize,
@@ -91,6 +98,10 @@ func newView(l *config.Loaded) view {
 		PluginYAML:      PluginYAML(),
 		AppsDomain:      p.AppsDomain,
 		KBSCertificate:  p.Trustee.KBSCertificate,
+		Role:            RoleConverged,
+		Split:           p.Topology == config.TopologySplit,
+		HubGroup:        p.ClusterGroup,
+		SpokeGroup:      p.Spoke.ClusterGroup,
 	}
 	if p.Azure.RootVolumeSizeGiB > 0 {
 		v.RootVolumeSize = strconv.Itoa(p.Azure.RootVolumeSizeGiB)
@@ -98,20 +109,40 @@ func newView(l *config.Loaded) view {
 	return v
 }
 
-// forkTemplates maps each template under fork/ to its path in the fork; "" means the file is
-// copied as it is.
-func forkTemplates(v view) map[string]string {
-	return map[string]string{
-		"fork/values-global.yaml.tmpl":          "values-global.yaml",
-		"fork/values-clustergroup.yaml.tmpl":    "values-" + v.ClusterGroup + ".yaml",
-		"fork/values-secret.yaml.template.tmpl": "values-secret.yaml.template",
-		"fork/bootstrap/pattern.yaml.tmpl":      "bootstrap/pattern.yaml",
-		"fork/Makefile.tmpl":                    "Makefile",
-		"fork/README.md.tmpl":                   "README.md",
-		"fork/gitignore":                        ".gitignore",
-		"fork/overrides/values-Azure.yaml":      "overrides/values-Azure.yaml",
-		"fork/pattern-diff.yaml":                ".github/workflows/pattern-diff.yaml",
+// Roles of a clusterGroup file.
+const (
+	RoleConverged = "converged"
+	RoleHub       = "hub"
+	RoleSpoke     = "spoke"
+)
+
+// forkFile is one file of the fork made from a template under fork/ (copied as it is unless its
+// name ends in .tmpl), seen with v.
+type forkFile struct {
+	src, dst string
+	v        view
+}
+
+func forkTemplates(v view) []forkFile {
+	files := []forkFile{
+		{"fork/values-global.yaml.tmpl", "values-global.yaml", v},
+		{"fork/values-secret.yaml.template.tmpl", "values-secret.yaml.template", v},
+		{"fork/bootstrap/pattern.yaml.tmpl", "bootstrap/pattern.yaml", v},
+		{"fork/Makefile.tmpl", "Makefile", v},
+		{"fork/README.md.tmpl", "README.md", v},
+		{"fork/gitignore", ".gitignore", v},
+		{"fork/overrides/values-Azure.yaml", "overrides/values-Azure.yaml", v},
+		{"fork/pattern-diff.yaml", ".github/workflows/pattern-diff.yaml", v},
 	}
+	if !v.Split {
+		return append(files, forkFile{"fork/values-clustergroup.yaml.tmpl", "values-" + v.ClusterGroup + ".yaml", v})
+	}
+	hub, spoke := v, v
+	hub.Role = RoleHub
+	spoke.Role, spoke.ClusterGroup = RoleSpoke, v.SpokeGroup
+	return append(files,
+		forkFile{"fork/values-clustergroup.yaml.tmpl", "values-" + v.HubGroup + ".yaml", hub},
+		forkFile{"fork/values-clustergroup.yaml.tmpl", "values-" + v.SpokeGroup + ".yaml", spoke})
 }
 
 // Scaffold builds the complete fork for a validated config. assets holds the product's
@@ -119,19 +150,22 @@ func forkTemplates(v view) map[string]string {
 func Scaffold(l *config.Loaded, configData []byte, assets fs.FS) (Tree, error) {
 	v := newView(l)
 	t := Tree{ConfigFile: configData, PluginYAMLPath: []byte(PluginYAML())}
-	for src, dst := range forkTemplates(v) {
-		data, err := forkFiles.ReadFile(src)
+	for _, f := range forkTemplates(v) {
+		data, err := forkFiles.ReadFile(f.src)
 		if err != nil {
-			return nil, fmt.Errorf("read fork template %s: %w", src, err)
+			return nil, fmt.Errorf("read fork template %s: %w", f.src, err)
 		}
-		if strings.HasSuffix(src, ".tmpl") {
-			if data, err = execTemplate(src, data, v); err != nil {
+		if strings.HasSuffix(f.src, ".tmpl") {
+			if data, err = execTemplate(f.src, data, f.v); err != nil {
 				return nil, err
 			}
 		}
-		t[dst] = data
+		t[f.dst] = data
 	}
 	dirs := []string{SandboxChart, RBACChart, TrusteeChart, AzureOverlay}
+	if v.Split {
+		dirs = append(dirs, KBSPublishChart)
+	}
 	if v.HelloOpenshift {
 		dirs = append(dirs, HelloChart)
 	}

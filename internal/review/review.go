@@ -16,6 +16,7 @@ import (
 
 // Object is one rendered object of one application.
 type Object struct {
+	Group   string         // the clusterGroup the application belongs to
 	App, ID string         // ID is group/kind/namespace/name
 	Kind    string         // for Secret redaction and headings
 	Name    string         // namespace/name or name, for headings
@@ -29,11 +30,15 @@ const (
 	Added   Status = "added"
 	Changed Status = "changed"
 	Removed Status = "removed"
+	// Moved: the object left one clusterGroup's application for the same application in
+	// another group (a converged fork turned split); the diff shows what else changed.
+	Moved Status = "moved"
 )
 
 // Change is one object that differs.
 type Change struct {
-	App    string `json:"application"`
+	App    string `json:"application"`    // clusterGroup/application
+	From   string `json:"from,omitempty"` // where a moved object was`
 	ID     string `json:"id"`
 	Kind   string `json:"kind"`
 	Name   string `json:"name"`
@@ -47,6 +52,7 @@ type AppSummary struct {
 	Added   int    `json:"added"`
 	Changed int    `json:"changed"`
 	Removed int    `json:"removed"`
+	Moved   int    `json:"moved,omitempty"` // moved here from another clusterGroup
 }
 
 // Result is the comparison of two renders.
@@ -67,13 +73,22 @@ func (r *Result) Totals() AppSummary {
 		t.Added += a.Added
 		t.Changed += a.Changed
 		t.Removed += a.Removed
+		t.Moved += a.Moved
 	}
 	return t
 }
 
-// Compare compares base and head objects keyed by application and ID.
+// Label names an object's application as clusterGroup/application.
+func (o Object) Label() string {
+	if o.Group == "" {
+		return o.App
+	}
+	return o.Group + "/" + o.App
+}
+
+// Compare compares base and head objects keyed by clusterGroup, application and ID.
 func Compare(baseLabel, headLabel string, base, head []Object) (*Result, error) {
-	key := func(o Object) string { return o.App + "\x00" + o.ID }
+	key := func(o Object) string { return o.Label() + "\x00" + o.ID }
 	bm, hm := map[string]Object{}, map[string]Object{}
 	var keys []string
 	for _, o := range base {
@@ -86,12 +101,37 @@ func Compare(baseLabel, headLabel string, base, head []Object) (*Result, error) 
 			keys = append(keys, key(o))
 		}
 	}
+	// An object that leaves an application of one clusterGroup and appears in the same
+	// application of another is one change, not a removal and an addition.
+	gone := map[string][]string{} // application and ID -> base keys missing from head
+	for _, o := range base {
+		if _, ok := hm[key(o)]; !ok {
+			gone[o.App+"\x00"+o.ID] = append(gone[o.App+"\x00"+o.ID], key(o))
+		}
+	}
+	movedFrom, wasMoved := map[string]string{}, map[string]bool{}
+	for _, o := range head {
+		if _, ok := bm[key(o)]; ok {
+			continue
+		}
+		if c := gone[o.App+"\x00"+o.ID]; len(c) > 0 {
+			movedFrom[key(o)], wasMoved[c[0]] = c[0], true
+			gone[o.App+"\x00"+o.ID] = c[1:]
+		}
+	}
 	sort.Strings(keys)
 	res := &Result{Base: baseLabel, Head: headLabel}
 	apps := map[string]*AppSummary{}
 	for _, k := range keys {
+		if wasMoved[k] {
+			continue // reported with where it went
+		}
 		b, inBase := bm[k]
 		h, inHead := hm[k]
+		from, moved := movedFrom[k]
+		if moved {
+			b, inBase = bm[from], true
+		}
 		var bData, hData map[string]any
 		if inBase {
 			bData = b.Data
@@ -108,21 +148,22 @@ func Compare(baseLabel, headLabel string, base, head []Object) (*Result, error) 
 		if err != nil {
 			return nil, err
 		}
-		if bText == hText {
+		if bText == hText && !moved {
 			continue
 		}
 		o, status := h, Changed
 		switch {
+		case moved:
+			status = Moved
 		case !inBase:
 			status = Added
 		case !inHead:
 			o, status = b, Removed
 		}
-		name := o.App + "/" + o.Kind + "/" + o.Name
-		a := apps[o.App]
+		a := apps[o.Label()]
 		if a == nil {
-			a = &AppSummary{App: o.App}
-			apps[o.App] = a
+			a = &AppSummary{App: o.Label()}
+			apps[o.Label()] = a
 		}
 		switch status {
 		case Added:
@@ -131,11 +172,22 @@ func Compare(baseLabel, headLabel string, base, head []Object) (*Result, error) 
 			a.Changed++
 		case Removed:
 			a.Removed++
+		case Moved:
+			a.Moved++
 		}
-		res.Changes = append(res.Changes, Change{
-			App: o.App, ID: o.ID, Kind: o.Kind, Name: o.Name, Status: status,
-			Diff: textdiff.Unified(baseLabel+":"+name, headLabel+":"+name, bText, hText, 3),
-		})
+		c := Change{App: o.Label(), ID: o.ID, Kind: o.Kind, Name: o.Name, Status: status}
+		bName, hName := o.Label()+"/"+o.Kind+"/"+o.Name, o.Label()+"/"+o.Kind+"/"+o.Name
+		if moved {
+			c.From = b.Label()
+			bName = b.Label() + "/" + b.Kind + "/" + b.Name
+			if bText == hText {
+				c.Diff = fmt.Sprintf("(moved from %s unchanged)\n", c.From)
+			}
+		}
+		if c.Diff == "" {
+			c.Diff = textdiff.Unified(baseLabel+":"+bName, headLabel+":"+hName, bText, hText, 3)
+		}
+		res.Changes = append(res.Changes, c)
 	}
 	for _, a := range apps {
 		res.Apps = append(res.Apps, *a)
@@ -216,7 +268,28 @@ func (r *Result) Summary() string {
 		return "no differences"
 	}
 	t := r.Totals()
-	return fmt.Sprintf("%d added, %d changed, %d removed in %d application%s", t.Added, t.Changed, t.Removed, len(r.Apps), plural(len(r.Apps)))
+	moved := ""
+	if t.Moved > 0 {
+		moved = fmt.Sprintf(", %d moved", t.Moved)
+	}
+	return fmt.Sprintf("%d added, %d changed, %d removed%s in %d application%s", t.Added, t.Changed, t.Removed, moved, len(r.Apps), plural(len(r.Apps)))
+}
+
+// counts is one application's line: "1 added, 2 changed, 0 removed" (and moved, if any).
+func (a AppSummary) counts() string {
+	s := fmt.Sprintf("%d added, %d changed, %d removed", a.Added, a.Changed, a.Removed)
+	if a.Moved > 0 {
+		s += fmt.Sprintf(", %d moved here", a.Moved)
+	}
+	return s
+}
+
+// where says which application a change is in, and for a moved object where it came from.
+func (c Change) where() string {
+	if c.Status == Moved {
+		return c.From + " -> " + c.App
+	}
+	return c.App
 }
 
 func plural(n int) string {
@@ -231,16 +304,16 @@ func (r *Result) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "pattern-gen diff %s..%s: %s\n", r.Base, r.Head, r.Summary())
 	for _, a := range r.Apps {
-		fmt.Fprintf(&b, "  %s: %d added, %d changed, %d removed\n", a.App, a.Added, a.Changed, a.Removed)
+		fmt.Fprintf(&b, "  %s: %s\n", a.App, a.counts())
 	}
 	for _, c := range r.Changes {
-		fmt.Fprintf(&b, "\n%s %s %s (%s)\n%s", sign(c.Status), c.Kind, c.Name, c.App, c.Diff)
+		fmt.Fprintf(&b, "\n%s %s %s (%s)\n%s", sign(c.Status), c.Kind, c.Name, c.where(), c.Diff)
 	}
 	return b.String()
 }
 
 func sign(s Status) string {
-	return map[Status]string{Added: "+", Changed: "~", Removed: "-"}[s]
+	return map[Status]string{Added: "+", Changed: "~", Removed: "-", Moved: ">"}[s]
 }
 
 // JSON formats the result for programs.
@@ -269,19 +342,29 @@ func (r *Result) Markdown(maxBytes int) string {
 		b.WriteString("No differences in the rendered manifests.\n")
 		return b.String()
 	}
-	fmt.Fprintf(&b, "**%s**\n\n| Application | Added | Changed | Removed |\n|---|---:|---:|---:|\n", r.Summary())
-	for _, a := range r.Apps {
-		fmt.Fprintf(&b, "| %s | %d | %d | %d |\n", a.App, a.Added, a.Changed, a.Removed)
+	if t := r.Totals(); t.Moved > 0 {
+		fmt.Fprintf(&b, "**%s**\n\n| Application | Added | Changed | Removed | Moved here |\n|---|---:|---:|---:|---:|\n", r.Summary())
+		for _, a := range r.Apps {
+			fmt.Fprintf(&b, "| %s | %d | %d | %d | %d |\n", a.App, a.Added, a.Changed, a.Removed, a.Moved)
+		}
+	} else {
+		fmt.Fprintf(&b, "**%s**\n\n| Application | Added | Changed | Removed |\n|---|---:|---:|---:|\n", r.Summary())
+		for _, a := range r.Apps {
+			fmt.Fprintf(&b, "| %s | %d | %d | %d |\n", a.App, a.Added, a.Changed, a.Removed)
+		}
 	}
 	left := 0
 	for _, a := range r.Apps {
 		var sec strings.Builder
-		fmt.Fprintf(&sec, "\n<details><summary><b>%s</b>: %d added, %d changed, %d removed</summary>\n", a.App, a.Added, a.Changed, a.Removed)
+		fmt.Fprintf(&sec, "\n<details><summary><b>%s</b>: %s</summary>\n", a.App, a.counts())
 		for _, c := range r.Changes {
 			if c.App != a.App {
 				continue
 			}
 			part := fmt.Sprintf("\n%s **%s** `%s`\n\n```diff\n%s```\n", sign(c.Status), c.Kind, c.Name, c.Diff)
+			if c.Status == Moved {
+				part = fmt.Sprintf("\n%s **%s** `%s` moved from `%s`\n\n```diff\n%s```\n", sign(c.Status), c.Kind, c.Name, c.From, c.Diff)
+			}
 			if b.Len()+sec.Len()+len(part)+200 > maxBytes {
 				left++
 				continue

@@ -218,16 +218,16 @@ func Objects(apps []render.App, crds CRDs) []Problem {
 			}
 			m, err := o.Decode()
 			if err != nil {
-				ps = append(ps, Problem{File: app.Plan.Name + "/" + o.FileName(), Msg: err.Error()})
+				ps = append(ps, Problem{File: app.Plan.ObjectPath(o), Msg: err.Error()})
 				continue
 			}
 			inst, err := toJSONValue(m)
 			if err != nil {
-				ps = append(ps, Problem{File: app.Plan.Name + "/" + o.FileName(), Msg: err.Error()})
+				ps = append(ps, Problem{File: app.Plan.ObjectPath(o), Msg: err.Error()})
 				continue
 			}
 			if err := s.Validate(inst); err != nil {
-				ps = append(ps, schemaProblems(app.Plan.Name+"/"+o.FileName(), o.Kind+" schema", err)...)
+				ps = append(ps, schemaProblems(app.Plan.ObjectPath(o), o.Kind+" schema", err)...)
 			}
 		}
 	}
@@ -271,8 +271,9 @@ func schemaProblems(file, what string, err error) []Problem {
 	return ps
 }
 
-// ClusterGroupValues checks values-global.yaml merged with the clusterGroup file against the
-// clustergroup chart's values.schema.json.
+// ClusterGroupValues checks values-global.yaml merged with each clusterGroup file of the fork
+// (main.clusterGroupName and every spoke group) against the clustergroup chart's
+// values.schema.json, as the clustergroup chart sees them on each cluster.
 func ClusterGroupValues(t render.Tree, schema []byte) ([]Problem, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
 	if err != nil {
@@ -286,22 +287,25 @@ func ClusterGroupValues(t render.Tree, schema []byte) ([]Problem, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clustergroup schema: %w", err)
 	}
-	// The clustergroup chart sees values-global.yaml merged with the clusterGroup file: the
-	// pattern's own merged values.
-	p, err := render.ReadPattern(t)
+	groups, err := render.ClusterGroups(t)
 	if err != nil {
 		return nil, err
 	}
-	merged := p.Values()
-	files := []string{"values-global.yaml", "values-" + p.ClusterGroup + ".yaml"}
-	inst, err := toJSONValue(merged)
-	if err != nil {
-		return nil, err
+	var ps []Problem
+	for _, g := range groups {
+		p, err := render.ReadPatternGroup(t, g)
+		if err != nil {
+			return nil, err
+		}
+		inst, err := toJSONValue(p.Values())
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Validate(inst); err != nil {
+			ps = append(ps, schemaProblems("values-global.yaml + values-"+g+".yaml", "clustergroup schema", err)...)
+		}
 	}
-	if err := s.Validate(inst); err != nil {
-		return schemaProblems(strings.Join(files, " + "), "clustergroup schema", err), nil
-	}
-	return nil, nil
+	return ps, nil
 }
 
 // CrossFile checks what no schema states: every Route targets a Service of the same
@@ -346,6 +350,9 @@ func CrossFile(t render.Tree, group string, apps []render.App) []Problem {
 		}
 	}
 	for _, app := range apps {
+		if app.Plan.Group != group {
+			continue
+		}
 		services := map[string]bool{}
 		for _, o := range app.Objects {
 			if o.Kind == "Service" && o.APIVersion == "v1" {
@@ -354,7 +361,7 @@ func CrossFile(t render.Tree, group string, apps []render.App) []Problem {
 		}
 		reported := map[string]bool{}
 		for _, o := range app.Objects {
-			file := app.Plan.Name + "/" + o.FileName()
+			file := app.Plan.ObjectPath(o)
 			if o.Namespace != "" && !declared[o.Namespace] && !platformNamespace(o.Namespace) && !reported[o.Namespace] {
 				reported[o.Namespace] = true // once per application and namespace
 				ps = append(ps, Problem{File: file, Path: "metadata.namespace", Msg: fmt.Sprintf("namespace %s is not declared in %s clusterGroup.namespaces", o.Namespace, groupFile)})

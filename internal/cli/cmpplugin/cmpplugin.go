@@ -57,14 +57,14 @@ func newGenerateCmd(streams base.IOStreams, getenv func(string) string) *cobra.C
 			logf := func(format string, a ...any) { fmt.Fprintf(streams.ErrOut, "cmp-plugin: "+format+"\n", a...) }
 			out, err := generate.Run(ctx, generate.Request{
 				Dir: dir, Env: env, Logf: logf,
-				Cluster: func(ctx context.Context) (*peerpods.Cluster, []string) {
+				Cluster: func(ctx context.Context, trustedHub bool) (*peerpods.Cluster, []string) {
 					cfg, err := cluster.RESTConfig(getenv)
 					if err != nil {
 						return nil, []string{"cluster discovery skipped: " + err.Error()}
 					}
 					ctx, cancel := context.WithTimeout(ctx, clusterReadTimeout)
 					defer cancel()
-					return cluster.Read(ctx, cfg)
+					return cluster.Read(ctx, cfg, trustedHub)
 				},
 			})
 			if err != nil {
