@@ -60,3 +60,43 @@ func TestSecretsAreRedactedInEveryFormat(t *testing.T) {
 		t.Error("an unchanged Secret shows as changed")
 	}
 }
+
+// An object that goes from one clusterGroup's application to the same application of another
+// is one "moved" change, with its diff; the same ID in a different application is not a move.
+func TestMovedBetweenClusterGroups(t *testing.T) {
+	cm := func(v string) map[string]any {
+		return map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "c"}, "data": map[string]any{"k": v}}
+	}
+	obj := func(group, app, v string) Object {
+		return Object{Group: group, App: app, ID: "/ConfigMap/ns/c", Kind: "ConfigMap", Name: "ns/c", Data: cm(v)}
+	}
+	base := []Object{obj("hub", "a", "1"), obj("hub", "b", "1"), obj("hub", "x", "1")}
+	head := []Object{obj("spoke", "a", "1"), obj("spoke", "b", "2"), obj("spoke", "y", "1")}
+	res, err := Compare("base", "head", base, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Change{}
+	for _, c := range res.Changes {
+		got[string(c.Status)+" "+c.App] = c
+	}
+	if c, ok := got["moved spoke/a"]; !ok || c.From != "hub/a" || c.Diff != "(moved from hub/a unchanged)\n" {
+		t.Errorf("unchanged move: %+v", c)
+	}
+	if c, ok := got["moved spoke/b"]; !ok || !strings.Contains(c.Diff, "-  k: \"1\"") || !strings.Contains(c.Diff, "+  k: \"2\"") || !strings.Contains(c.Diff, "base:hub/b/ConfigMap/ns/c") {
+		t.Errorf("changed move: %+v", c)
+	}
+	if _, ok := got["removed hub/x"]; !ok {
+		t.Errorf("x is not reported removed: %v", res.Changes)
+	}
+	if _, ok := got["added spoke/y"]; !ok {
+		t.Errorf("y is not reported added: %v", res.Changes)
+	}
+	if len(res.Changes) != 4 || res.Summary() != "1 added, 0 changed, 1 removed, 2 moved in 4 applications" {
+		t.Errorf("summary %q, %d changes", res.Summary(), len(res.Changes))
+	}
+	js, err := res.JSON()
+	if err != nil || !strings.Contains(js, `"from": "hub/a"`) || !strings.Contains(js, `"status": "moved"`) {
+		t.Errorf("JSON: %v\n%s", err, js)
+	}
+}
