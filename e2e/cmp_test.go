@@ -69,6 +69,24 @@ func goodInputs() (v1alpha1.Env, v1alpha1.ApplicationSourcePluginParameters) {
 	return env, params
 }
 
+// decodeInitdata reverses the gzip+base64 encoding of an INITDATA value or pod annotation.
+func decodeInitdata(t *testing.T, enc string) []byte {
+	t.Helper()
+	raw, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil {
+		t.Fatalf("initdata is not base64: %v", err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("initdata is not gzip: %v", err)
+	}
+	doc, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("initdata: %v", err)
+	}
+	return doc
+}
+
 func repoClient(t *testing.T, a *argo) repoapi.RepoServerServiceClient {
 	t.Helper()
 	closer, client, err := repoapi.NewRepoServerClientset(a.repoServer, 60, repoapi.TLSConfiguration{DisableTLS: true}).NewRepoServerClient()
@@ -135,15 +153,7 @@ func checkPeerPodsCM(t *testing.T, manifests []string) {
 			t.Errorf("source of %s = %q, want %q", k, sources[k], v)
 		}
 	}
-	raw, err := base64.StdEncoding.DecodeString(cm.Data["INITDATA"])
-	if err != nil {
-		t.Fatalf("INITDATA is not base64: %v", err)
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatalf("INITDATA is not gzip: %v", err)
-	}
-	doc, _ := io.ReadAll(zr)
+	doc := decodeInitdata(t, cm.Data["INITDATA"])
 	if err := contains(string(doc), `url = "https://kbs-trustee-operator-system.`+domain+`"`, "image_security_policy_uri = 'kbs:///default/security-policy/insecure'", "default ExecProcessRequest := false"); err != nil {
 		t.Error(err)
 	}
@@ -278,15 +288,7 @@ func TestRepoServerHelloOpenshiftInitdata(t *testing.T) {
 			policies[d.Metadata.Name] = "none"
 			continue
 		}
-		raw, err := base64.StdEncoding.DecodeString(enc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc, _ := io.ReadAll(zr)
+		doc := decodeInitdata(t, enc)
 		switch {
 		case strings.Contains(string(doc), "default ExecProcessRequest := true"):
 			policies[d.Metadata.Name] = "allow-all"

@@ -34,8 +34,6 @@ secretStore: {backend: none}
 `
 
 const (
-	argoNS     = "coco-pattern-hub"
-	repoServer = "system:serviceaccount:" + argoNS + ":default"
 	appsDomain = "apps.sync.example.com"
 	cloudConf  = `{"subscriptionId":"11111111-2222-3333-4444-555555555555","resourceGroup":"sync-rg","location":"northeurope","vnetName":"sync-vnet","vnetResourceGroup":"sync-net-rg","subnetName":"sync-worker-subnet","securityGroupName":"sync-nsg"}`
 )
@@ -117,27 +115,173 @@ func moduleDir(t *testing.T, mod string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// applications builds the Applications the clustergroup chart would create for the fork's
-// clusterGroup: helm sources with the framework's value files and parameters, or plugin sources
-// (then the chart drops the helm block).
-func applications(t *testing.T, fork string) []map[string]any {
+// clusterSpec is one cluster of a pattern under test and the clusterGroup it runs.
+type clusterSpec struct {
+	group                  string   // the clusterGroup (values-<group>.yaml)
+	hubDomain, localDomain string   // global.hubClusterDomain and the cluster's own apps domain
+	crdFiles               []string // CRD files installed before Argo CD starts
+	crdDocs                []string // CRDs of the test's own (kinds with no CRD to copy)
+	namespaces             []string // namespaces the cluster already has
+	objects                []string // objects the cluster already has (cloud-conf ...)
+}
+
+// argoCluster is a kube-apiserver with Argo CD's application controller, repo server and our
+// CMP server running the fork's plugin.yaml, syncing one clusterGroup of the fork.
+type argoCluster struct {
+	spec          clusterSpec
+	argoNS, admin string
+	k             *kube
+	fork, bin     string
+	patternGen    string
+}
+
+// startArgoCluster starts the cluster and Argo CD for spec.group of the fork in a. The CMP
+// sidecar reads the cluster as the repo server's service account, with only the grants the
+// fork's cmp-plugin-rbac application gives it (Argo CD syncs that one too).
+func startArgoCluster(t *testing.T, b binaries, helm string, a *argo, spec clusterSpec) *argoCluster {
 	t.Helper()
-	var hub struct {
-		ClusterGroup struct {
-			Applications map[string]map[string]any `json:"applications"`
-		} `json:"clusterGroup"`
+	argoNS := "coco-pattern-" + spec.group
+	repoServer := "system:serviceaccount:" + argoNS + ":default"
+	api := startAPIServer(t, repoServer)
+	c := &argoCluster{spec: spec, argoNS: argoNS, admin: api.kubeconfig(t, "admin", argoNS), fork: a.fork, patternGen: b.patternGen}
+	k := newKube(t, c.admin)
+	c.k = k
+	argoCRDs := filepath.Join(moduleDir(t, "github.com/argoproj/argo-cd/v2"), "manifests", "crds")
+	for _, f := range []string{"application-crd.yaml", "appproject-crd.yaml"} {
+		k.createFile(t, filepath.Join(argoCRDs, f))
 	}
-	data, err := os.ReadFile(filepath.Join(fork, "values-hub.yaml"))
+	for _, f := range spec.crdFiles {
+		k.createFile(t, f)
+	}
+	for _, d := range spec.crdDocs {
+		k.create(t, d)
+	}
+	for _, ns := range append([]string{argoNS}, spec.namespaces...) {
+		k.create(t, fmt.Sprintf("apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n", ns))
+	}
+	for _, o := range spec.objects {
+		k.create(t, o)
+	}
+	// Argo CD's own configuration in its namespace, and the projects the clusterGroup declares.
+	// A short reconciliation period: an application whose first render failed (before its RBAC
+	// was synced) is rendered again within seconds instead of Argo CD's default 3 minutes.
+	k.create(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: argocd-cm, namespace: "+argoNS+", labels: {app.kubernetes.io/part-of: argocd}}\ndata: {timeout.reconciliation: 10s}\n")
+	k.create(t, "apiVersion: v1\nkind: Secret\nmetadata: {name: argocd-secret, namespace: "+argoNS+", labels: {app.kubernetes.io/part-of: argocd}}\nstringData: {server.secretkey: e2e-not-a-secret}\n")
+	for _, p := range groupValues(t, a.fork, spec.group).ClusterGroup.ArgoProjects {
+		k.create(t, "apiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata: {name: "+p+", namespace: "+argoNS+"}\nspec:\n  sourceRepos: ['*']\n  destinations: [{server: '*', namespace: '*', name: '*'}]\n  clusterResourceWhitelist: [{group: '*', kind: '*'}]\n")
+	}
+
+	// Each cluster has its own Argo CD processes, folders and plugin socket.
+	work := filepath.Join(a.work, spec.group)
+	for _, d := range []string{"bin", "plugins", "config", "cmp-work", "logs", "tmp"} {
+		must(t, os.MkdirAll(filepath.Join(work, d), 0o755))
+	}
+	c.bin = filepath.Join(work, "bin")
+	for _, role := range []string{"argocd-cmp-server", "argocd-repo-server", "argocd-application-controller"} {
+		must(t, os.Symlink(b.argocd, filepath.Join(c.bin, role)))
+	}
+	must(t, os.Symlink(b.cmpPlugin, filepath.Join(c.bin, "cmp-plugin")))
+	must(t, os.Symlink(helm, filepath.Join(c.bin, "helm")))
+	pluginYAML, err := os.ReadFile(filepath.Join(a.fork, "cmp-plugin", "plugin.yaml"))
 	must(t, err)
-	must(t, yaml.Unmarshal(data, &hub))
+	must(t, os.WriteFile(filepath.Join(work, "config", "plugin.yaml"), pluginYAML, 0o644))
+	base := []string{"PATH=" + c.bin + ":/usr/local/bin:/usr/bin:/bin", "HOME=" + work, "TMPDIR=" + filepath.Join(work, "tmp"),
+		"ARGOCD_PLUGINSOCKFILEPATH=" + filepath.Join(work, "plugins"), "ARGOCD_FAKE_IN_CLUSTER=true"}
+	logs := filepath.Join(work, "logs")
+	start(t, logs, "cmp-server", append(base, "ARGOCD_CMP_WORKDIR="+filepath.Join(work, "cmp-work"), "KUBECONFIG="+api.kubeconfig(t, repoServer, argoNS)),
+		filepath.Join(c.bin, "argocd-cmp-server"), "--config-dir-path", filepath.Join(work, "config"), "--loglevel", "info")
+	waitFor(t, "argocd-cmp-server", func() bool {
+		_, err := os.Stat(filepath.Join(work, "plugins", "cmp-plugin-v1.0.sock"))
+		return err == nil
+	})
+	redis := miniredis.RunT(t)
+	repoPort := freePort(t)
+	start(t, logs, "repo-server", append(base, "ARGOCD_GPG_ENABLED=false", "REDIS_SERVER="+redis.Addr(), "ARGOCD_REPO_SERVER_PLUGIN_TAR_EXCLUSIONS=.git/*"),
+		filepath.Join(c.bin, "argocd-repo-server"), "--disable-tls", "--address", "127.0.0.1", "--port", fmt.Sprint(repoPort),
+		"--metrics-address", "127.0.0.1", "--metrics-port", fmt.Sprint(freePort(t)), "--loglevel", "warn")
+	start(t, logs, "application-controller", append(base, "KUBECONFIG="+c.admin),
+		filepath.Join(c.bin, "argocd-application-controller"), "--repo-server", fmt.Sprintf("127.0.0.1:%d", repoPort), "--repo-server-plaintext",
+		"--redis", redis.Addr(), "--metrics-port", fmt.Sprint(freePort(t)), "--loglevel", "info", "--status-processors", "2", "--operation-processors", "2")
+
+	// The OpenShift router is outside this test: stand in for it and admit every Route, which
+	// Argo CD's health check for routes waits for.
+	ctx, stopRouter := context.WithCancel(context.Background())
+	t.Cleanup(stopRouter)
+	go admitRoutes(ctx, k)
+	return c
+}
+
+// syncApplications creates the clusterGroup's Applications in the order of their sync-wave
+// annotation, each wave once synced (the plugin can read the cluster only after
+// cmp-plugin-rbac, wave -1, is applied), then waits with pattern-gen until all are synced.
+func (c *argoCluster) syncApplications(t *testing.T) {
+	t.Helper()
+	began := time.Now()
+	apps := applications(t, c.fork, c.spec, c.argoNS)
+	sort.SliceStable(apps, func(i, j int) bool { return wave(apps[i]) < wave(apps[j]) })
+	for i, app := range apps {
+		out, _ := json.Marshal(app)
+		c.k.create(t, string(out))
+		if i+1 < len(apps) && wave(apps[i+1]) != wave(app) {
+			name := app["metadata"].(map[string]any)["name"].(string)
+			waitFor(t, "application "+name, func() bool {
+				u, err := c.k.resource(t, schema.GroupVersionKind{Group: "argoproj.io", Version: "v1alpha1", Kind: "Application"}, c.argoNS).Get(context.Background(), name, metav1.GetOptions{})
+				s, _, _ := unstructured.NestedString(u.Object, "status", "sync", "status")
+				return err == nil && s == "Synced"
+			})
+		}
+	}
+	out, err := c.pg("wait", "--for", "synced", "--timeout", "4m")
+	t.Logf("%s: pattern-gen wait --for synced (%v after the Applications were created):\n%s", c.spec.group, time.Since(began).Round(time.Second), out)
+	if err != nil {
+		status, _ := c.pg("status")
+		t.Fatalf("%s: not synced: %v\n%s", c.spec.group, err, status)
+	}
+}
+
+// pg runs pattern-gen against this cluster's Argo CD, for its clusterGroup.
+func (c *argoCluster) pg(args ...string) (string, error) {
+	args = append(args, "--kubeconfig", c.admin, "--cluster-group", c.spec.group, c.fork)
+	out, err := exec.Command(c.patternGen, args...).CombinedOutput()
+	return string(out), err
+}
+
+// get reads one live object.
+func (c *argoCluster) get(t *testing.T, gvk schema.GroupVersionKind, ns, name string) (*unstructured.Unstructured, error) {
+	t.Helper()
+	return c.k.resource(t, gvk, ns).Get(context.Background(), name, metav1.GetOptions{})
+}
+
+type groupFile struct {
+	ClusterGroup struct {
+		ArgoProjects []string                  `json:"argoProjects"`
+		Applications map[string]map[string]any `json:"applications"`
+	} `json:"clusterGroup"`
+}
+
+func groupValues(t *testing.T, fork, group string) groupFile {
+	t.Helper()
+	var g groupFile
+	data, err := os.ReadFile(filepath.Join(fork, "values-"+group+".yaml"))
+	must(t, err)
+	must(t, yaml.Unmarshal(data, &g))
+	return g
+}
+
+// applications builds the Applications the clustergroup chart would create for one
+// clusterGroup of the fork: helm sources with the framework's value files and parameters (then
+// the application's overrides), or plugin sources (then the chart drops the helm block).
+func applications(t *testing.T, fork string, spec clusterSpec, argoNS string) []map[string]any {
+	t.Helper()
+	group := groupValues(t, fork, spec.group)
 	var keys []string
-	for k := range hub.ClusterGroup.Applications {
+	for k := range group.ClusterGroup.Applications {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	var apps []map[string]any
 	for _, k := range keys {
-		a := hub.ClusterGroup.Applications[k]
+		a := group.ClusterGroup.Applications[k]
 		if a["chart"] != nil { // Helm-repository charts (vault ...) are not part of the fork
 			continue
 		}
@@ -149,14 +293,20 @@ func applications(t *testing.T, fork string) []map[string]any {
 			for _, kv := range [][2]string{
 				{"global.repoURL", "$ARGOCD_APP_SOURCE_REPO_URL"}, {"global.targetRevision", "$ARGOCD_APP_SOURCE_TARGET_REVISION"},
 				{"global.namespace", "$ARGOCD_APP_NAMESPACE"}, {"global.pattern", "coco-pattern"},
-				{"global.clusterDomain", strings.TrimPrefix(appsDomain, "apps.")}, {"global.clusterPlatform", "Azure"},
-				{"global.hubClusterDomain", appsDomain}, {"global.localClusterDomain", appsDomain},
+				{"global.clusterDomain", strings.TrimPrefix(spec.localDomain, "apps.")}, {"global.clusterPlatform", "Azure"},
+				{"global.hubClusterDomain", spec.hubDomain}, {"global.localClusterDomain", spec.localDomain},
 			} {
 				params = append(params, map[string]any{"name": kv[0], "value": kv[1]})
 			}
+			if ov, ok := a["overrides"].([]any); ok {
+				for _, o := range ov {
+					params = append(params, o.(map[string]any))
+				}
+			}
+			g := spec.group
 			src["helm"] = map[string]any{
 				"ignoreMissingValueFiles": true,
-				"valueFiles":              []string{"/values-global.yaml", "/values-hub.yaml", "/values-Azure.yaml", "/values-Azure-hub.yaml", "/overrides/values-Azure.yaml"},
+				"valueFiles":              []string{"/values-global.yaml", "/values-" + g + ".yaml", "/values-Azure.yaml", "/values-Azure-" + g + ".yaml", "/overrides/values-Azure.yaml"},
 				"parameters":              params,
 			}
 		}
@@ -190,105 +340,27 @@ func TestArgoCDSyncsThePattern(t *testing.T) {
 	if helm == "" {
 		t.Skip("PATTERN_GEN_HELM is not set (the repo server renders Helm applications with it)")
 	}
-	api := startAPIServer(t, repoServer)
-	admin := api.kubeconfig(t, "admin", argoNS)
-	k := newKube(t, admin)
-
-	argoCRDs := filepath.Join(moduleDir(t, "github.com/argoproj/argo-cd/v2"), "manifests", "crds")
-	for _, f := range []string{"application-crd.yaml", "appproject-crd.yaml"} {
-		k.createFile(t, filepath.Join(argoCRDs, f))
-	}
 	ref := "../../shared/reference/crds"
-	k.createFile(t, filepath.Join(ref, "kataconfiguration.openshift.io_kataconfigs.yaml"))
-	k.createFile(t, filepath.Join(ref, "trustee-v1.1.0", "confidentialcontainers.org_kbsconfigs.yaml"))
-	k.createFile(t, filepath.Join(ref, "openshift", "config.openshift.io_ingresses.yaml"))
-	k.create(t, routeCRD)
-	for _, ns := range []string{argoNS, "openshift-sandboxed-containers-operator", "trustee-operator-system", "hello-openshift", "openshift-cloud-controller-manager"} {
-		k.create(t, fmt.Sprintf("apiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n", ns))
-	}
-	// What the cluster itself has: cloud-conf and the apps domain.
-	k.create(t, fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cloud-conf, namespace: openshift-cloud-controller-manager}\ndata:\n  cloud.conf: '%s'\n", cloudConf))
-	k.create(t, "apiVersion: config.openshift.io/v1\nkind: Ingress\nmetadata: {name: cluster}\nspec: {domain: "+appsDomain+"}\n")
-	// Argo CD's own configuration in its namespace, and the projects the clusterGroup declares.
-	// A short reconciliation period: an application whose first render failed (before its RBAC
-	// was synced) is rendered again within seconds instead of Argo CD's default 3 minutes.
-	k.create(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: argocd-cm, namespace: "+argoNS+", labels: {app.kubernetes.io/part-of: argocd}}\ndata: {timeout.reconciliation: 10s}\n")
-	k.create(t, "apiVersion: v1\nkind: Secret\nmetadata: {name: argocd-secret, namespace: "+argoNS+", labels: {app.kubernetes.io/part-of: argocd}}\nstringData: {server.secretkey: e2e-not-a-secret}\n")
-	for _, p := range []string{"hub", "sandbox", "trustee", "workloads"} {
-		k.create(t, "apiVersion: argoproj.io/v1alpha1\nkind: AppProject\nmetadata: {name: "+p+", namespace: "+argoNS+"}\nspec:\n  sourceRepos: ['*']\n  destinations: [{server: '*', namespace: '*', name: '*'}]\n  clusterResourceWhitelist: [{group: '*', kind: '*'}]\n")
-	}
-
-	// The fork, a git repository the repo server clones.
 	a := newWorkspace(t, b, syncConfig)
-	work := a.work
-	bin := filepath.Join(work, "bin")
-	for _, role := range []string{"argocd-cmp-server", "argocd-repo-server", "argocd-application-controller"} {
-		must(t, os.Symlink(b.argocd, filepath.Join(bin, role)))
-	}
-	must(t, os.Symlink(b.cmpPlugin, filepath.Join(bin, "cmp-plugin")))
-	must(t, os.Symlink(helm, filepath.Join(bin, "helm")))
-	pluginYAML, err := os.ReadFile(filepath.Join(a.fork, "cmp-plugin", "plugin.yaml"))
-	must(t, err)
-	must(t, os.WriteFile(filepath.Join(work, "config", "plugin.yaml"), pluginYAML, 0o644))
-
-	base := []string{"PATH=" + bin + ":/usr/local/bin:/usr/bin:/bin", "HOME=" + work, "TMPDIR=" + filepath.Join(work, "tmp"),
-		"ARGOCD_PLUGINSOCKFILEPATH=" + filepath.Join(work, "plugins"), "ARGOCD_FAKE_IN_CLUSTER=true"}
-	logs := filepath.Join(work, "logs")
-	// The sidecar reads the cluster as the repo server's service account, with only the grants
-	// the fork's cmp-plugin-rbac application gives it (Argo CD syncs that one too).
-	start(t, logs, "cmp-server", append(base, "ARGOCD_CMP_WORKDIR="+filepath.Join(work, "cmp-work"), "KUBECONFIG="+api.kubeconfig(t, repoServer, argoNS)),
-		filepath.Join(bin, "argocd-cmp-server"), "--config-dir-path", filepath.Join(work, "config"), "--loglevel", "info")
-	waitFor(t, "argocd-cmp-server", func() bool {
-		_, err := os.Stat(filepath.Join(work, "plugins", "cmp-plugin-v1.0.sock"))
-		return err == nil
+	c := startArgoCluster(t, b, helm, a, clusterSpec{
+		group: "hub", hubDomain: appsDomain, localDomain: appsDomain,
+		crdFiles: []string{
+			filepath.Join(ref, "kataconfiguration.openshift.io_kataconfigs.yaml"),
+			filepath.Join(ref, "trustee-v1.1.0", "confidentialcontainers.org_kbsconfigs.yaml"),
+			filepath.Join(ref, "openshift", "config.openshift.io_ingresses.yaml"),
+		},
+		crdDocs:    []string{routeCRD},
+		namespaces: []string{"openshift-sandboxed-containers-operator", "trustee-operator-system", "hello-openshift", "openshift-cloud-controller-manager"},
+		// What the cluster itself has: cloud-conf and the apps domain.
+		objects: []string{
+			fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cloud-conf, namespace: openshift-cloud-controller-manager}\ndata:\n  cloud.conf: '%s'\n", cloudConf),
+			"apiVersion: config.openshift.io/v1\nkind: Ingress\nmetadata: {name: cluster}\nspec: {domain: " + appsDomain + "}\n",
+		},
 	})
-	redis := miniredis.RunT(t)
-	repoPort := freePort(t)
-	start(t, logs, "repo-server", append(base, "ARGOCD_GPG_ENABLED=false", "REDIS_SERVER="+redis.Addr(), "ARGOCD_REPO_SERVER_PLUGIN_TAR_EXCLUSIONS=.git/*"),
-		filepath.Join(bin, "argocd-repo-server"), "--disable-tls", "--address", "127.0.0.1", "--port", fmt.Sprint(repoPort),
-		"--metrics-address", "127.0.0.1", "--metrics-port", fmt.Sprint(freePort(t)), "--loglevel", "warn")
-	start(t, logs, "application-controller", append(base, "KUBECONFIG="+admin),
-		filepath.Join(bin, "argocd-application-controller"), "--repo-server", fmt.Sprintf("127.0.0.1:%d", repoPort), "--repo-server-plaintext",
-		"--redis", redis.Addr(), "--metrics-port", fmt.Sprint(freePort(t)), "--loglevel", "info", "--status-processors", "2", "--operation-processors", "2")
-
-	// The OpenShift router is outside this test: stand in for it and admit every Route, which
-	// Argo CD's health check for routes waits for.
-	ctx, stopRouter := context.WithCancel(context.Background())
-	defer stopRouter()
-	go admitRoutes(ctx, k)
-
-	// Applications in the order of their sync-wave annotation, each wave once synced: the
-	// plugin can read the cluster only after cmp-plugin-rbac (wave -1) is applied.
-	began := time.Now()
-	apps := applications(t, a.fork)
-	sort.SliceStable(apps, func(i, j int) bool { return wave(apps[i]) < wave(apps[j]) })
-	for i, app := range apps {
-		out, _ := json.Marshal(app)
-		k.create(t, string(out))
-		if i+1 < len(apps) && wave(apps[i+1]) != wave(app) {
-			name := app["metadata"].(map[string]any)["name"].(string)
-			waitFor(t, "application "+name, func() bool {
-				u, err := k.resource(t, schema.GroupVersionKind{Group: "argoproj.io", Version: "v1alpha1", Kind: "Application"}, argoNS).Get(context.Background(), name, metav1.GetOptions{})
-				s, _, _ := unstructured.NestedString(u.Object, "status", "sync", "status")
-				return err == nil && s == "Synced"
-			})
-		}
-	}
-
-	pg := func(args ...string) (string, error) {
-		cmd := exec.Command(b.patternGen, append(args, "--kubeconfig", admin, a.fork)...)
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
-	out, err := pg("wait", "--for", "synced", "--timeout", "4m")
-	t.Logf("pattern-gen wait --for synced (%v after the Applications were created):\n%s", time.Since(began).Round(time.Second), out)
-	if err != nil {
-		status, _ := pg("status")
-		t.Fatalf("not synced: %v\n%s", err, status)
-	}
+	c.syncApplications(t)
 
 	// Every object of the pattern exists, with the values the plugin injected at sync time.
-	cm, err := k.resource(t, schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, "openshift-sandboxed-containers-operator").Get(context.Background(), "peer-pods-cm", metav1.GetOptions{})
+	cm, err := c.get(t, schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, "openshift-sandboxed-containers-operator", "peer-pods-cm")
 	must(t, err)
 	data, _, _ := unstructured.NestedStringMap(cm.Object, "data")
 	want := map[string]string{
@@ -312,32 +384,32 @@ func TestArgoCDSyncsThePattern(t *testing.T) {
 		{schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, "hello-openshift", "insecure-policy"},
 		{schema.GroupVersionKind{Group: "rbac.authorization.k8s.io", Version: "v1", Kind: "Role"}, "openshift-cloud-controller-manager", "cmp-plugin-cloud-conf"},
 	} {
-		if _, err := k.resource(t, o.gvk, o.ns).Get(context.Background(), o.name, metav1.GetOptions{}); err != nil {
+		if _, err := c.get(t, o.gvk, o.ns, o.name); err != nil {
 			t.Errorf("%s %s/%s: %v", o.gvk.Kind, o.ns, o.name, err)
 		}
 	}
-	dep, err := k.resource(t, schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, "hello-openshift").Get(context.Background(), "secure", metav1.GetOptions{})
+	dep, err := c.get(t, schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, "hello-openshift", "secure")
 	must(t, err)
 	if ann, _, _ := unstructured.NestedString(dep.Object, "spec", "template", "metadata", "annotations", "io.katacontainers.config.hypervisor.cc_init_data"); ann == "" || strings.HasPrefix(ann, "<") {
 		t.Errorf("the live secure Deployment has no initdata: %q", ann)
 	}
 
-	status, err := pg("status")
+	status, err := c.pg("status")
 	if err != nil {
 		t.Fatalf("status: %v\n%s", err, status)
 	}
 	t.Logf("pattern-gen status:\n%s", status)
-	out, err = pg("sync", "--app", "cmp-plugin-rbac", "--app", "trustee")
+	out, err := c.pg("sync", "--app", "cmp-plugin-rbac", "--app", "trustee")
 	if err != nil || !strings.Contains(out, "wave -1: sync requested for cmp-plugin-rbac") || !strings.Contains(out, "wave 0: sync requested for trustee") {
 		t.Fatalf("sync: %v\n%s", err, out)
 	}
 	t.Logf("pattern-gen sync --app cmp-plugin-rbac --app trustee:\n%s", out)
-	if out, err = pg("wait", "--for", "synced", "--timeout", "2m"); err != nil {
+	if out, err = c.pg("wait", "--for", "synced", "--timeout", "2m"); err != nil {
 		t.Fatalf("wait after sync: %v\n%s", err, out)
 	}
 	// Without an operator or a Deployment controller, workloads never become Healthy: wait
 	// for healthy must time out and name them.
-	out, err = pg("wait", "--for", "healthy", "--timeout", "5s")
+	out, err = c.pg("wait", "--for", "healthy", "--timeout", "5s")
 	t.Logf("pattern-gen wait --for healthy --timeout 5s:\n%s", out)
 	if err == nil || !strings.Contains(out, "hello-openshift (Synced/Progressing)") {
 		t.Errorf("wait --for healthy: %v", err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -22,13 +23,14 @@ import (
 
 // clusterFlags are kubectl's flags for reaching a cluster and the pattern's namespace.
 type clusterFlags struct {
-	kubeconfig, context, namespace string
+	kubeconfig, context, namespace, group string
 }
 
 func (f *clusterFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: KUBECONFIG or ~/.kube/config)")
 	cmd.Flags().StringVar(&f.context, "context", "", "kubeconfig context to use")
 	cmd.Flags().StringVarP(&f.namespace, "namespace", "n", "", "namespace of the pattern's Argo CD applications (default: <pattern>-<clusterGroup> from the fork)")
+	cmd.Flags().StringVar(&f.group, "cluster-group", "", "clusterGroup the cluster runs (default: main.clusterGroupName, the hub); with a split topology, a spoke's group with a spoke's kubeconfig context")
 }
 
 // client builds the Applications client for the fork in args (default ".").
@@ -41,9 +43,16 @@ func (f *clusterFlags) client(args []string) (*argocd.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	group := p.ClusterGroup
+	if f.group != "" {
+		if _, err := os.Stat(filepath.Join(fork, "values-"+f.group+".yaml")); err != nil {
+			return nil, base.UsageError{Err: fmt.Errorf("--cluster-group %s: the fork has no values-%s.yaml", f.group, f.group)}
+		}
+		group = f.group
+	}
 	ns := f.namespace
 	if ns == "" {
-		ns = p.Name + "-" + p.ClusterGroup
+		ns = p.Name + "-" + group
 	}
 	cfg, err := cluster.UserConfig(f.kubeconfig, f.context)
 	if err != nil {

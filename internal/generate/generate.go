@@ -158,7 +158,7 @@ func NewRenderer(tree render.Tree, group string, env config.PluginEnv, cluster *
 func (s *Renderer) initdata(i int) ([]byte, string, error) {
 	if s.docs[i] == nil {
 		policy := []peerpods.Policy{peerpods.Restrictive, peerpods.AllowAll}[i]
-		doc := buildInitdata(s.domain, policy, s.cluster, s.values, s.logf)
+		doc := s.buildInitdata(policy)
 		enc, err := peerpods.Encode(doc)
 		if err != nil {
 			return nil, "", fmt.Errorf("encode initdata: %w", err)
@@ -320,7 +320,8 @@ func resolveDomain(env config.PluginEnv, cluster *peerpods.Cluster, values map[s
 	return "", ""
 }
 
-func buildInitdata(domain string, policy peerpods.Policy, cluster *peerpods.Cluster, values map[string]any, logf func(string, ...any)) []byte {
+func (s *Renderer) buildInitdata(policy peerpods.Policy) []byte {
+	domain, cluster, values := s.domain, s.cluster, s.values
 	flavour, _ := render.Dig(values, "global", "coco", "securityPolicyFlavour").(string)
 	if flavour == "" {
 		flavour = config.DefaultFlavour
@@ -332,10 +333,13 @@ func buildInitdata(domain string, policy peerpods.Policy, cluster *peerpods.Clus
 		d.KBSCert = cluster.KBSCert
 	} else if policy == peerpods.Restrictive {
 		from := "Secret trustee-operator-system/kbs-https-certificate"
+		if s.pattern.Spoke() {
+			from = "Secret openshift-sandboxed-containers-operator/trusted-hub-kbs, from the trusted hub"
+		}
 		if cluster != nil && cluster.KBSCertFrom != "" {
 			from = cluster.KBSCertFrom
 		}
-		logf("warning: no KBS certificate found (%s); the initdata carries none, which works only for a KBS with a publicly trusted certificate", from)
+		s.logf("warning: no KBS certificate found (%s); the initdata carries none, which works only for a KBS with a publicly trusted certificate", from)
 	}
 	return d.TOML()
 }

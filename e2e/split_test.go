@@ -1,0 +1,237 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// The split pattern under test: Trustee on the trusted hub, the workloads on a spoke. No
+// External Secrets operator runs here, so the fork uses backend none.
+const splitConfig = `apiVersion: pattern-gen.io/v1alpha1
+kind: Pattern
+git: {repoURL: https://example.com/org/coco.git}
+topology: split
+secretStore: {backend: none}
+`
+
+const (
+	hubDomain   = "apps.hub.example.com"
+	spokeDomain = "apps.spoke.example.com"
+	hubKBSCert  = "-----BEGIN CERTIFICATE-----\nMIIBkjCCATegAwIBAgIUE2EHUBKBS\n-----END CERTIFICATE-----\n"
+	spokeCloud  = `{"subscriptionId":"11111111-2222-3333-4444-555555555555","resourceGroup":"spoke-rg","location":"swedencentral","vnetName":"spoke-vnet","vnetResourceGroup":"spoke-net-rg","subnetName":"spoke-worker-subnet","securityGroupName":"spoke-nsg"}`
+)
+
+// acmCRDs register the ACM kinds the hub's kbs-publish application renders. ACM ships them
+// with its operator, which is not published as a Go module or in the shared reference, so
+// these are the test's own, with open schemas.
+var acmCRDs = []string{
+	openCRD("policy.open-cluster-management.io", "v1", "Policy", "policies"),
+	openCRD("policy.open-cluster-management.io", "v1", "PlacementBinding", "placementbindings"),
+	openCRD("cluster.open-cluster-management.io", "v1beta1", "Placement", "placements"),
+	openCRD("cluster.open-cluster-management.io", "v1beta2", "ManagedClusterSetBinding", "managedclustersetbindings"),
+}
+
+func openCRD(group, version, kind, plural string) string {
+	return fmt.Sprintf(`apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: %[4]s.%[1]s}
+spec:
+  group: %[1]s
+  names: {kind: %[3]s, listKind: %[3]sList, plural: %[4]s, singular: %[5]s}
+  scope: Namespaced
+  versions:
+  - name: %[2]s
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+`, group, version, kind, plural, strings.ToLower(kind))
+}
+
+// TestArgoCDSyncsSplitTopology runs two clusters, each a real kube-apiserver with its own Argo
+// CD syncing its own clusterGroup of one split fork: the trusted hub (Trustee and the ACM policy
+// that publishes the KBS to spokes) and a spoke (sandboxed containers and workloads, rendered by
+// cmp-plugin under the real argocd-cmp-server). The spoke's initdata must name the hub's KBS.
+func TestArgoCDSyncsSplitTopology(t *testing.T) {
+	b := needBinaries(t)
+	helm := os.Getenv("PATTERN_GEN_HELM")
+	if helm == "" {
+		t.Skip("PATTERN_GEN_HELM is not set (the repo server renders Helm applications with it)")
+	}
+	ref := "../../shared/reference/crds"
+	a := newWorkspace(t, b, splitConfig)
+
+	hub := startArgoCluster(t, b, helm, a, clusterSpec{
+		group: "trusted-hub", hubDomain: hubDomain, localDomain: hubDomain,
+		crdFiles:   []string{filepath.Join(ref, "trustee-v1.1.0", "confidentialcontainers.org_kbsconfigs.yaml")},
+		crdDocs:    append([]string{routeCRD}, acmCRDs...),
+		namespaces: []string{"trustee-operator-system"},
+		// The KBS certificate, which Vault and External Secrets provide on a real hub.
+		objects: []string{"apiVersion: v1\nkind: Secret\nmetadata: {name: kbs-https-certificate, namespace: trustee-operator-system}\nstringData:\n  tls.crt: |\n" + indent(hubKBSCert, 4)},
+	})
+	hub.syncApplications(t)
+	route, err := hub.get(t, schema.GroupVersionKind{Group: "route.openshift.io", Version: "v1", Kind: "Route"}, "trustee-operator-system", "kbs")
+	must(t, err)
+	if host, _, _ := unstructured.NestedString(route.Object, "spec", "host"); host != "kbs-trustee-operator-system."+hubDomain {
+		t.Errorf("hub KBS Route host %q", host)
+	}
+	// Nothing of the workloads runs on the trusted hub.
+	if _, err := hub.get(t, schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, "trustee-operator-system", "peer-pods-cm"); err == nil {
+		t.Error("peer-pods-cm on the trusted hub")
+	}
+
+	spoke := startArgoCluster(t, b, helm, a, clusterSpec{
+		group: "spoke", hubDomain: hubDomain, localDomain: spokeDomain,
+		crdFiles: []string{
+			filepath.Join(ref, "kataconfiguration.openshift.io_kataconfigs.yaml"),
+			filepath.Join(ref, "openshift", "config.openshift.io_ingresses.yaml"),
+		},
+		crdDocs:    []string{routeCRD},
+		namespaces: []string{"openshift-sandboxed-containers-operator", "hello-openshift", "openshift-cloud-controller-manager", "trustee-operator-system"},
+		objects: []string{
+			fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cloud-conf, namespace: openshift-cloud-controller-manager}\ndata:\n  cloud.conf: '%s'\n", spokeCloud),
+			// The spoke's own domain and a certificate in its own Trustee namespace: neither
+			// may reach the initdata.
+			"apiVersion: config.openshift.io/v1\nkind: Ingress\nmetadata: {name: cluster}\nspec: {domain: " + spokeDomain + "}\n",
+			"apiVersion: v1\nkind: Secret\nmetadata: {name: kbs-https-certificate, namespace: trustee-operator-system}\nstringData: {tls.crt: SPOKE-DECOY}\n",
+		},
+	})
+	propagatePolicy(t, hub, spoke, map[string]string{"clusterGroup": "spoke"})
+	spoke.syncApplications(t)
+
+	cm, err := spoke.get(t, schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, "openshift-sandboxed-containers-operator", "peer-pods-cm")
+	must(t, err)
+	data, _, _ := unstructured.NestedStringMap(cm.Object, "data")
+	if data["AZURE_REGION"] != "swedencentral" || data["AZURE_RESOURCE_GROUP"] != "spoke-rg" {
+		t.Errorf("the spoke's peer-pods-cm is not filled from the spoke's cloud-conf: %s %s", data["AZURE_REGION"], data["AZURE_RESOURCE_GROUP"])
+	}
+	doc := string(decodeInitdata(t, data["INITDATA"]))
+	if err := contains(doc, `url = "https://kbs-trustee-operator-system.`+hubDomain+`"`, "MIIBkjCCATegAwIBAgIUE2EHUBKBS"); err != nil {
+		t.Error(err)
+	}
+	if strings.Contains(doc, spokeDomain) || strings.Contains(doc, "SPOKE-DECOY") {
+		t.Errorf("the spoke's initdata uses the spoke's own domain or certificate:\n%s", doc)
+	}
+	dep, err := spoke.get(t, schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, "hello-openshift", "secure")
+	must(t, err)
+	enc, _, _ := unstructured.NestedString(dep.Object, "spec", "template", "metadata", "annotations", "io.katacontainers.config.hypervisor.cc_init_data")
+	if err := contains(string(decodeInitdata(t, enc)), "kbs-trustee-operator-system."+hubDomain); err != nil {
+		t.Errorf("the spoke's secure Deployment: %v", err)
+	}
+	for _, c := range []*argoCluster{hub, spoke} {
+		out, err := c.pg("status")
+		if err != nil {
+			t.Fatalf("%s status: %v\n%s", c.spec.group, err, out)
+		}
+		t.Logf("pattern-gen status --cluster-group %s:\n%s", c.spec.group, out)
+	}
+}
+
+// hubTemplate is the one ACM hub template kbs-publish uses.
+var hubTemplate = regexp.MustCompile(`^\{\{hub fromSecret "([^"]+)" "([^"]+)" "([^"]+)" hub\}\}$`)
+
+// propagatePolicy stands in for ACM, which cannot run here: for a managed cluster with the
+// given labels it checks that the hub's trusted-hub-kbs Placement selects it, resolves the
+// policy's hub template against the hub (fromSecret gives the base64 data of a hub Secret in the
+// policy's namespace) and enforces the resulting object on the spoke, as ACM's propagator and
+// config-policy controller do.
+func propagatePolicy(t *testing.T, hub, spoke *argoCluster, labels map[string]string) {
+	t.Helper()
+	const ns = "trustee-operator-system"
+	placement, err := hub.get(t, schema.GroupVersionKind{Group: "cluster.open-cluster-management.io", Version: "v1beta1", Kind: "Placement"}, ns, "trusted-hub-kbs")
+	must(t, err)
+	preds, _, _ := unstructured.NestedSlice(placement.Object, "spec", "predicates")
+	selected := false
+	for _, p := range preds {
+		match, _, _ := unstructured.NestedStringMap(p.(map[string]any), "requiredClusterSelector", "labelSelector", "matchLabels")
+		ok := len(match) > 0
+		for k, v := range match {
+			ok = ok && labels[k] == v
+		}
+		selected = selected || ok
+	}
+	if !selected {
+		t.Fatalf("the Placement does not select a cluster labelled %v: %v", labels, preds)
+	}
+	policy, err := hub.get(t, schema.GroupVersionKind{Group: "policy.open-cluster-management.io", Version: "v1", Kind: "Policy"}, ns, "trusted-hub-kbs")
+	must(t, err)
+	templates, _, _ := unstructured.NestedSlice(policy.Object, "spec", "policy-templates")
+	if len(templates) != 1 {
+		t.Fatalf("%d policy templates", len(templates))
+	}
+	objTemplates, _, _ := unstructured.NestedSlice(templates[0].(map[string]any), "objectDefinition", "spec", "object-templates")
+	for _, ot := range objTemplates {
+		obj, _, _ := unstructured.NestedMap(ot.(map[string]any), "objectDefinition")
+		data, _, _ := unstructured.NestedMap(obj, "data")
+		for k, v := range data {
+			s, _ := v.(string)
+			m := hubTemplate.FindStringSubmatch(s)
+			if m == nil {
+				if strings.Contains(s, "{{") {
+					t.Fatalf("data %s: a template the stand-in does not know: %s", k, s)
+				}
+				continue
+			}
+			if m[1] != ns {
+				t.Fatalf("data %s: a hub template may read only the policy's namespace %s, not %s", k, ns, m[1])
+			}
+			sec, err := hub.get(t, schema.GroupVersionKind{Version: "v1", Kind: "Secret"}, m[1], m[2])
+			must(t, err)
+			val, _, _ := unstructured.NestedString(sec.Object, "data", m[3])
+			data[k] = val
+		}
+		must(t, unstructured.SetNestedMap(obj, data, "data"))
+		out, err := json.Marshal(obj)
+		must(t, err)
+		spoke.k.create(t, string(out))
+		t.Logf("ACM stand-in: %s %s/%s enforced on the spoke", obj["kind"], ns, "trusted-hub-kbs")
+	}
+}
+
+// The plugin under the real argocd-cmp-server, through the repo server, for the spoke's
+// sandboxed-containers application of a split fork: the KBS is the hub's.
+func TestRepoServerGenerateManifestOnASpoke(t *testing.T) {
+	b := needBinaries(t)
+	a := startArgo(t, b, splitConfig)
+	env, params := goodInputs()
+	for i := range params {
+		if params[i].Name == "cluster-domain" {
+			params[i].String_ = str(hubDomain)
+		}
+	}
+	params = append(params, v1alpha1.ApplicationSourcePluginParameter{Name: "cluster-group", String_: str("spoke")})
+	env = append(env, &v1alpha1.EnvEntry{Name: "AZURE_NSG_ID", Value: nsgID}) // the split fork pins none
+	resp, err := repoClient(t, a).GenerateManifest(context.Background(), request(a, env, params))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cm struct{ Data map[string]string }
+	for _, m := range resp.Manifests {
+		if strings.Contains(m, `"peer-pods-cm"`) {
+			must(t, json.Unmarshal([]byte(m), &cm))
+		}
+	}
+	if err := contains(string(decodeInitdata(t, cm.Data["INITDATA"])), `url = "https://kbs-trustee-operator-system.`+hubDomain+`"`); err != nil {
+		t.Error(err)
+	}
+	// Asked for in the hub's group, the same path is not an application there.
+	params = params[:len(params)-1]
+	_, err = repoClient(t, a).GenerateManifest(context.Background(), request(a, env, params))
+	if err == nil || !strings.Contains(err.Error(), "charts/all/sandboxed-containers is not the path of an application in values-trusted-hub.yaml") {
+		t.Errorf("got %v", err)
+	}
+}
+
+func indent(s string, n int) string {
+	pad := strings.Repeat(" ", n)
+	return pad + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n"+pad) + "\n"
+}
