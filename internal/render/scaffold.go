@@ -61,6 +61,13 @@ type view struct {
 	Role                 string
 	Split                bool
 	HubGroup, SpokeGroup string
+	// Lint lists, per clusterGroup, the fork's charts its applications deploy.
+	Lint []lintGroup
+}
+
+type lintGroup struct {
+	Group  string
+	Charts []string
 }
 
 func newView(l *config.Loaded) view {
@@ -105,6 +112,18 @@ func newView(l *config.Loaded) view {
 	}
 	if p.Azure.RootVolumeSizeGiB > 0 {
 		v.RootVolumeSize = strconv.Itoa(p.Azure.RootVolumeSizeGiB)
+	}
+	workloads := []string{RBACChart, SandboxChart}
+	if v.HelloOpenshift {
+		workloads = append(workloads, HelloChart)
+	}
+	if v.KBSAccess {
+		workloads = append(workloads, KBSAccessChart)
+	}
+	if v.Split {
+		v.Lint = []lintGroup{{v.HubGroup, []string{TrusteeChart, KBSPublishChart}}, {v.SpokeGroup, workloads}}
+	} else {
+		v.Lint = []lintGroup{{v.ClusterGroup, append([]string{TrusteeChart}, workloads...)}}
 	}
 	return v
 }
@@ -162,15 +181,9 @@ func Scaffold(l *config.Loaded, configData []byte, assets fs.FS) (Tree, error) {
 		}
 		t[f.dst] = data
 	}
-	dirs := []string{SandboxChart, RBACChart, TrusteeChart, AzureOverlay}
-	if v.Split {
-		dirs = append(dirs, KBSPublishChart)
-	}
-	if v.HelloOpenshift {
-		dirs = append(dirs, HelloChart)
-	}
-	if v.KBSAccess {
-		dirs = append(dirs, KBSAccessChart)
+	dirs := []string{AzureOverlay}
+	for _, g := range v.Lint {
+		dirs = append(dirs, g.Charts...)
 	}
 	for _, dir := range dirs {
 		if err := t.AddFS(assets, dir); err != nil {
