@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -62,11 +61,7 @@ spec:
 // that publishes the KBS to spokes) and a spoke (sandboxed containers and workloads, rendered by
 // cmp-plugin under the real argocd-cmp-server). The spoke's initdata must name the hub's KBS.
 func TestArgoCDSyncsSplitTopology(t *testing.T) {
-	b := needBinaries(t)
-	helm := os.Getenv("PATTERN_GEN_HELM")
-	if helm == "" {
-		t.Skip("PATTERN_GEN_HELM is not set (the repo server renders Helm applications with it)")
-	}
+	b, helm := needSyncBinaries(t)
 	ref := "../../shared/reference/crds"
 	a := newWorkspace(t, b, splitConfig)
 

@@ -332,14 +332,25 @@ func applications(t *testing.T, fork string, spec clusterSpec, argoNS string) []
 	return apps
 }
 
-// TestArgoCDSyncsThePattern runs Argo CD's application controller, repo server and our CMP
-// server against a real kube-apiserver and lets it sync the pattern's applications.
-func TestArgoCDSyncsThePattern(t *testing.T) {
+// needSyncBinaries is needBinaries plus the helm CLI, which the repo server renders Helm
+// applications with.
+func needSyncBinaries(t *testing.T) (binaries, string) {
+	t.Helper()
 	b := needBinaries(t)
 	helm := os.Getenv("PATTERN_GEN_HELM")
 	if helm == "" {
+		if os.Getenv("PATTERN_GEN_REQUIRE_TOOLS") != "" {
+			t.Fatal("PATTERN_GEN_HELM must be set; run `make test`")
+		}
 		t.Skip("PATTERN_GEN_HELM is not set (the repo server renders Helm applications with it)")
 	}
+	return b, helm
+}
+
+// TestArgoCDSyncsThePattern runs Argo CD's application controller, repo server and our CMP
+// server against a real kube-apiserver and lets it sync the pattern's applications.
+func TestArgoCDSyncsThePattern(t *testing.T) {
+	b, helm := needSyncBinaries(t)
 	ref := "../../shared/reference/crds"
 	a := newWorkspace(t, b, syncConfig)
 	c := startArgoCluster(t, b, helm, a, clusterSpec{

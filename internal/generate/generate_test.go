@@ -30,6 +30,18 @@ func pluginEnv(t *testing.T, vars map[string]string) config.PluginEnv {
 	return e
 }
 
+// peerPodsCM returns the peer-pods-cm among objs.
+func peerPodsCM(t *testing.T, objs []manifest.Object) manifest.Object {
+	t.Helper()
+	for _, o := range objs {
+		if o.Name == "peer-pods-cm" {
+			return o
+		}
+	}
+	t.Fatal("no peer-pods-cm")
+	return manifest.Object{}
+}
+
 // runPlugin runs the plugin on an application of a fork, with no cluster.
 func runPlugin(t *testing.T, fork, appPath string, vars map[string]string) ([]manifest.Object, string, error) {
 	t.Helper()
@@ -75,15 +87,7 @@ func TestGenerateFromPinnedValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cm manifest.Object
-	for _, o := range objs {
-		if o.Name == "peer-pods-cm" {
-			cm = o
-		}
-	}
-	if cm.Node == nil {
-		t.Fatal("no peer-pods-cm")
-	}
+	cm := peerPodsCM(t, objs)
 	if got := cm.String("data", "AZURE_REGION"); got != "westeurope" {
 		t.Errorf("region %q", got)
 	}
@@ -201,15 +205,7 @@ func TestGenerateOnASpoke(t *testing.T) {
 	if len(askedTrustedHub) != 1 || !askedTrustedHub[0] {
 		t.Errorf("the cluster was read with trustedHub %v, want [true]", askedTrustedHub)
 	}
-	var cm manifest.Object
-	for _, o := range objs {
-		if o.Name == "peer-pods-cm" {
-			cm = o
-		}
-	}
-	if cm.Node == nil {
-		t.Fatal("no peer-pods-cm")
-	}
+	cm := peerPodsCM(t, objs)
 	if got := cm.String("data", "AZURE_RESOURCE_GROUP"); got != "spoke-rg" {
 		t.Errorf("the spoke's own cloud-conf must fill peer-pods-cm: resource group %q", got)
 	}

@@ -71,6 +71,22 @@ func kubeOpenAPIDir(t *testing.T) string {
 	return dir
 }
 
+// editFile replaces the first old with new in a file of the fork, which must contain it.
+func editFile(t *testing.T, fork, file, old, new string) {
+	t.Helper()
+	p := filepath.Join(fork, file)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), old) {
+		t.Fatalf("%s has no %q", file, old)
+	}
+	if err := os.WriteFile(p, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestValidate(t *testing.T) {
 	crds := crdDir(t)
 	fork := filepath.Join(t.TempDir(), "fork")
@@ -86,19 +102,7 @@ func TestValidate(t *testing.T) {
 		t.Fatalf("the default fork: problems %v, checked %v", rep.Problems, rep.Checked)
 	}
 
-	edit := func(file, old, new string) {
-		p := filepath.Join(fork, file)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(string(data), old) {
-			t.Fatalf("%s has no %q", file, old)
-		}
-		if err := os.WriteFile(p, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	edit := func(file, old, new string) { editFile(t, fork, file, old, new) }
 	edit("charts/hub/trustee/templates/kbsconfig.yaml", "kbsServiceType:", "kbsServiceTyp:")
 	edit("charts/all/sandboxed-containers/templates/kataconfig.yaml", "enablePeerPods:", "enablePeerPod:")
 	edit("charts/coco-supported/hello-openshift/templates/routes.yaml", "name: {{ .name }}\n    weight", "name: {{ .name }}-svc\n    weight")
@@ -147,19 +151,7 @@ func TestValidateSplit(t *testing.T) {
 	if len(rep.Problems) > 0 || !slices.Contains(rep.Checked, "cross-file rules of clusterGroup trusted-hub, spoke") {
 		t.Fatalf("the split fork: problems %v, checked %v", rep.Problems, rep.Checked)
 	}
-	edit := func(file, old, new string) {
-		p := filepath.Join(fork, file)
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(string(data), old) {
-			t.Fatalf("%s has no %q", file, old)
-		}
-		if err := os.WriteFile(p, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	edit := func(file, old, new string) { editFile(t, fork, file, old, new) }
 	edit("values-spoke.yaml", "    - kbs-access\n", "")
 	edit("values-trusted-hub.yaml", "  argoProjects:", "  argoProjectz:")
 	rep, err = project.Validate(opts)

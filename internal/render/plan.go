@@ -3,9 +3,9 @@ package render
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
-	"sort"
 	"strings"
 	"text/template"
 
@@ -146,12 +146,7 @@ func ReadPatternGroup(t Tree, group string) (*Pattern, error) {
 	p.extraGlobal = strList(Dig(global, "global", "extraValueFiles"))
 	switch apps := cg["applications"].(type) {
 	case map[string]any:
-		keys := make([]string, 0, len(apps))
-		for k := range apps {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(apps)) {
 			spec, _ := apps[k].(map[string]any)
 			p.apps = append(p.apps, appEntry{key: k, spec: spec})
 		}
@@ -184,12 +179,7 @@ func managedGroups(v any) []string {
 	}
 	switch g := v.(type) {
 	case map[string]any:
-		keys := make([]string, 0, len(g))
-		for k := range g {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(g)) {
 			m, _ := g[k].(map[string]any)
 			add(k, m)
 		}
