@@ -109,7 +109,9 @@ func applyForkRBAC(t *testing.T, dyn dynamic.Interface, mapper *restmapper.Defer
 	t.Helper()
 	_, tree, err := project.Scaffold(config)
 	must(t, err)
-	p, err := render.ReadPatternGroup(tree, group)
+	g, err := render.ReadGlobal(tree)
+	must(t, err)
+	p, err := g.ReadGroup(tree, group)
 	must(t, err)
 	facts := render.OfflineFacts("Azure")
 	if p.Spoke() {

@@ -63,14 +63,17 @@ func Run(ctx context.Context, req Request) ([]byte, error) {
 	if group != "" && !tree.Has("values-"+group+".yaml") {
 		return nil, fmt.Errorf("%s %q: no values-%s.yaml at the repository root", config.SetClusterGroup.Param, group, group)
 	}
-	spoke := group != "" && group != global.ClusterGroup
+	pattern, err := global.ReadGroup(tree, group)
+	if err != nil {
+		return nil, err
+	}
 	var cluster *peerpods.Cluster
 	discovery, _, _ := req.Env.Lookup(config.SetClusterDiscovery)
 	switch discovery {
 	case "", "enabled":
 		if req.Cluster != nil {
 			var warnings []string
-			cluster, warnings = req.Cluster(ctx, spoke)
+			cluster, warnings = req.Cluster(ctx, pattern.Spoke())
 			for _, w := range warnings {
 				req.Logf("warning: %s", w)
 			}
@@ -83,7 +86,7 @@ func Run(ctx context.Context, req Request) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s, err := NewRenderer(tree, group, req.Env, cluster, true, req.Logf)
+	s, err := NewRenderer(tree, pattern, req.Env, cluster, true, req.Logf)
 	if err != nil {
 		return nil, err
 	}
@@ -124,13 +127,10 @@ type Renderer struct {
 	encoded   [2]string // the same, gzip+base64
 }
 
-// NewRenderer reads the fork's pattern and plans the applications of clusterGroup group (""
-// for main.clusterGroupName) for the facts at hand.
-func NewRenderer(tree render.Tree, group string, env config.PluginEnv, cluster *peerpods.Cluster, strict bool, logf func(string, ...any)) (*Renderer, error) {
-	pattern, err := render.ReadPatternGroup(tree, group)
-	if err != nil {
-		return nil, err
-	}
+// NewRenderer plans the applications of one clusterGroup of the fork (pattern, read with
+// render.ReadPatterns or Pattern.ReadGroup) for the facts at hand.
+func NewRenderer(tree render.Tree, pattern *render.Pattern, env config.PluginEnv, cluster *peerpods.Cluster, strict bool, logf func(string, ...any)) (*Renderer, error) {
+	var err error
 	s := &Renderer{tree: tree, pattern: pattern, values: pattern.Values(), env: env, cluster: cluster, strict: strict, logf: logf}
 	s.domain, s.domainSrc = resolveDomain(env, cluster, s.values)
 	facts := render.OfflineFacts(platformOf(tree))

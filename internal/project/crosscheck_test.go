@@ -75,16 +75,12 @@ func TestCrossCheckWithHelmAndKustomizeCLIs(t *testing.T) {
 			if err := treewriter.Write(dir, tree, treewriter.RefuseNonEmpty); err != nil {
 				t.Fatal(err)
 			}
-			groups, err := render.ClusterGroups(tree)
+			patterns, err := render.ReadPatterns(tree)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var plans []render.AppPlan
-			for _, g := range groups { // every clusterGroup: the hub's and the spokes'
-				p, err := render.ReadPatternGroup(tree, g)
-				if err != nil {
-					t.Fatal(err)
-				}
+			for _, p := range patterns { // every clusterGroup: the hub's and the spokes'
 				facts := render.OfflineFacts(l.Pattern.Platform)
 				if p.Spoke() {
 					facts = render.SpokeFacts(facts)

@@ -133,13 +133,13 @@ func Render(src Source) (*Rendered, error) {
 // RenderTree renders every application of every clusterGroup of a fork tree offline: plugin
 // applications as cmp-plugin would, with what only the cluster knows left as placeholders.
 func RenderTree(t render.Tree, env config.PluginEnv) (*Rendered, error) {
-	groups, err := render.ClusterGroups(t)
+	patterns, err := render.ReadPatterns(t)
 	if err != nil {
 		return nil, err
 	}
 	var apps []render.App
-	for _, g := range groups {
-		r, err := generate.NewRenderer(t, g, env, nil, false, func(string, ...any) {})
+	for _, p := range patterns {
+		r, err := generate.NewRenderer(t, p, env, nil, false, func(string, ...any) {})
 		if err != nil {
 			return nil, err
 		}

@@ -107,9 +107,13 @@ func Validate(o ValidateOptions) (*ValidateReport, error) {
 	} else {
 		rep.Skipped = append(rep.Skipped, "Kubernetes kinds (pass --kube-openapi DIR, e.g. api/openapi-spec/v3 of k8s.io/kubernetes)")
 	}
-	groups, err := render.ClusterGroups(t)
+	patterns, err := render.ReadPatterns(t)
 	if err != nil {
 		return nil, err
+	}
+	var groups []string
+	for _, p := range patterns {
+		groups = append(groups, p.ClusterGroup)
 	}
 	rep.Checked = append(rep.Checked, "cross-file rules of clusterGroup "+strings.Join(groups, ", "))
 	for _, g := range groups {

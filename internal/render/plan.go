@@ -81,6 +81,7 @@ type Pattern struct {
 	shared, extraGlobal                   []string
 	managed                               []string       // managedClusterGroups names, in order
 	root                                  map[string]any // merged global + clusterGroup values
+	global                                map[string]any // values-global.yaml, parsed once
 }
 
 type appEntry struct {
@@ -89,45 +90,46 @@ type appEntry struct {
 }
 
 // ReadGlobal reads only values-global.yaml: the pattern's name, clusterGroup and repository.
+// ReadGroup then reads a clusterGroup file without parsing values-global.yaml again.
 func ReadGlobal(t Tree) (*Pattern, error) {
-	p, _, err := readGlobal(t)
-	return p, err
-}
-
-func readGlobal(t Tree) (*Pattern, map[string]any, error) {
 	global, err := readValues(t, "values-global.yaml", true)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	p := &Pattern{
+		global:       global,
 		Name:         str(Dig(global, "global", "pattern")),
 		ClusterGroup: str(Dig(global, "main", "clusterGroupName")),
 		RepoURL:      str(Dig(global, "main", "git", "repoURL")),
 		Revision:     str(Dig(global, "main", "git", "revision")),
 	}
 	if p.ClusterGroup == "" {
-		return nil, nil, fmt.Errorf("values-global.yaml: main.clusterGroupName: missing; it selects values-<name>.yaml")
+		return nil, fmt.Errorf("values-global.yaml: main.clusterGroupName: missing; it selects values-<name>.yaml")
 	}
 	if p.Name == "" {
-		return nil, nil, fmt.Errorf("values-global.yaml: global.pattern: missing")
+		return nil, fmt.Errorf("values-global.yaml: global.pattern: missing")
 	}
 	p.MainGroup = p.ClusterGroup
-	return p, global, nil
+	return p, nil
 }
 
 // Spoke says whether the group read is a spoke's, not the hub's.
 func (p *Pattern) Spoke() bool { return p.ClusterGroup != p.MainGroup }
 
 // ReadPattern reads values-global.yaml and the main clusterGroup's values file from the fork.
-func ReadPattern(t Tree) (*Pattern, error) { return ReadPatternGroup(t, "") }
-
-// ReadPatternGroup reads values-global.yaml and the values file of clusterGroup group ("" for
-// main.clusterGroupName) from the fork.
-func ReadPatternGroup(t Tree, group string) (*Pattern, error) {
-	p, global, err := readGlobal(t)
+func ReadPattern(t Tree) (*Pattern, error) {
+	g, err := ReadGlobal(t)
 	if err != nil {
 		return nil, err
 	}
+	return g.ReadGroup(t, "")
+}
+
+// ReadGroup reads the values file of clusterGroup group ("" for main.clusterGroupName) on top of
+// the values-global.yaml that g holds.
+func (g *Pattern) ReadGroup(t Tree, group string) (*Pattern, error) {
+	p := &Pattern{Name: g.Name, ClusterGroup: g.MainGroup, RepoURL: g.RepoURL, Revision: g.Revision, MainGroup: g.MainGroup, global: g.global}
+	global := g.global
 	if group != "" {
 		p.ClusterGroup = group
 	}
@@ -192,29 +194,35 @@ func managedGroups(v any) []string {
 	return out
 }
 
-// ClusterGroups lists every clusterGroup of the fork: main.clusterGroupName, then the spoke
+// ReadPatterns reads every clusterGroup of the fork: main.clusterGroupName first, then the spoke
 // groups its managedClusterGroups name, each of which must have its values file in the fork.
-func ClusterGroups(t Tree) ([]string, error) {
-	p, err := ReadPattern(t)
+// Every file is parsed once.
+func ReadPatterns(t Tree) ([]*Pattern, error) {
+	main, err := ReadPattern(t)
 	if err != nil {
 		return nil, err
 	}
-	groups := []string{p.ClusterGroup}
+	out := []*Pattern{main}
 	var errs []string
-	for _, g := range p.managed {
-		if slices.Contains(groups, g) {
+	for _, g := range main.managed {
+		if g == main.ClusterGroup || slices.ContainsFunc(out, func(p *Pattern) bool { return p.ClusterGroup == g }) {
 			continue
 		}
 		if !t.Has("values-" + g + ".yaml") {
-			errs = append(errs, fmt.Sprintf("values-%s.yaml: clusterGroup.managedClusterGroups names %q, but values-%s.yaml is not in the fork; add it or remove the entry", p.ClusterGroup, g, g))
+			errs = append(errs, fmt.Sprintf("values-%s.yaml: clusterGroup.managedClusterGroups names %q, but values-%s.yaml is not in the fork; add it or remove the entry", main.ClusterGroup, g, g))
 			continue
 		}
-		groups = append(groups, g)
+		p, err := main.ReadGroup(t, g)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		out = append(out, p)
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
 	}
-	return groups, nil
+	return out, nil
 }
 
 // Plan lists the applications of the clusterGroup that point at a chart in the fork, in the

@@ -287,22 +287,18 @@ func ClusterGroupValues(t render.Tree, schema []byte) ([]Problem, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clustergroup schema: %w", err)
 	}
-	groups, err := render.ClusterGroups(t)
+	patterns, err := render.ReadPatterns(t)
 	if err != nil {
 		return nil, err
 	}
 	var ps []Problem
-	for _, g := range groups {
-		p, err := render.ReadPatternGroup(t, g)
-		if err != nil {
-			return nil, err
-		}
+	for _, p := range patterns {
 		inst, err := toJSONValue(p.Values())
 		if err != nil {
 			return nil, err
 		}
 		if err := s.Validate(inst); err != nil {
-			ps = append(ps, schemaProblems("values-global.yaml + values-"+g+".yaml", "clustergroup schema", err)...)
+			ps = append(ps, schemaProblems("values-global.yaml + values-"+p.ClusterGroup+".yaml", "clustergroup schema", err)...)
 		}
 	}
 	return ps, nil
