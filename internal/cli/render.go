@@ -16,6 +16,7 @@ type renderOptions struct {
 	config string
 	check  bool
 	env    []string
+	group  string
 }
 
 func newRenderCmd(streams base.IOStreams) *cobra.Command {
@@ -23,12 +24,15 @@ func newRenderCmd(streams base.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "render [--out DIR] [--config FILE] [FORK]",
 		Short: "Render every application of a fork into Kubernetes objects, offline",
-		Long: "Render every application of the fork's clusterGroup that points at a chart in the fork,\n" +
-			"with Helm and kustomize in-process and the value files the clustergroup chart passes.\n" +
-			"Without FORK, the fork that --config (or the embedded default config) would scaffold is\n" +
-			"rendered. Values only the cluster knows render as <cluster-provided: ...> placeholders.\n" +
-			"Without --out, one YAML stream goes to stdout; with --out, one file per object is written\n" +
-			"to DIR/<application>/<kind>-<namespace>-<name>.yaml, replacing an earlier render there.",
+		Long: "Render every application of every clusterGroup of the fork (the hub's and, with a split\n" +
+			"topology, the spokes') that points at a chart in the fork, with Helm and kustomize\n" +
+			"in-process and the value files the clustergroup chart passes. Without FORK, the fork that\n" +
+			"--config (or the embedded default config) would scaffold is rendered. Values only the\n" +
+			"cluster knows render as <cluster-provided: ...> placeholders.\n" +
+			"Without --out, one YAML stream goes to stdout (a comment heads each clusterGroup's part\n" +
+			"when there are several; --cluster-group keeps one); with --out, one file per object is\n" +
+			"written to DIR/<clusterGroup>/<application>/<kind>-<namespace>-<name>.yaml, replacing an\n" +
+			"earlier render there.",
 		Args: base.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 && o.config != "" {
@@ -37,11 +41,14 @@ func newRenderCmd(streams base.IOStreams) *cobra.Command {
 			if o.check && o.out == "" {
 				return base.UsageError{Err: fmt.Errorf("--check needs --out DIR, the committed render to check")}
 			}
+			if o.group != "" && o.out != "" {
+				return base.UsageError{Err: fmt.Errorf("--cluster-group selects what goes to stdout; --out always holds every clusterGroup")}
+			}
 			env, err := config.EnvFromPairs(o.env)
 			if err != nil {
 				return base.UsageError{Err: err}
 			}
-			src := project.Source{Config: o.config, Env: env}
+			src := project.Source{Config: o.config, Env: env, Group: o.group}
 			if len(args) == 1 {
 				src.Fork = args[0]
 			}
@@ -75,6 +82,7 @@ func newRenderCmd(streams base.IOStreams) *cobra.Command {
 	cmd.Flags().StringVar(&o.out, "out", "", "write one file per object into this directory")
 	cmd.Flags().StringVar(&o.config, "config", "", "render the fork this config would scaffold (default: the embedded default)")
 	cmd.Flags().BoolVar(&o.check, "check", false, "compare with the render committed in --out instead of writing; exit 1 when it is stale")
+	cmd.Flags().StringVar(&o.group, "cluster-group", "", "print only this clusterGroup's objects (e.g. a split fork's spoke)")
 	cmd.Flags().StringArrayVar(&o.env, "set-env", nil, "plugin env of the Applications, KEY=VALUE (e.g. AZURE_REGION=eastus); repeatable")
 	return cmd
 }

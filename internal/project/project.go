@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -98,6 +99,7 @@ type Source struct {
 	Fork   string
 	Config string
 	Env    config.PluginEnv
+	Group  string // only this clusterGroup; "" for every one
 }
 
 // Rendered is a render's result in both output forms.
@@ -123,7 +125,7 @@ func Render(src Source) (*Rendered, error) {
 		}
 		t = tree
 	}
-	res, err := RenderTree(t, src.Env)
+	res, err := renderTree(t, src.Env, src.Group)
 	if err != nil && src.Fork != "" {
 		return nil, fmt.Errorf("fork %s: %w", src.Fork, err)
 	}
@@ -133,9 +135,27 @@ func Render(src Source) (*Rendered, error) {
 // RenderTree renders every application of every clusterGroup of a fork tree offline: plugin
 // applications as cmp-plugin would, with what only the cluster knows left as placeholders.
 func RenderTree(t render.Tree, env config.PluginEnv) (*Rendered, error) {
+	return renderTree(t, env, "")
+}
+
+// renderTree is RenderTree for one clusterGroup only, or every one when only is "".
+func renderTree(t render.Tree, env config.PluginEnv, only string) (*Rendered, error) {
 	patterns, err := render.ReadPatterns(t)
 	if err != nil {
 		return nil, err
+	}
+	if only != "" {
+		var names []string
+		for _, p := range patterns {
+			names = append(names, p.ClusterGroup)
+			if p.ClusterGroup == only {
+				patterns = []*render.Pattern{p}
+				break
+			}
+		}
+		if len(patterns) != 1 || patterns[0].ClusterGroup != only {
+			return nil, fmt.Errorf("clusterGroup %q is not in the fork; its clusterGroups: %s", only, strings.Join(names, ", "))
+		}
 	}
 	var apps []render.App
 	for _, p := range patterns {
@@ -156,7 +176,8 @@ func RenderTree(t render.Tree, env config.PluginEnv) (*Rendered, error) {
 
 func assemble(apps []render.App) (*Rendered, error) {
 	res := &Rendered{Applications: apps, Apps: len(apps), Files: map[string][]byte{}}
-	var all []manifest.Object
+	var groups []string // in render order
+	byGroup := map[string][]manifest.Object{}
 	for _, app := range apps {
 		for _, o := range app.Objects {
 			name := app.Plan.ObjectPath(o)
@@ -170,13 +191,22 @@ func assemble(apps []render.App) (*Rendered, error) {
 			res.Files[name] = data
 			res.Objects++
 		}
-		all = append(all, app.Objects...)
+		if !slices.Contains(groups, app.Plan.Group) {
+			groups = append(groups, app.Plan.Group)
+		}
+		byGroup[app.Plan.Group] = append(byGroup[app.Plan.Group], app.Objects...)
 	}
-	stream, err := manifest.Stream(all)
-	if err != nil {
-		return nil, err
+	for _, g := range groups {
+		part, err := manifest.Stream(byGroup[g])
+		if err != nil {
+			return nil, err
+		}
+		if len(groups) > 1 {
+			// One stream for several clusterGroups: say which clusters each part is for.
+			res.Stream = append(res.Stream, "# clusterGroup "+g+": apply on its clusters only\n"...)
+		}
+		res.Stream = append(res.Stream, part...)
 	}
-	res.Stream = stream
 	return res, nil
 }
 
