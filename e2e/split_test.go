@@ -193,19 +193,26 @@ func propagatePolicy(t *testing.T, hub, spoke *argoCluster, labels map[string]st
 }
 
 // The plugin under the real argocd-cmp-server, through the repo server, for the spoke's
-// sandboxed-containers application of a split fork: the KBS is the hub's.
+// sandboxed-containers application of a split fork: with no KBS address it refuses, naming
+// what the hub publishes; given the hub's domain, the initdata names the hub's KBS.
 func TestRepoServerGenerateManifestOnASpoke(t *testing.T) {
 	b := needBinaries(t)
 	a := startArgo(t, b, splitConfig)
 	env, params := goodInputs()
-	for i := range params {
-		if params[i].Name == "cluster-domain" {
-			params[i].String_ = str(hubDomain)
+	var spoke v1alpha1.ApplicationSourcePluginParameters
+	for _, p := range params {
+		if p.Name != "cluster-domain" {
+			spoke = append(spoke, p)
 		}
 	}
-	params = append(params, v1alpha1.ApplicationSourcePluginParameter{Name: "cluster-group", String_: str("spoke")})
+	spoke = append(spoke, v1alpha1.ApplicationSourcePluginParameter{Name: "cluster-group", String_: str("spoke")})
 	env = append(env, &v1alpha1.EnvEntry{Name: "AZURE_NSG_ID", Value: nsgID}) // the split fork pins none
-	resp, err := repoClient(t, a).GenerateManifest(context.Background(), request(a, env, params))
+	_, err := repoClient(t, a).GenerateManifest(context.Background(), request(a, env, spoke))
+	if err == nil || !strings.Contains(err.Error(), "let the plugin read Secret openshift-sandboxed-containers-operator/trusted-hub-kbs on this spoke") {
+		t.Fatalf("without a KBS address: %v", err)
+	}
+	spoke = append(spoke, v1alpha1.ApplicationSourcePluginParameter{Name: "cluster-domain", String_: str(hubDomain)})
+	resp, err := repoClient(t, a).GenerateManifest(context.Background(), request(a, env, spoke))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +226,6 @@ func TestRepoServerGenerateManifestOnASpoke(t *testing.T) {
 		t.Error(err)
 	}
 	// Asked for in the hub's group, the same path is not an application there.
-	params = params[:len(params)-1]
 	_, err = repoClient(t, a).GenerateManifest(context.Background(), request(a, env, params))
 	if err == nil || !strings.Contains(err.Error(), "charts/all/sandboxed-containers is not the path of an application in values-trusted-hub.yaml") {
 		t.Errorf("got %v", err)

@@ -118,9 +118,13 @@ func compare() error {
 	if err != nil {
 		return err
 	}
-	facts := render.OfflineFacts("Azure")
+	pattern, err := render.ReadPattern(tree)
+	if err != nil {
+		return err
+	}
+	facts := pattern.OfflineFacts("Azure")
 	facts.HubClusterDomain = domain
-	_, plans, err := render.Plan(tree, facts)
+	plans, err := pattern.Plan(tree, facts)
 	if err != nil {
 		return err
 	}

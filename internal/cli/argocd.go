@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -39,20 +38,13 @@ func (f *clusterFlags) client(args []string) (*argocd.Client, error) {
 	if len(args) == 1 {
 		fork = args[0]
 	}
-	p, err := project.ReadPatternOf(fork)
+	p, err := project.ReadPatternOf(fork, f.group)
 	if err != nil {
 		return nil, err
 	}
-	group := p.ClusterGroup
-	if f.group != "" {
-		if _, err := os.Stat(filepath.Join(fork, "values-"+f.group+".yaml")); err != nil {
-			return nil, base.UsageError{Err: fmt.Errorf("--cluster-group %s: the fork has no values-%s.yaml", f.group, f.group)}
-		}
-		group = f.group
-	}
 	ns := f.namespace
 	if ns == "" {
-		ns = p.Name + "-" + group
+		ns = p.Name + "-" + p.ClusterGroup
 	}
 	cfg, err := cluster.UserConfig(f.kubeconfig, f.context)
 	if err != nil {

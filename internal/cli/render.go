@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -69,6 +70,9 @@ func newRenderCmd(streams base.IOStreams) *cobra.Command {
 				return nil
 			}
 			if o.out == "" {
+				if len(res.Groups) > 1 {
+					fmt.Fprintf(streams.ErrOut, "note: the stream holds %d clusterGroups (%s), each part headed by a comment; apply each part on its own clusters, or pass --cluster-group\n", len(res.Groups), strings.Join(res.Groups, ", "))
+				}
 				_, err = streams.Out.Write(res.Stream)
 				return err
 			}

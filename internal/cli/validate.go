@@ -16,7 +16,7 @@ func newValidateCmd(streams base.IOStreams) *cobra.Command {
 		Use:   "validate [--clustergroup-schema FILE] [--crds DIR] [FORK]",
 		Short: "Check a fork offline: config, clusterGroup values, rendered objects, cross-file rules",
 		Long: "Check the fork (default: the current directory) and report every problem at once: its\n" +
-			"pattern-gen.yaml, values-global.yaml + the clusterGroup file against the clustergroup\n" +
+			"pattern-gen.yaml, values-global.yaml + each clusterGroup file against the clustergroup\n" +
 			"chart's values.schema.json, every rendered custom resource against its CRD schema (unknown\n" +
 			"fields included), and the rules between files: Routes target rendered Services, objects\n" +
 			"use declared namespaces, subscriptions are pinned with csv:.",

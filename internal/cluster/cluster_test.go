@@ -113,11 +113,7 @@ func applyForkRBAC(t *testing.T, dyn dynamic.Interface, mapper *restmapper.Defer
 	must(t, err)
 	p, err := g.ReadGroup(tree, group)
 	must(t, err)
-	facts := render.OfflineFacts("Azure")
-	if p.Spoke() {
-		facts = render.SpokeFacts(facts)
-	}
-	plans, err := p.Plan(tree, facts)
+	plans, err := p.Plan(tree, p.OfflineFacts("Azure"))
 	must(t, err)
 	for _, p := range plans {
 		if p.Path != render.RBACChart {

@@ -39,7 +39,7 @@ var (
 	SetAzureInstanceSizes = Setting{"azure-instance-sizes", "AZURE_INSTANCE_SIZES", "allowed confidential VM sizes, comma-separated (AZURE_INSTANCE_SIZES)"}
 	SetClusterDomain      = Setting{"cluster-domain", "CLUSTER_DOMAIN", "apps domain of the cluster that runs the KBS (the trusted hub, for a spoke); the KBS URL is https://kbs-trustee-operator-system.<domain>"}
 	SetClusterGroup       = Setting{"cluster-group", "CLUSTER_GROUP", "clusterGroup of the application (values-<name>.yaml); default main.clusterGroupName. Another group is a spoke, whose KBS runs on the trusted hub"}
-	SetClusterDiscovery   = Setting{"cluster-discovery", "CLUSTER_DISCOVERY", "enabled (default) or disabled: read cloud-conf, the ingress domain and peer-pods-cm from the cluster"}
+	SetClusterDiscovery   = Setting{"cluster-discovery", "CLUSTER_DISCOVERY", "enabled (default) or disabled: read cloud-conf, peer-pods-cm and the KBS address (the ingress domain, or on a spoke Secret trusted-hub-kbs) from the cluster"}
 	SetOverlay            = Setting{"overlay", "OVERLAY", "kustomize overlay directory (from the repository root) applied to the chart output"}
 )
 

@@ -30,13 +30,13 @@ type Pattern struct {
 	Plugin       Plugin      `yaml:"plugin,omitempty" json:"plugin,omitempty"`
 }
 
-// Metadata names the pattern.
 // Spoke is the clusterGroup of the clusters that run the confidential workloads when the
 // topology is split.
 type Spoke struct {
 	ClusterGroup string `yaml:"clusterGroup,omitempty" json:"clusterGroup,omitempty" jsonschema_description:"clusterGroup of the spoke clusters; selects values-<name>.yaml and the ACM label clusterGroup=<name> (default spoke)."`
 }
 
+// Metadata names the pattern.
 type Metadata struct {
 	Name string `yaml:"name,omitempty" json:"name,omitempty" jsonschema_description:"Pattern name (global.pattern); also names the Argo CD namespace <name>-<clusterGroup> (default coco-pattern)."`
 }

@@ -34,6 +34,12 @@ const (
 	TopologySplit     = "split"
 )
 
+// reservedGroup tells clusterGroup names whose values-<name>.yaml the framework already uses
+// for something else.
+func reservedGroup(name string) bool {
+	return name == "global" || name == "secret"
+}
+
 // acmCSVRe matches an ACM ClusterServiceVersion and captures its major.minor.
 var acmCSVRe = regexp.MustCompile(`^advanced-cluster-management\.v(\d{1,2}\.\d{1,3})\.\d{1,3}$`)
 
@@ -182,8 +188,11 @@ func (l *Loaded) validate() Problems {
 	} else if len(p.Metadata.Name)+1+len(p.ClusterGroup) > 63 {
 		bad("metadata.name", "the Argo CD namespace %q is longer than 63 characters; shorten the name or clusterGroup", p.Metadata.Name+"-"+p.ClusterGroup)
 	}
-	if !dnsLabel.MatchString(p.ClusterGroup) {
+	switch {
+	case !dnsLabel.MatchString(p.ClusterGroup):
 		bad("clusterGroup", "%q is not a DNS label (lowercase letters, digits and '-')", p.ClusterGroup)
+	case reservedGroup(p.ClusterGroup):
+		bad("clusterGroup", "%q is reserved: values-%s.yaml is the pattern's own file; choose another name", p.ClusterGroup, p.ClusterGroup)
 	}
 	switch p.Topology {
 	case TopologyConverged:
@@ -194,6 +203,8 @@ func (l *Loaded) validate() Problems {
 		switch {
 		case !dnsLabel.MatchString(p.Spoke.ClusterGroup):
 			bad("spoke.clusterGroup", "%q is not a DNS label (lowercase letters, digits and '-')", p.Spoke.ClusterGroup)
+		case reservedGroup(p.Spoke.ClusterGroup):
+			bad("spoke.clusterGroup", "%q is reserved: values-%s.yaml is the pattern's own file; choose another name", p.Spoke.ClusterGroup, p.Spoke.ClusterGroup)
 		case p.Spoke.ClusterGroup == p.ClusterGroup:
 			bad("spoke.clusterGroup", "%q is also the hub's clusterGroup; the trusted hub and the spokes need different clusterGroups", p.Spoke.ClusterGroup)
 		case dnsLabel.MatchString(p.Metadata.Name) && len(p.Metadata.Name)+1+len(p.Spoke.ClusterGroup) > 63:

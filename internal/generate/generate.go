@@ -133,10 +133,9 @@ func NewRenderer(tree render.Tree, pattern *render.Pattern, env config.PluginEnv
 	var err error
 	s := &Renderer{tree: tree, pattern: pattern, values: pattern.Values(), env: env, cluster: cluster, strict: strict, logf: logf}
 	s.domain, s.domainSrc = resolveDomain(env, cluster, s.values)
-	facts := render.OfflineFacts(platformOf(tree))
+	facts := pattern.OfflineFacts(platformOf(tree))
 	if pattern.Spoke() {
 		// The KBS domain is the trusted hub's; this cluster's own stays unknown offline.
-		facts = render.SpokeFacts(facts)
 		if s.domain != "" {
 			facts.HubClusterDomain = s.domain
 		}

@@ -71,7 +71,11 @@ func BenchmarkRenderApp(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	_, plans, err := render.Plan(tree, render.OfflineFacts("Azure"))
+	p, err := render.ReadPattern(tree)
+	if err != nil {
+		b.Fatal(err)
+	}
+	plans, err := p.Plan(tree, p.OfflineFacts("Azure"))
 	if err != nil {
 		b.Fatal(err)
 	}

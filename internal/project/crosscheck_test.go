@@ -81,11 +81,7 @@ func TestCrossCheckWithHelmAndKustomizeCLIs(t *testing.T) {
 			}
 			var plans []render.AppPlan
 			for _, p := range patterns { // every clusterGroup: the hub's and the spokes'
-				facts := render.OfflineFacts(l.Pattern.Platform)
-				if p.Spoke() {
-					facts = render.SpokeFacts(facts)
-				}
-				gp, err := p.Plan(tree, facts)
+				gp, err := p.Plan(tree, p.OfflineFacts(l.Pattern.Platform))
 				if err != nil {
 					t.Fatal(err)
 				}

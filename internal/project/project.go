@@ -106,6 +106,7 @@ type Source struct {
 type Rendered struct {
 	Applications  []render.App
 	Apps, Objects int
+	Groups        []string          // the clusterGroups rendered, in order
 	Stream        []byte            // one YAML stream
 	Files         map[string][]byte // <app>/<object file>
 }
@@ -196,6 +197,7 @@ func assemble(apps []render.App) (*Rendered, error) {
 		}
 		byGroup[app.Plan.Group] = append(byGroup[app.Plan.Group], app.Objects...)
 	}
+	res.Groups = groups
 	for _, g := range groups {
 		part, err := manifest.Stream(byGroup[g])
 		if err != nil {
@@ -267,8 +269,10 @@ func CheckRendered(dir string, res *Rendered) (string, error) {
 	return b.String(), nil
 }
 
-// ReadPatternOf reads the pattern name and clusterGroup of the fork in dir.
-func ReadPatternOf(dir string) (*render.Pattern, error) {
+// ReadPatternOf reads the pattern name and clusterGroup of the fork in dir: main.clusterGroupName
+// when group is "", else group, which must be one of the fork's clusterGroups (a split fork's
+// spoke). Only group needs the whole fork read.
+func ReadPatternOf(dir, group string) (*render.Pattern, error) {
 	const name = "values-global.yaml"
 	data, err := os.ReadFile(filepath.Join(dir, name))
 	if err != nil {
@@ -278,5 +282,23 @@ func ReadPatternOf(dir string) (*render.Pattern, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fork %s: %w", dir, err)
 	}
-	return g, nil
+	if group == "" || group == g.ClusterGroup {
+		return g, nil
+	}
+	t, err := generate.ReadFork(dir)
+	if err != nil {
+		return nil, err
+	}
+	patterns, err := render.ReadPatterns(t)
+	if err != nil {
+		return nil, fmt.Errorf("fork %s: %w", dir, err)
+	}
+	var names []string
+	for _, p := range patterns {
+		if p.ClusterGroup == group {
+			return p, nil
+		}
+		names = append(names, p.ClusterGroup)
+	}
+	return nil, fmt.Errorf("fork %s: clusterGroup %q is not one of its clusterGroups (%s)", dir, group, strings.Join(names, ", "))
 }

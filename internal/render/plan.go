@@ -50,11 +50,14 @@ type Param struct {
 	ForceString bool
 }
 
-// SpokeFacts are the facts of a spoke cluster, given the hub's: only the hub's domain is shared.
-func SpokeFacts(hub Facts) Facts {
-	f := hub
-	f.LocalClusterDomain = PlaceholderSpokeAppsDomain
-	f.ClusterDomain = strings.TrimPrefix(PlaceholderSpokeAppsDomain, "apps.")
+// OfflineFacts are OfflineFacts(platform) for the clusters of p's clusterGroup: on a spoke only
+// the hub's domain is shared, the cluster's own is another placeholder.
+func (p *Pattern) OfflineFacts(platform string) Facts {
+	f := OfflineFacts(platform)
+	if p.Spoke() {
+		f.LocalClusterDomain = PlaceholderSpokeAppsDomain
+		f.ClusterDomain = strings.TrimPrefix(PlaceholderSpokeAppsDomain, "apps.")
+	}
 	return f
 }
 
@@ -225,22 +228,9 @@ func ReadPatterns(t Tree) ([]*Pattern, error) {
 	return out, nil
 }
 
-// Plan lists the applications of the clusterGroup that point at a chart in the fork, in the
+// Plan lists the applications of p's clusterGroup that point at a chart in the fork t, in the
 // clusterGroup's order, and how each is rendered. Applications from a Helm repository (chart:)
 // are not part of the fork and are skipped, as are disabled ones.
-func Plan(t Tree, facts Facts) (*Pattern, []AppPlan, error) {
-	p, err := ReadPattern(t)
-	if err != nil {
-		return nil, nil, err
-	}
-	plans, err := p.Plan(t, facts)
-	if err != nil {
-		return nil, nil, err
-	}
-	return p, plans, nil
-}
-
-// Plan is Plan for a pattern already read from t.
 func (p *Pattern) Plan(t Tree, facts Facts) ([]AppPlan, error) {
 	groupFile := "values-" + p.ClusterGroup + ".yaml"
 	root := mergeValues(map[string]any{}, p.root)

@@ -45,7 +45,7 @@ const testGroup = `clusterGroup:
 func TestPlanFollowsClusterGroupChart(t *testing.T) {
 	facts := OfflineFacts("Azure")
 	facts.ClusterVersion = "4.17"
-	_, plans, err := Plan(testFork(testGroup), facts)
+	plans, err := planFork(testFork(testGroup), facts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestPlanErrors(t *testing.T) {
 		"overlay: \"nope\" has no kustomization.yaml": "clusterGroup:\n  applications:\n    x: {name: x, path: charts/a, plugin: {name: p, parameters: [{name: overlay, string: nope}]}}\n",
 	}
 	for want, group := range cases {
-		_, _, err := Plan(testFork(group), OfflineFacts("Azure"))
+		_, err := planFork(testFork(group), OfflineFacts("Azure"))
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("want an error containing %q, got %v", want, err)
 		}
@@ -99,4 +99,13 @@ func TestEscapeSetValue(t *testing.T) {
 			t.Errorf("EscapeSetValue(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// planFork plans the main clusterGroup of t.
+func planFork(t Tree, facts Facts) ([]AppPlan, error) {
+	p, err := ReadPattern(t)
+	if err != nil {
+		return nil, err
+	}
+	return p.Plan(t, facts)
 }

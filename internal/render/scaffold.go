@@ -179,6 +179,9 @@ func Scaffold(l *config.Loaded, configData []byte, assets fs.FS) (Tree, error) {
 				return nil, err
 			}
 		}
+		if _, dup := t[f.dst]; dup {
+			return nil, fmt.Errorf("two fork files would be written to %s; check clusterGroup and spoke.clusterGroup in the config", f.dst)
+		}
 		t[f.dst] = data
 	}
 	dirs := []string{AzureOverlay}

@@ -38,7 +38,7 @@ const (
 // Change is one object that differs.
 type Change struct {
 	App    string `json:"application"`    // clusterGroup/application
-	From   string `json:"from,omitempty"` // where a moved object was`
+	From   string `json:"from,omitempty"` // where a moved object was
 	ID     string `json:"id"`
 	Kind   string `json:"kind"`
 	Name   string `json:"name"`
