@@ -65,6 +65,16 @@ func BenchmarkRenderDefault(b *testing.B) {
 	}
 }
 
+// BenchmarkRenderSplit renders both clusterGroups (trusted hub and spoke) of the split case.
+func BenchmarkRenderSplit(b *testing.B) {
+	cfg := filepath.Join(repoRoot, "testdata", "cases", "split", "pattern-gen.yaml")
+	for i := 0; i < b.N; i++ {
+		if _, err := project.Render(project.Source{Config: cfg}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkRenderApp renders each application of the default fork on its own.
 func BenchmarkRenderApp(b *testing.B) {
 	_, tree, err := project.Scaffold("")
