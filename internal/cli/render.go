@@ -66,7 +66,7 @@ func newRenderCmd(streams base.IOStreams) *cobra.Command {
 					_, _ = io.WriteString(streams.Out, report)
 					return fmt.Errorf("%s is out of date: run pattern-gen render --out %s and commit the result", o.out, o.out)
 				}
-				fmt.Fprintf(streams.ErrOut, "%s is up to date (%d objects of %d applications)\n", o.out, res.Objects, res.Apps)
+				fmt.Fprintf(streams.ErrOut, "%s is up to date (%d objects of %d applications)\n", o.out, res.Objects, len(res.Applications))
 				return nil
 			}
 			if o.out == "" {
@@ -79,7 +79,7 @@ func newRenderCmd(streams base.IOStreams) *cobra.Command {
 			if err := project.WriteRendered(o.out, res); err != nil {
 				return err
 			}
-			fmt.Fprintf(streams.ErrOut, "rendered %d objects of %d applications to %s\n", res.Objects, res.Apps, o.out)
+			fmt.Fprintf(streams.ErrOut, "rendered %d objects of %d applications to %s\n", res.Objects, len(res.Applications), o.out)
 			return nil
 		},
 	}

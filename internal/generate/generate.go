@@ -60,12 +60,9 @@ func Run(ctx context.Context, req Request) ([]byte, error) {
 		return nil, err
 	}
 	group, _, _ := req.Env.Lookup(config.SetClusterGroup)
-	if group != "" && !tree.Has("values-"+group+".yaml") {
-		return nil, fmt.Errorf("%s %q: no values-%s.yaml at the repository root", config.SetClusterGroup.Param, group, group)
-	}
 	pattern, err := global.ReadGroup(tree, group)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s %q: %w", config.SetClusterGroup.Param, group, err)
 	}
 	var cluster *peerpods.Cluster
 	discovery, _, _ := req.Env.Lookup(config.SetClusterDiscovery)

@@ -153,6 +153,9 @@ func Encode(o Object) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// Separator starts every document of a stream.
+const Separator = "---\n"
+
 // Stream encodes objects as one YAML stream, each document introduced by "---".
 func Stream(objs []Object) ([]byte, error) {
 	var b bytes.Buffer
@@ -161,7 +164,7 @@ func Stream(objs []Object) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		b.WriteString("---\n")
+		b.WriteString(Separator)
 		b.Write(data)
 	}
 	return b.Bytes(), nil

@@ -3,6 +3,7 @@ package project_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,7 +53,7 @@ func TestSecretCanary(t *testing.T) {
 	var log strings.Builder
 	_, err = generate.Run(context.Background(), generate.Request{
 		Dir: filepath.Join(fork, render.SandboxChart), Env: penv,
-		Logf: func(f string, a ...any) { log.WriteString(f) },
+		Logf: func(f string, a ...any) { fmt.Fprintf(&log, f+"\n", a...) },
 	})
 	if err == nil {
 		t.Fatal("an invalid subnet ID was accepted")

@@ -155,7 +155,11 @@ func TestScaffoldedValuesPassClusterGroupSchema(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ps, err := validate.ClusterGroupValues(tree, schema)
+			patterns, err := render.ReadPatterns(tree)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps, err := validate.ClusterGroupValues(patterns, schema)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -176,7 +180,11 @@ func TestScaffoldedValuesPassClusterGroupSchema(t *testing.T) {
 					bad[k] = v
 				}
 				bad[group] = bytes.Replace(tree[group], []byte("  argoProjects:"), []byte("  argoProjectz:"), 1)
-				ps, err := validate.ClusterGroupValues(bad, schema)
+				badPatterns, err := render.ReadPatterns(bad)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ps, err := validate.ClusterGroupValues(badPatterns, schema)
 				if err != nil || len(ps) != 1 || !strings.Contains(ps[0].String(), "values-global.yaml + "+group) {
 					t.Errorf("%s: the clustergroup schema did not report exactly the misspelt key in it: %v %v", group, ps, err)
 				}

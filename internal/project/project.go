@@ -104,11 +104,11 @@ type Source struct {
 
 // Rendered is a render's result in both output forms.
 type Rendered struct {
-	Applications  []render.App
-	Apps, Objects int
-	Groups        []string          // the clusterGroups rendered, in order
-	Stream        []byte            // one YAML stream
-	Files         map[string][]byte // <app>/<object file>
+	Applications []render.App
+	Objects      int
+	Groups       []string          // the clusterGroups rendered, in order
+	Stream       []byte            // one YAML stream
+	Files        map[string][]byte // <group>/<app>/<object file>
 }
 
 // Render renders every application of the source offline.
@@ -126,7 +126,7 @@ func Render(src Source) (*Rendered, error) {
 		}
 		t = tree
 	}
-	res, err := renderTree(t, src.Env, src.Group)
+	res, err := renderGroups(t, src.Env, src.Group)
 	if err != nil && src.Fork != "" {
 		return nil, fmt.Errorf("fork %s: %w", src.Fork, err)
 	}
@@ -136,28 +136,27 @@ func Render(src Source) (*Rendered, error) {
 // RenderTree renders every application of every clusterGroup of a fork tree offline: plugin
 // applications as cmp-plugin would, with what only the cluster knows left as placeholders.
 func RenderTree(t render.Tree, env config.PluginEnv) (*Rendered, error) {
-	return renderTree(t, env, "")
+	return renderGroups(t, env, "")
 }
 
-// renderTree is RenderTree for one clusterGroup only, or every one when only is "".
-func renderTree(t render.Tree, env config.PluginEnv, only string) (*Rendered, error) {
+// renderGroups is RenderTree for one clusterGroup only, or every one when only is "".
+func renderGroups(t render.Tree, env config.PluginEnv, only string) (*Rendered, error) {
 	patterns, err := render.ReadPatterns(t)
 	if err != nil {
 		return nil, err
 	}
 	if only != "" {
-		var names []string
-		for _, p := range patterns {
-			names = append(names, p.ClusterGroup)
-			if p.ClusterGroup == only {
-				patterns = []*render.Pattern{p}
-				break
-			}
+		p, err := render.SelectGroup(patterns, only)
+		if err != nil {
+			return nil, err
 		}
-		if len(patterns) != 1 || patterns[0].ClusterGroup != only {
-			return nil, fmt.Errorf("clusterGroup %q is not in the fork; its clusterGroups: %s", only, strings.Join(names, ", "))
-		}
+		patterns = []*render.Pattern{p}
 	}
+	return renderPatterns(t, patterns, env)
+}
+
+// renderPatterns renders the applications of the given clusterGroups of t.
+func renderPatterns(t render.Tree, patterns []*render.Pattern, env config.PluginEnv) (*Rendered, error) {
 	var apps []render.App
 	for _, p := range patterns {
 		r, err := generate.NewRenderer(t, p, env, nil, false, func(string, ...any) {})
@@ -175,15 +174,20 @@ func renderTree(t render.Tree, env config.PluginEnv, only string) (*Rendered, er
 	return assemble(apps)
 }
 
+// assemble encodes every object once, into its file and into the stream; applications come
+// grouped by clusterGroup, as renderPatterns produces them.
 func assemble(apps []render.App) (*Rendered, error) {
-	res := &Rendered{Applications: apps, Apps: len(apps), Files: map[string][]byte{}}
-	var groups []string // in render order
-	byGroup := map[string][]manifest.Object{}
+	res := &Rendered{Applications: apps, Files: map[string][]byte{}}
+	parts := map[string][]byte{} // clusterGroup -> its part of the stream
 	for _, app := range apps {
+		g := app.Plan.Group
+		if !slices.Contains(res.Groups, g) {
+			res.Groups = append(res.Groups, g)
+		}
 		for _, o := range app.Objects {
 			name := app.Plan.ObjectPath(o)
 			if _, dup := res.Files[name]; dup {
-				return nil, fmt.Errorf("clusterGroup %s, application %s: two objects render to %s (%s); give them distinct names", app.Plan.Group, app.Plan.Name, name, o.ID())
+				return nil, fmt.Errorf("clusterGroup %s, application %s: two objects render to %s (%s); give them distinct names", g, app.Plan.Name, name, o.ID())
 			}
 			data, err := manifest.Encode(o)
 			if err != nil {
@@ -191,23 +195,15 @@ func assemble(apps []render.App) (*Rendered, error) {
 			}
 			res.Files[name] = data
 			res.Objects++
+			parts[g] = append(append(parts[g], manifest.Separator...), data...)
 		}
-		if !slices.Contains(groups, app.Plan.Group) {
-			groups = append(groups, app.Plan.Group)
-		}
-		byGroup[app.Plan.Group] = append(byGroup[app.Plan.Group], app.Objects...)
 	}
-	res.Groups = groups
-	for _, g := range groups {
-		part, err := manifest.Stream(byGroup[g])
-		if err != nil {
-			return nil, err
-		}
-		if len(groups) > 1 {
+	for _, g := range res.Groups {
+		if len(res.Groups) > 1 {
 			// One stream for several clusterGroups: say which clusters each part is for.
 			res.Stream = append(res.Stream, "# clusterGroup "+g+": apply on its clusters only\n"...)
 		}
-		res.Stream = append(res.Stream, part...)
+		res.Stream = append(res.Stream, parts[g]...)
 	}
 	return res, nil
 }
@@ -290,15 +286,11 @@ func ReadPatternOf(dir, group string) (*render.Pattern, error) {
 		return nil, err
 	}
 	patterns, err := render.ReadPatterns(t)
+	if err == nil {
+		g, err = render.SelectGroup(patterns, group)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("fork %s: %w", dir, err)
 	}
-	var names []string
-	for _, p := range patterns {
-		if p.ClusterGroup == group {
-			return p, nil
-		}
-		names = append(names, p.ClusterGroup)
-	}
-	return nil, fmt.Errorf("fork %s: clusterGroup %q is not one of its clusterGroups (%s)", dir, group, strings.Join(names, ", "))
+	return g, nil
 }

@@ -62,8 +62,8 @@ func TestInitThenRenderFork(t *testing.T) {
 	if !bytes.Equal(fromDisk.Stream, fromConfig.Stream) {
 		t.Error("rendering the fork on disk differs from rendering its config")
 	}
-	if fromDisk.Apps != 4 || fromDisk.Objects < 30 {
-		t.Errorf("default fork: %d applications, %d objects; want 4 applications and at least 30 objects", fromDisk.Apps, fromDisk.Objects)
+	if len(fromDisk.Applications) != 4 || fromDisk.Objects < 30 {
+		t.Errorf("default fork: %d applications, %d objects; want 4 applications and at least 30 objects", len(fromDisk.Applications), fromDisk.Objects)
 	}
 }
 

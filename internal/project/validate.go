@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/pattern-gen/pattern-gen/internal/config"
@@ -38,6 +37,11 @@ func Validate(o ValidateOptions) (*ValidateReport, error) {
 		return nil, err
 	}
 	rep := &ValidateReport{}
+	// Every later check works on the same reading of the clusterGroup files.
+	patterns, err := render.ReadPatterns(t)
+	if err != nil {
+		return nil, fmt.Errorf("fork %s: %w", o.Fork, err)
+	}
 	if data, ok := t[render.ConfigFile]; ok {
 		rep.Checked = append(rep.Checked, "config "+render.ConfigFile)
 		if _, err := config.Load(render.ConfigFile, data); err != nil {
@@ -55,7 +59,7 @@ func Validate(o ValidateOptions) (*ValidateReport, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--clustergroup-schema %s: %w", o.ClusterGroupSchema, err)
 		}
-		ps, err := validate.ClusterGroupValues(t, schema)
+		ps, err := validate.ClusterGroupValues(patterns, schema)
 		if err != nil {
 			return nil, err
 		}
@@ -66,7 +70,7 @@ func Validate(o ValidateOptions) (*ValidateReport, error) {
 	} else {
 		rep.Skipped = append(rep.Skipped, "clustergroup values schema (pass --clustergroup-schema)")
 	}
-	res, err := RenderTree(t, config.PluginEnv{})
+	res, err := renderPatterns(t, patterns, config.PluginEnv{})
 	if err != nil {
 		return nil, fmt.Errorf("fork %s does not render: %w", o.Fork, err)
 	}
@@ -79,12 +83,7 @@ func Validate(o ValidateOptions) (*ValidateReport, error) {
 		if err != nil {
 			return nil, err
 		}
-		keys := make([]string, 0, len(crds))
-		for k := range crds {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		rep.Checked = append(rep.Checked, fmt.Sprintf("rendered objects against %d CRD schemas", len(keys)))
+		rep.Checked = append(rep.Checked, fmt.Sprintf("rendered objects against %d CRD schemas", len(crds)))
 		for _, x := range validate.Objects(res.Applications, crds) {
 			rep.Problems = append(rep.Problems, x.String())
 		}
@@ -107,20 +106,14 @@ func Validate(o ValidateOptions) (*ValidateReport, error) {
 	} else {
 		rep.Skipped = append(rep.Skipped, "Kubernetes kinds (pass --kube-openapi DIR, e.g. api/openapi-spec/v3 of k8s.io/kubernetes)")
 	}
-	patterns, err := render.ReadPatterns(t)
-	if err != nil {
-		return nil, err
-	}
 	var groups []string
 	for _, p := range patterns {
 		groups = append(groups, p.ClusterGroup)
-	}
-	rep.Checked = append(rep.Checked, "cross-file rules of clusterGroup "+strings.Join(groups, ", "))
-	for _, g := range groups {
-		for _, x := range validate.CrossFile(t, g, res.Applications) {
+		for _, x := range validate.CrossFile(p, res.Applications) {
 			rep.Problems = append(rep.Problems, x.String())
 		}
 	}
+	rep.Checked = append(rep.Checked, "cross-file rules of clusterGroup "+strings.Join(groups, ", "))
 	return rep, nil
 }
 

@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"maps"
 	"path"
@@ -128,6 +129,14 @@ func ReadPattern(t Tree) (*Pattern, error) {
 	return g.ReadGroup(t, "")
 }
 
+// NoGroupFileError is ReadGroup's error for a clusterGroup other than the main one whose values
+// file is not in the fork; callers say where the name came from.
+type NoGroupFileError struct{ Group string }
+
+func (e *NoGroupFileError) Error() string {
+	return fmt.Sprintf("no values-%s.yaml at the repository root", e.Group)
+}
+
 // ReadGroup reads the values file of clusterGroup group ("" for main.clusterGroupName) on top of
 // the values-global.yaml that g holds.
 func (g *Pattern) ReadGroup(t Tree, group string) (*Pattern, error) {
@@ -137,6 +146,9 @@ func (g *Pattern) ReadGroup(t Tree, group string) (*Pattern, error) {
 		p.ClusterGroup = group
 	}
 	groupFile := "values-" + p.ClusterGroup + ".yaml"
+	if p.Spoke() && !t.Has(groupFile) {
+		return nil, &NoGroupFileError{Group: group}
+	}
 	values, err := readValues(t, groupFile, true)
 	if err != nil {
 		return nil, err
@@ -208,25 +220,41 @@ func ReadPatterns(t Tree) ([]*Pattern, error) {
 	out := []*Pattern{main}
 	var errs []string
 	for _, g := range main.managed {
-		if g == main.ClusterGroup || slices.ContainsFunc(out, func(p *Pattern) bool { return p.ClusterGroup == g }) {
-			continue
-		}
-		if !t.Has("values-" + g + ".yaml") {
-			errs = append(errs, fmt.Sprintf("values-%s.yaml: clusterGroup.managedClusterGroups names %q, but values-%s.yaml is not in the fork; add it or remove the entry", main.ClusterGroup, g, g))
+		if slices.ContainsFunc(out, func(p *Pattern) bool { return p.ClusterGroup == g }) {
 			continue
 		}
 		p, err := main.ReadGroup(t, g)
-		if err != nil {
+		var missing *NoGroupFileError
+		switch {
+		case errors.As(err, &missing):
+			errs = append(errs, fmt.Sprintf("values-%s.yaml: clusterGroup.managedClusterGroups names %q, but values-%s.yaml is not in the fork; add it or remove the entry", main.ClusterGroup, g, g))
+		case err != nil:
 			errs = append(errs, err.Error())
-			continue
+		default:
+			out = append(out, p)
 		}
-		out = append(out, p)
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
 	}
 	return out, nil
 }
+
+// SelectGroup returns the pattern of clusterGroup name among ps (from ReadPatterns).
+func SelectGroup(ps []*Pattern, name string) (*Pattern, error) {
+	var names []string
+	for _, p := range ps {
+		if p.ClusterGroup == name {
+			return p, nil
+		}
+		names = append(names, p.ClusterGroup)
+	}
+	return nil, fmt.Errorf("clusterGroup %q is not one of the fork's clusterGroups (%s)", name, strings.Join(names, ", "))
+}
+
+// Dig returns the value at a path of the merged values (values-global.yaml and the clusterGroup
+// file), or nil. The values are shared: callers must not change what they get.
+func (p *Pattern) Dig(keys ...string) any { return Dig(p.root, keys...) }
 
 // Plan lists the applications of p's clusterGroup that point at a chart in the fork t, in the
 // clusterGroup's order, and how each is rendered. Applications from a Helm repository (chart:)

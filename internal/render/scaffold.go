@@ -168,7 +168,7 @@ func forkTemplates(v view) []forkFile {
 // charts/ and overlays/; configData is the config file as the user wrote it, kept in the fork.
 func Scaffold(l *config.Loaded, configData []byte, assets fs.FS) (Tree, error) {
 	v := newView(l)
-	t := Tree{ConfigFile: configData, PluginYAMLPath: []byte(PluginYAML())}
+	t := Tree{ConfigFile: configData, PluginYAMLPath: []byte(v.PluginYAML)}
 	for _, f := range forkTemplates(v) {
 		data, err := forkFiles.ReadFile(f.src)
 		if err != nil {

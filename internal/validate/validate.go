@@ -8,14 +8,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
-	"gopkg.in/yaml.v3"
 
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
 	"github.com/pattern-gen/pattern-gen/internal/render"
@@ -272,9 +273,9 @@ func schemaProblems(file, what string, err error) []Problem {
 }
 
 // ClusterGroupValues checks values-global.yaml merged with each clusterGroup file of the fork
-// (main.clusterGroupName and every spoke group) against the clustergroup chart's
-// values.schema.json, as the clustergroup chart sees them on each cluster.
-func ClusterGroupValues(t render.Tree, schema []byte) ([]Problem, error) {
+// (patterns, from render.ReadPatterns: the main group and every spoke group) against the
+// clustergroup chart's values.schema.json, as the clustergroup chart sees them on each cluster.
+func ClusterGroupValues(patterns []*render.Pattern, schema []byte) ([]Problem, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
 	if err != nil {
 		return nil, fmt.Errorf("clustergroup schema: %w", err)
@@ -286,10 +287,6 @@ func ClusterGroupValues(t render.Tree, schema []byte) ([]Problem, error) {
 	s, err := c.Compile("clustergroup.json")
 	if err != nil {
 		return nil, fmt.Errorf("clustergroup schema: %w", err)
-	}
-	patterns, err := render.ReadPatterns(t)
-	if err != nil {
-		return nil, err
 	}
 	var ps []Problem
 	for _, p := range patterns {
@@ -304,23 +301,17 @@ func ClusterGroupValues(t render.Tree, schema []byte) ([]Problem, error) {
 	return ps, nil
 }
 
-// CrossFile checks what no schema states: every Route targets a Service of the same
-// application and namespace; every namespace an object uses is declared in the clusterGroup;
-// subscriptions are pinned with csv: and never with OLMv1's version:.
-func CrossFile(t render.Tree, group string, apps []render.App) []Problem {
+// CrossFile checks what no schema states, for the clusterGroup of p and its applications among
+// apps: every Route targets a Service of the same application and namespace; every namespace an
+// object uses is declared in the clusterGroup; subscriptions are pinned with csv: and never with
+// OLMv1's version:.
+func CrossFile(p *render.Pattern, apps []render.App) []Problem {
 	var ps []Problem
+	group := p.ClusterGroup
 	groupFile := "values-" + group + ".yaml"
-	var cg struct {
-		ClusterGroup struct {
-			Namespaces    []any                     `yaml:"namespaces"`
-			Subscriptions map[string]map[string]any `yaml:"subscriptions"`
-		} `yaml:"clusterGroup"`
-	}
-	if err := yaml.Unmarshal(t[groupFile], &cg); err != nil {
-		return []Problem{{File: groupFile, Msg: err.Error()}}
-	}
 	declared := map[string]bool{}
-	for _, n := range cg.ClusterGroup.Namespaces {
+	namespaces, _ := p.Dig("clusterGroup", "namespaces").([]any)
+	for _, n := range namespaces {
 		switch v := n.(type) {
 		case string:
 			declared[v] = true
@@ -330,14 +321,22 @@ func CrossFile(t render.Tree, group string, apps []render.App) []Problem {
 			}
 		}
 	}
-	subs := make([]string, 0, len(cg.ClusterGroup.Subscriptions))
-	for k := range cg.ClusterGroup.Subscriptions {
-		subs = append(subs, k)
+	// The clustergroup chart takes subscriptions as a map or as a list.
+	subs := map[string]any{}
+	switch v := p.Dig("clusterGroup", "subscriptions").(type) {
+	case map[string]any:
+		subs = v
+	case []any:
+		for i, s := range v {
+			subs[fmt.Sprintf("[%d]", i)] = s
+		}
 	}
-	sort.Strings(subs)
-	for _, k := range subs {
-		s := cg.ClusterGroup.Subscriptions[k]
+	for _, k := range slices.Sorted(maps.Keys(subs)) {
+		s, _ := subs[k].(map[string]any)
 		path := "clusterGroup.subscriptions." + k
+		if strings.HasPrefix(k, "[") {
+			path = "clusterGroup.subscriptions" + k
+		}
 		if _, ok := s["version"]; ok {
 			ps = append(ps, Problem{File: groupFile, Path: path + ".version", Msg: "version: makes the clustergroup chart install an OLMv1 ClusterExtension; pin the operator with csv: instead"})
 		}
