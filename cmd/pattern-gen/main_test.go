@@ -9,17 +9,12 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/cli"
 	"github.com/pattern-gen/pattern-gen/internal/cli/base"
 	"github.com/pattern-gen/pattern-gen/internal/cli/cmpplugin"
-	"github.com/pattern-gen/pattern-gen/internal/fetch"
-	"github.com/pattern-gen/pattern-gen/internal/project"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"pattern-gen": func() {
-			project.Fetch = fetch.Remote
-			os.Exit(cli.PatternGenMain(os.Args[1:], base.StdStreams()))
-		},
-		"cmp-plugin": func() { os.Exit(cmpplugin.Main(os.Args[1:], base.StdStreams(), os.Getenv)) },
+		"pattern-gen": func() { os.Exit(cli.PatternGenMain(os.Args[1:], base.StdStreams())) },
+		"cmp-plugin":  func() { os.Exit(cmpplugin.Main(os.Args[1:], base.StdStreams(), os.Getenv)) },
 	})
 }
 

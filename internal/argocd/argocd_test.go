@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -51,6 +52,7 @@ func TestErrors(t *testing.T) {
 		if lastErr != nil && strings.Contains(lastErr.Error(), "no Argo CD applications") {
 			break
 		}
+		time.Sleep(200 * time.Millisecond)
 	}
 	if lastErr == nil || lastErr.Error() != "no Argo CD applications of pattern coco-pattern in namespace coco-pattern-hub (label validatedpatterns.io/pattern=coco-pattern); is the pattern installed, and is -n right?" {
 		t.Errorf("no applications: %v", lastErr)

@@ -34,10 +34,7 @@ func (f *clusterFlags) add(cmd *cobra.Command) {
 
 // client builds the Applications client for the fork in args (default ".").
 func (f *clusterFlags) client(args []string) (*argocd.Client, error) {
-	fork := "."
-	if len(args) == 1 {
-		fork = args[0]
-	}
+	fork := forkArg(args)
 	p, err := project.ReadPatternOf(fork, f.group)
 	if err != nil {
 		return nil, err

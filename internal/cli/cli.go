@@ -6,6 +6,14 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/cli/base"
 )
 
+// forkArg is the FORK argument of a command, the current directory when it is left out.
+func forkArg(args []string) string {
+	if len(args) == 1 {
+		return args[0]
+	}
+	return "."
+}
+
 // PatternGenMain runs pattern-gen with args and returns the process exit code.
 func PatternGenMain(args []string, streams base.IOStreams) int {
 	root := base.NewRoot("pattern-gen", "Scaffold, render and review forks of the Confidential Containers Validated Pattern")

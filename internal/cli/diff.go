@@ -37,11 +37,7 @@ func newDiffCmd(streams base.IOStreams) *cobra.Command {
 			if err != nil {
 				return base.UsageError{Err: err}
 			}
-			fork := "."
-			if len(args) == 1 {
-				fork = args[0]
-			}
-			res, err := project.Diff(project.DiffOptions{Fork: fork, Base: o.base, Head: o.head, Env: env})
+			res, err := project.Diff(project.DiffOptions{Fork: forkArg(args), Base: o.base, Head: o.head, Env: env})
 			if err != nil {
 				return base.ExitErr{Code: 2, Err: err}
 			}

@@ -22,10 +22,7 @@ func newValidateCmd(streams base.IOStreams) *cobra.Command {
 			"use declared namespaces, subscriptions are pinned with csv:.",
 		Args: base.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Fork = "."
-			if len(args) == 1 {
-				o.Fork = args[0]
-			}
+			o.Fork = forkArg(args)
 			rep, err := project.Validate(o)
 			if err != nil {
 				return err

@@ -5,15 +5,16 @@ package cluster
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -37,7 +38,11 @@ const (
 	TrustedHubDomain = "appsDomain"
 )
 
-var ingressGVR = schema.GroupVersionResource{Group: "config.openshift.io", Version: "v1", Resource: "ingresses"}
+var (
+	ingressGVR   = schema.GroupVersionResource{Group: "config.openshift.io", Version: "v1", Resource: "ingresses"}
+	configMapGVR = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	secretGVR    = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+)
 
 // ErrNoCredentials means neither KUBECONFIG nor in-cluster credentials are available.
 var ErrNoCredentials = errors.New("no cluster credentials: KUBECONFIG is not set and the plugin does not run in a pod")
@@ -68,69 +73,74 @@ func RESTConfig(getenv func(string) string) (*rest.Config, error) {
 func Read(ctx context.Context, cfg *rest.Config, trustedHub bool) (*peerpods.Cluster, []string) {
 	cfg = rest.CopyConfig(cfg)
 	cfg.UserAgent = "cmp-plugin"
-	var warnings []string
-	warn := func(what string, err error) {
-		warnings = append(warnings, fmt.Sprintf("cannot read %s: %v", what, short(err)))
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
+	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, []string{fmt.Sprintf("cluster client: %v", err)}
 	}
+	var warnings []string
+	// get reads one object; nil when it does not exist or cannot be read (then with a warning).
+	get := func(gvr schema.GroupVersionResource, ns, name, what string) map[string]any {
+		var ri dynamic.ResourceInterface = dyn.Resource(gvr)
+		if ns != "" {
+			ri = dyn.Resource(gvr).Namespace(ns)
+		}
+		u, err := ri.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			if !apierrors.IsNotFound(err) { // also what a server without the kind answers
+				warnings = append(warnings, fmt.Sprintf("cannot read %s: %v", what, short(err)))
+			}
+			return nil
+		}
+		return u.Object
+	}
 	c := &peerpods.Cluster{}
-	cm, err := cs.CoreV1().ConfigMaps(CloudConfNamespace).Get(ctx, CloudConfName, metav1.GetOptions{})
-	switch {
-	case err == nil:
-		if raw, ok := cm.Data[CloudConfKey]; ok {
+	what := "ConfigMap " + CloudConfNamespace + "/" + CloudConfName
+	if cm := get(configMapGVR, CloudConfNamespace, CloudConfName, what); cm != nil {
+		if raw, ok := dataOf(cm)[CloudConfKey]; ok {
 			if c.CloudConf, err = peerpods.ParseCloudConf([]byte(raw)); err != nil {
-				warn("ConfigMap "+CloudConfNamespace+"/"+CloudConfName, err)
+				warnings = append(warnings, fmt.Sprintf("cannot read %s: %v", what, err))
 			}
 		}
-	case !apierrors.IsNotFound(err):
-		warn("ConfigMap "+CloudConfNamespace+"/"+CloudConfName, err)
 	}
-	ppcm, err := cs.CoreV1().ConfigMaps(OSCNamespace).Get(ctx, PeerPodsConfigMap, metav1.GetOptions{})
-	switch {
-	case err == nil:
-		c.LiveImageID = ppcm.Data[ImageIDKey]
-	case !apierrors.IsNotFound(err):
-		warn("ConfigMap "+OSCNamespace+"/"+PeerPodsConfigMap, err)
+	if cm := get(configMapGVR, OSCNamespace, PeerPodsConfigMap, "ConfigMap "+OSCNamespace+"/"+PeerPodsConfigMap); cm != nil {
+		c.LiveImageID = dataOf(cm)[ImageIDKey]
 	}
 	if trustedHub {
 		what := "Secret " + OSCNamespace + "/" + TrustedHubSecret
 		c.AppsDomainFrom, c.KBSCertFrom = what+" (from the trusted hub)", what+" (from the trusted hub)"
-		sec, err := cs.CoreV1().Secrets(OSCNamespace).Get(ctx, TrustedHubSecret, metav1.GetOptions{})
-		switch {
-		case err == nil:
-			c.AppsDomain = strings.TrimSpace(string(sec.Data[TrustedHubDomain]))
-			c.KBSCert = string(sec.Data[KBSCertKey]) // public; the Secret holds nothing else
-		case !apierrors.IsNotFound(err):
-			warn(what, err)
+		if sec := get(secretGVR, OSCNamespace, TrustedHubSecret, what); sec != nil {
+			data := secretData(sec)
+			c.AppsDomain = strings.TrimSpace(data[TrustedHubDomain])
+			c.KBSCert = data[KBSCertKey] // public; the Secret holds nothing else
 		}
 		return c, warnings
 	}
 	c.AppsDomainFrom = "ingresses.config.openshift.io/cluster"
 	c.KBSCertFrom = "Secret " + TrusteeNamespace + "/" + KBSCertSecret
-	sec, err := cs.CoreV1().Secrets(TrusteeNamespace).Get(ctx, KBSCertSecret, metav1.GetOptions{})
-	switch {
-	case err == nil:
-		c.KBSCert = string(sec.Data[KBSCertKey]) // a public certificate; no other key is read
-	case !apierrors.IsNotFound(err):
-		warn(c.KBSCertFrom, err)
+	if sec := get(secretGVR, TrusteeNamespace, KBSCertSecret, c.KBSCertFrom); sec != nil {
+		c.KBSCert = secretData(sec)[KBSCertKey] // a public certificate; no other key is read
 	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return c, append(warnings, fmt.Sprintf("cluster client: %v", err))
-	}
-	ing, err := dyn.Resource(ingressGVR).Get(ctx, "cluster", metav1.GetOptions{})
-	switch {
-	case err == nil:
-		if d, ok := ing.Object["spec"].(map[string]any); ok {
-			c.AppsDomain, _ = d["domain"].(string)
-		}
-	case !apierrors.IsNotFound(err): // also what a server without the kind (not OpenShift) answers
-		warn(c.AppsDomainFrom, err)
+	if ing := get(ingressGVR, "", "cluster", c.AppsDomainFrom); ing != nil {
+		c.AppsDomain, _, _ = unstructured.NestedString(ing, "spec", "domain")
 	}
 	return c, warnings
+}
+
+// dataOf is a ConfigMap's data.
+func dataOf(obj map[string]any) map[string]string {
+	data, _, _ := unstructured.NestedStringMap(obj, "data")
+	return data
+}
+
+// secretData is a Secret's data, decoded; a value that is not base64 is left out.
+func secretData(obj map[string]any) map[string]string {
+	out := map[string]string{}
+	for k, v := range dataOf(obj) {
+		if b, err := base64.StdEncoding.DecodeString(v); err == nil {
+			out[k] = string(b)
+		}
+	}
+	return out
 }
 
 // short keeps error messages to their reason: API errors can be long.

@@ -7,17 +7,12 @@ import (
 	"strings"
 )
 
-// Environment variables Argo CD's CMP server passes to cmp-plugin (argocd-cmp.md §1.5).
+// Environment variables Argo CD's CMP server passes to cmp-plugin (argocd-cmp.md §1.5) that the
+// plugin reads.
 const (
-	EnvAppName        = "ARGOCD_APP_NAME"
-	EnvAppNamespace   = "ARGOCD_APP_NAMESPACE"
-	EnvAppRevision    = "ARGOCD_APP_REVISION"
-	EnvSourcePath     = "ARGOCD_APP_SOURCE_PATH"
-	EnvSourceRepoURL  = "ARGOCD_APP_SOURCE_REPO_URL"
-	EnvTargetRevision = "ARGOCD_APP_SOURCE_TARGET_REVISION"
-	EnvAppParameters  = "ARGOCD_APP_PARAMETERS"
-	EnvKubeVersion    = "KUBE_VERSION"
-	EnvKubeAPIs       = "KUBE_API_VERSIONS"
+	EnvSourcePath    = "ARGOCD_APP_SOURCE_PATH"
+	EnvAppParameters = "ARGOCD_APP_PARAMETERS"
+	EnvKubeVersion   = "KUBE_VERSION"
 	// EnvPrefix prefixes every entry of an Application's plugin.env.
 	EnvPrefix = "ARGOCD_ENV_"
 )
@@ -52,12 +47,9 @@ var PluginSettings = []Setting{
 
 // PluginEnv is everything cmp-plugin learns from its environment, read in one place.
 type PluginEnv struct {
-	AppName, AppNamespace, Revision     string
-	SourcePath, RepoURL, TargetRevision string
-	KubeVersion                         string
-	APIVersions                         []string
-	Params                              map[string]string // setting parameter name -> value
-	Env                                 map[string]string // setting env name -> value
+	SourcePath, KubeVersion string
+	Params                  map[string]string // setting parameter name -> value
+	Env                     map[string]string // setting env name -> value
 }
 
 // appParameter is one entry of ARGOCD_APP_PARAMETERS.
@@ -75,18 +67,10 @@ type appParameter struct {
 // are errors, so a typo in an Application never silently falls back to a default.
 func FromEnv(getenv func(string) string) (PluginEnv, error) {
 	e := PluginEnv{
-		AppName:        getenv(EnvAppName),
-		AppNamespace:   getenv(EnvAppNamespace),
-		Revision:       getenv(EnvAppRevision),
-		SourcePath:     getenv(EnvSourcePath),
-		RepoURL:        getenv(EnvSourceRepoURL),
-		TargetRevision: getenv(EnvTargetRevision),
-		KubeVersion:    getenv(EnvKubeVersion),
-		Params:         map[string]string{},
-		Env:            map[string]string{},
-	}
-	if apis := getenv(EnvKubeAPIs); apis != "" {
-		e.APIVersions = strings.Split(apis, ",")
+		SourcePath:  getenv(EnvSourcePath),
+		KubeVersion: getenv(EnvKubeVersion),
+		Params:      map[string]string{},
+		Env:         map[string]string{},
 	}
 	for _, s := range PluginSettings {
 		if v := getenv(EnvPrefix + s.Env); v != "" {
@@ -101,12 +85,7 @@ func FromEnv(getenv func(string) string) (PluginEnv, error) {
 	if err := json.Unmarshal([]byte(raw), &params); err != nil {
 		return e, fmt.Errorf("%s: not the JSON list Argo CD sends: %w", EnvAppParameters, err)
 	}
-	known := map[string]bool{}
-	var names []string
-	for _, s := range PluginSettings {
-		known[s.Param] = true
-		names = append(names, s.Param)
-	}
+	known, names := settingNames(func(s Setting) string { return s.Param })
 	sort.Strings(names)
 	var errs []string
 	for _, p := range params {
@@ -146,12 +125,7 @@ func (e PluginEnv) Lookup(s Setting) (value, source string, ok bool) {
 // EnvFromPairs builds the plugin env an Application would give, from KEY=VALUE pairs (the
 // names of plugin env entries, without ARGOCD_ENV_), for offline renders and diffs.
 func EnvFromPairs(pairs []string) (PluginEnv, error) {
-	known := map[string]bool{}
-	var names []string
-	for _, s := range PluginSettings {
-		known[s.Env] = true
-		names = append(names, s.Env)
-	}
+	known, names := settingNames(func(s Setting) string { return s.Env })
 	vars := map[string]string{}
 	var errs []string
 	for _, p := range pairs {
@@ -169,4 +143,16 @@ func EnvFromPairs(pairs []string) (PluginEnv, error) {
 		return PluginEnv{}, fmt.Errorf("%s", strings.Join(errs, "\n"))
 	}
 	return FromEnv(func(k string) string { return vars[k] })
+}
+
+// settingNames returns the set and the list (in PluginSettings order) of one name of every
+// plugin setting.
+func settingNames(name func(Setting) string) (map[string]bool, []string) {
+	known := map[string]bool{}
+	var names []string
+	for _, s := range PluginSettings {
+		known[name(s)] = true
+		names = append(names, name(s))
+	}
+	return known, names
 }

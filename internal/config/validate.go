@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Defaults, in one place so documentation, schema and code agree.
@@ -34,14 +35,20 @@ const (
 	TopologySplit     = "split"
 )
 
-// reservedGroup tells clusterGroup names whose values-<name>.yaml the framework already uses
-// for something else.
-func reservedGroup(name string) bool {
-	return name == "global" || name == "secret"
+// groupNameProblem says what is wrong with a clusterGroup name, or "". values-global.yaml and
+// values-secret.yaml already mean something else, so those names are reserved.
+func groupNameProblem(name string) string {
+	switch {
+	case !dnsLabel.MatchString(name):
+		return fmt.Sprintf("%q is not a DNS label (lowercase letters, digits and '-')", name)
+	case name == "global" || name == "secret":
+		return fmt.Sprintf("%q is reserved: values-%s.yaml is the pattern's own file; choose another name", name, name)
+	}
+	return ""
 }
 
 // acmCSVRe matches an ACM ClusterServiceVersion and captures its major.minor.
-var acmCSVRe = regexp.MustCompile(`^advanced-cluster-management\.v(\d{1,2}\.\d{1,3})\.\d{1,3}$`)
+var acmCSVRe = newPattern(`^advanced-cluster-management\.v(\d{1,2}\.\d{1,3})\.\d{1,3}$`, 0)
 
 // DefaultInstanceSizes is upstream's list of AMD SEV-SNP confidential VM sizes.
 var DefaultInstanceSizes = []string{"Standard_DC2as_v5", "Standard_DC4as_v5", "Standard_DC8as_v5", "Standard_DC16as_v5"}
@@ -127,35 +134,50 @@ func SetDefaults(p *Pattern) {
 	def(&p.Plugin.Image, DefaultPluginImage)
 }
 
-// The patterns avoid bounded repetitions such as {0,251}: Go compiles each bound into that
-// many copies, which cost milliseconds at every start of cmp-plugin. Lengths are checked apart.
+// The patterns are compiled on first use: cmp-plugin starts once per manifest request and needs
+// few of them. They avoid bounded repetitions such as {0,251}, which Go compiles into that many
+// copies; lengths are checked apart.
 var (
-	dnsLabel      = bounded{regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`), 63}
-	dnsSubdomain  = bounded{regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`), 253}
+	dnsLabel      = newPattern(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`, 63)
+	dnsSubdomain  = newPattern(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`, 253)
 	guid          = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
 	rgName        = `[-\w._()]*[-\w_()]`
 	azName        = `[A-Za-z0-9]([-\w.]*[\w])?`
-	subnetIDRe    = bounded{regexp.MustCompile(`(?i)^/subscriptions/` + guid + `/resourceGroups/` + rgName + `/providers/Microsoft\.Network/virtualNetworks/` + azName + `/subnets/` + azName + `$`), 1024}
-	nsgIDRe       = bounded{regexp.MustCompile(`(?i)^/subscriptions/` + guid + `/resourceGroups/` + rgName + `/providers/Microsoft\.Network/networkSecurityGroups/` + azName + `$`), 1024}
-	rgRe          = bounded{regexp.MustCompile(`^` + rgName + `$`), 90}
-	regionRe      = bounded{regexp.MustCompile(`^[a-z][a-z0-9]+$`), 40}
-	tagKeyRe      = bounded{regexp.MustCompile(`^[^=,<>%&\\?/]+$`), 512}
-	tagValueRe    = bounded{regexp.MustCompile(`^[^=,]*$`), 256}
-	imageRefRe    = bounded{regexp.MustCompile(`^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]*|@sha256:[0-9a-f]{64})$`), 512}
-	scpLikeGitURL = regexp.MustCompile(`^[\w.-]+@[\w.-]+:[\w./~-]+$`)
+	subnetIDRe    = newPattern(`(?i)^/subscriptions/`+guid+`/resourceGroups/`+rgName+`/providers/Microsoft\.Network/virtualNetworks/`+azName+`/subnets/`+azName+`$`, 1024)
+	nsgIDRe       = newPattern(`(?i)^/subscriptions/`+guid+`/resourceGroups/`+rgName+`/providers/Microsoft\.Network/networkSecurityGroups/`+azName+`$`, 1024)
+	rgRe          = newPattern(`^`+rgName+`$`, 90)
+	regionRe      = newPattern(`^[a-z][a-z0-9]+$`, 40)
+	tagKeyRe      = newPattern(`^[^=,<>%&\\?/]+$`, 512)
+	tagValueRe    = newPattern(`^[^=,]*$`, 256)
+	imageRefRe    = newPattern(`^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]*|@sha256:[0-9a-f]{64})$`, 512)
+	scpLikeGitURL = newPattern(`^[\w.-]+@[\w.-]+:[\w./~-]+$`, 0)
 	// Confidential VM sizes: AMD SEV-SNP (as/ads) and Intel TDX (es/eds) DC/EC series v5 and v6,
 	// and the H100 confidential GPU size. SGX sizes such as Standard_DC2s_v3 are not CVMs.
-	cvmSizeRe = regexp.MustCompile(`^Standard_(DC|EC)[0-9]+(as|ads|es|eds)_v[56]$|^Standard_NCC[0-9]+ads_H100_v5$`)
+	cvmSizeRe = newPattern(`^Standard_(DC|EC)[0-9]+(as|ads|es|eds)_v[56]$|^Standard_NCC[0-9]+ads_H100_v5$`, 0)
 )
 
-// bounded is a pattern with a maximum length.
-type bounded struct {
-	re  *regexp.Regexp
+// pattern is a regular expression compiled on first use, with a maximum length (0: none).
+type pattern struct {
+	re  func() *regexp.Regexp
 	max int
 }
 
+func newPattern(expr string, max int) pattern {
+	return pattern{sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) }), max}
+}
+
 // MatchString reports whether s is at most max bytes and matches.
-func (b bounded) MatchString(s string) bool { return len(s) <= b.max && b.re.MatchString(s) }
+func (p pattern) MatchString(s string) bool {
+	return (p.max == 0 || len(s) <= p.max) && p.re().MatchString(s)
+}
+
+// FindStringSubmatch is regexp's, for a string within the length limit.
+func (p pattern) FindStringSubmatch(s string) []string {
+	if p.max != 0 && len(s) > p.max {
+		return nil
+	}
+	return p.re().FindStringSubmatch(s)
+}
 
 // IsConfidentialVMSize reports whether size is an Azure confidential VM size, the only kind a
 // peer pod can run on with DISABLECVM=false.
@@ -188,11 +210,8 @@ func (l *Loaded) validate() Problems {
 	} else if len(p.Metadata.Name)+1+len(p.ClusterGroup) > 63 {
 		bad("metadata.name", "the Argo CD namespace %q is longer than 63 characters; shorten the name or clusterGroup", p.Metadata.Name+"-"+p.ClusterGroup)
 	}
-	switch {
-	case !dnsLabel.MatchString(p.ClusterGroup):
-		bad("clusterGroup", "%q is not a DNS label (lowercase letters, digits and '-')", p.ClusterGroup)
-	case reservedGroup(p.ClusterGroup):
-		bad("clusterGroup", "%q is reserved: values-%s.yaml is the pattern's own file; choose another name", p.ClusterGroup, p.ClusterGroup)
+	if msg := groupNameProblem(p.ClusterGroup); msg != "" {
+		bad("clusterGroup", "%s", msg)
 	}
 	switch p.Topology {
 	case TopologyConverged:
@@ -200,11 +219,9 @@ func (l *Loaded) validate() Problems {
 			bad("spoke.clusterGroup", "set, but topology is converged; remove spoke or set topology: split")
 		}
 	case TopologySplit:
-		switch {
-		case !dnsLabel.MatchString(p.Spoke.ClusterGroup):
-			bad("spoke.clusterGroup", "%q is not a DNS label (lowercase letters, digits and '-')", p.Spoke.ClusterGroup)
-		case reservedGroup(p.Spoke.ClusterGroup):
-			bad("spoke.clusterGroup", "%q is reserved: values-%s.yaml is the pattern's own file; choose another name", p.Spoke.ClusterGroup, p.Spoke.ClusterGroup)
+		switch msg := groupNameProblem(p.Spoke.ClusterGroup); {
+		case msg != "":
+			bad("spoke.clusterGroup", "%s", msg)
 		case p.Spoke.ClusterGroup == p.ClusterGroup:
 			bad("spoke.clusterGroup", "%q is also the hub's clusterGroup; the trusted hub and the spokes need different clusterGroups", p.Spoke.ClusterGroup)
 		case dnsLabel.MatchString(p.Metadata.Name) && len(p.Metadata.Name)+1+len(p.Spoke.ClusterGroup) > 63:

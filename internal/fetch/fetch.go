@@ -117,8 +117,3 @@ func redact(src string) string {
 	}
 	return src
 }
-
-// Remote is File with the given limits, in the shape project.Fetch takes.
-func Remote(ctx context.Context, src string, limit int64, timeout time.Duration) ([]byte, error) {
-	return File(ctx, src, Options{MaxBytes: limit, Timeout: timeout})
-}

@@ -112,7 +112,6 @@ func Run(ctx context.Context, req Request) ([]byte, error) {
 type Renderer struct {
 	tree      render.Tree
 	pattern   *render.Pattern
-	values    map[string]any
 	plans     []render.AppPlan
 	env       config.PluginEnv
 	cluster   *peerpods.Cluster
@@ -120,16 +119,21 @@ type Renderer struct {
 	logf      func(string, ...any)
 	domain    string
 	domainSrc string
-	docs      [2][]byte // initdata TOML: restrictive, allow-all (built on first use)
-	encoded   [2]string // the same, gzip+base64
+	docs      [2]*initdataDoc // restrictive, allow-all (built on first use)
+}
+
+// initdataDoc is one initdata document with its encoding and PCR8 reference value.
+type initdataDoc struct {
+	toml          []byte
+	encoded, pcr8 string
 }
 
 // NewRenderer plans the applications of one clusterGroup of the fork (pattern, read with
 // render.ReadPatterns or Pattern.ReadGroup) for the facts at hand.
 func NewRenderer(tree render.Tree, pattern *render.Pattern, env config.PluginEnv, cluster *peerpods.Cluster, strict bool, logf func(string, ...any)) (*Renderer, error) {
 	var err error
-	s := &Renderer{tree: tree, pattern: pattern, values: pattern.Values(), env: env, cluster: cluster, strict: strict, logf: logf}
-	s.domain, s.domainSrc = resolveDomain(env, cluster, s.values)
+	s := &Renderer{tree: tree, pattern: pattern, env: env, cluster: cluster, strict: strict, logf: logf}
+	s.domain, s.domainSrc = resolveDomain(env, cluster, pattern)
 	facts := pattern.OfflineFacts(platformOf(tree))
 	if pattern.Spoke() {
 		// The KBS domain is the trusted hub's; this cluster's own stays unknown offline.
@@ -148,20 +152,23 @@ func NewRenderer(tree render.Tree, pattern *render.Pattern, env config.PluginEnv
 	return s, nil
 }
 
-// initdata returns the initdata document for an agent policy (0 restrictive, 1 allow-all) and
-// its encoding. Each is built on first use, then shared by every application of the render;
-// the allow-all one is never built for a fork with no pod that asks for it.
-func (s *Renderer) initdata(i int) ([]byte, string, error) {
+// initdata returns the initdata document for an agent policy. Each is built on first use, then
+// shared by every application of the render; the allow-all one is never built for a fork with
+// no pod that asks for it.
+func (s *Renderer) initdata(allowAll bool) (*initdataDoc, error) {
+	i, policy := 0, peerpods.Restrictive
+	if allowAll {
+		i, policy = 1, peerpods.AllowAll
+	}
 	if s.docs[i] == nil {
-		policy := []peerpods.Policy{peerpods.Restrictive, peerpods.AllowAll}[i]
 		doc := s.buildInitdata(policy)
 		enc, err := peerpods.Encode(doc)
 		if err != nil {
-			return nil, "", fmt.Errorf("encode initdata: %w", err)
+			return nil, fmt.Errorf("encode initdata: %w", err)
 		}
-		s.docs[i], s.encoded[i] = doc, enc
+		s.docs[i] = &initdataDoc{toml: doc, encoded: enc, pcr8: peerpods.PCR8(doc)}
 	}
-	return s.docs[i], s.encoded[i], nil
+	return s.docs[i], nil
 }
 
 // clusterKBSSource names where the cluster would tell the KBS's apps domain.
@@ -186,15 +193,14 @@ func (s *Renderer) RenderApp(plan render.AppPlan) ([]manifest.Object, error) {
 			return nil, fmt.Errorf("%s %q: no kustomization.yaml there", config.SetOverlay.Param, ov)
 		}
 	}
-	azure, _ := render.Dig(s.values, "global", "coco", "azure").(map[string]any)
+	azure, _ := s.pattern.Dig("global", "coco", "azure").(map[string]any)
 	resolved, resolveErr := peerpods.Resolve(s.env, s.cluster, azure)
 	// One initdata document per agent policy: restrictive for peer-pods-cm and ordinary pods,
 	// allow-all for pod templates that ask for it.
-	var restrictive []byte
-	var encoded string
+	var restrictive *initdataDoc
 	if s.domain != "" {
 		var err error
-		if restrictive, encoded, err = s.initdata(0); err != nil {
+		if restrictive, err = s.initdata(false); err != nil {
 			return nil, err
 		}
 	}
@@ -203,7 +209,7 @@ func (s *Renderer) RenderApp(plan render.AppPlan) ([]manifest.Object, error) {
 			plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure." + peerpods.ValuesKey(v.Key), Value: v.Value, ForceString: true})
 		}
 		if s.domain != "" {
-			plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure.initdata", Value: encoded, ForceString: true})
+			plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure.initdata", Value: restrictive.encoded, ForceString: true})
 		}
 		if s.strict && s.domain != "" {
 			plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure.requireClusterValues", Value: "true"})
@@ -228,7 +234,7 @@ func (s *Renderer) RenderApp(plan render.AppPlan) ([]manifest.Object, error) {
 		}
 		o.SetString(peerpods.Provenance(resolved), "metadata", "annotations", AnnotationSources)
 		if s.domain != "" {
-			o.SetString(peerpods.PCR8(restrictive), "metadata", "annotations", AnnotationPCR8)
+			o.SetString(restrictive.pcr8, "metadata", "annotations", AnnotationPCR8)
 		}
 		if s.cluster != nil && s.cluster.LiveImageID != "" {
 			// Keep the operator's pod VM image: a client-side apply would otherwise drop it.
@@ -238,44 +244,32 @@ func (s *Renderer) RenderApp(plan render.AppPlan) ([]manifest.Object, error) {
 			for _, v := range resolved {
 				s.logf("peer-pods-cm %s from %s", v.Key, v.Source)
 			}
-			s.logf("peer-pods-cm INITDATA for https://%s%s (domain from %s), PCR8 %s", KBSHostPrefix, s.domain, s.domainSrc, peerpods.PCR8(restrictive))
+			s.logf("peer-pods-cm INITDATA for https://%s%s (domain from %s), PCR8 %s", KBSHostPrefix, s.domain, s.domainSrc, restrictive.pcr8)
 		}
 	}
-	oscVersion, _ := render.Dig(s.values, "global", "coco", "versions", "sandboxedContainers").(string)
+	oscVersion, _ := s.pattern.Dig("global", "coco", "versions", "sandboxedContainers").(string)
 	annotation := peerpods.PodAnnotation(oscVersion)
 	if s.domain == "" {
-		pods := render.InjectPodInitdata(objs, annotation, func(bool) string { return render.PlaceholderInitdata })
+		pods := render.InjectPodInitdata(objs, func(bool) [][2]string { return [][2]string{{annotation, render.PlaceholderInitdata}} })
 		if pods > 0 && s.strict {
 			return nil, fmt.Errorf("application %s has %d pod templates on %s, but %w", plan.Name, pods, render.RuntimeClass, noDomain)
 		}
 		return objs, nil
 	}
 	var encodeErr error
-	pick := func(digest bool) func(bool) string {
-		return func(allowAll bool) string {
-			i := 0
-			if allowAll {
-				i = 1
-			}
-			doc, enc, err := s.initdata(i)
-			if err != nil {
-				encodeErr = err
-			}
-			if digest {
-				return peerpods.PCR8(doc)
-			}
-			return enc
+	pods := render.InjectPodInitdata(objs, func(allowAll bool) [][2]string {
+		doc, err := s.initdata(allowAll)
+		if err != nil {
+			encodeErr = err
+			return nil
 		}
-	}
-	pods := render.InjectPodInitdata(objs, annotation, pick(false))
-	if pods > 0 {
-		render.InjectPodInitdata(objs, AnnotationPCR8, pick(true))
-		if s.strict {
-			s.logf("initdata (%s) set on %d pod templates on %s", annotation, pods, render.RuntimeClass)
-		}
-	}
+		return [][2]string{{annotation, doc.encoded}, {AnnotationPCR8, doc.pcr8}}
+	})
 	if encodeErr != nil {
 		return nil, encodeErr
+	}
+	if pods > 0 && s.strict {
+		s.logf("initdata (%s) set on %d pod templates on %s", annotation, pods, render.RuntimeClass)
 	}
 	return objs, nil
 }
@@ -303,27 +297,27 @@ func repoRoot(dir, sourcePath string) (root, rel string, err error) {
 	return root, rel, nil
 }
 
-func resolveDomain(env config.PluginEnv, cluster *peerpods.Cluster, values map[string]any) (string, string) {
+func resolveDomain(env config.PluginEnv, cluster *peerpods.Cluster, pattern *render.Pattern) (string, string) {
 	if v, src, ok := env.Lookup(config.SetClusterDomain); ok {
 		return v, src
 	}
 	if cluster != nil && cluster.AppsDomain != "" {
 		return cluster.AppsDomain, "cluster " + cluster.AppsDomainFrom
 	}
-	if s, _ := render.Dig(values, "global", "coco", "appsDomain").(string); s != "" {
+	if s, _ := pattern.Dig("global", "coco", "appsDomain").(string); s != "" {
 		return s, "values global.coco.appsDomain"
 	}
 	return "", ""
 }
 
 func (s *Renderer) buildInitdata(policy peerpods.Policy) []byte {
-	domain, cluster, values := s.domain, s.cluster, s.values
-	flavour, _ := render.Dig(values, "global", "coco", "securityPolicyFlavour").(string)
+	domain, cluster := s.domain, s.cluster
+	flavour, _ := s.pattern.Dig("global", "coco", "securityPolicyFlavour").(string)
 	if flavour == "" {
 		flavour = config.DefaultFlavour
 	}
 	d := peerpods.Initdata{KBSURL: "https://" + KBSHostPrefix + domain, SecurityPolicy: "security-policy/" + flavour, Policy: policy}
-	if pinned, _ := render.Dig(values, "global", "coco", "kbsCertificate").(string); pinned != "" {
+	if pinned, _ := s.pattern.Dig("global", "coco", "kbsCertificate").(string); pinned != "" {
 		d.KBSCert = pinned
 	} else if cluster != nil && cluster.KBSCert != "" {
 		d.KBSCert = cluster.KBSCert

@@ -21,14 +21,11 @@ type Repo struct {
 
 // Open finds the repository that holds dir.
 func Open(dir string) (*Repo, error) {
-	top, err := git(dir, "rev-parse", "--show-toplevel")
+	out, err := git(dir, "rev-parse", "--show-toplevel", "--show-prefix")
 	if err != nil {
 		return nil, fmt.Errorf("%s is not in a git repository: %w", dir, err)
 	}
-	prefix, err := git(dir, "rev-parse", "--show-prefix")
-	if err != nil {
-		return nil, err
-	}
+	top, prefix, _ := strings.Cut(out, "\n") // the prefix line is empty at the top level
 	return &Repo{Root: top, Prefix: prefix}, nil
 }
 

@@ -18,6 +18,7 @@ import (
 
 	patterngen "github.com/pattern-gen/pattern-gen"
 	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/fetch"
 	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
 	"github.com/pattern-gen/pattern-gen/internal/render"
@@ -49,17 +50,11 @@ const MaxConfigSize = 1 << 20
 // FetchTimeout bounds the download of a remote config or schema.
 const FetchTimeout = 60 * time.Second
 
-// Fetch reads a remote source (go-getter). cmd/pattern-gen sets it; cmp-plugin never fetches
-// anything, and so does not link go-getter.
-var Fetch func(ctx context.Context, src string, limit int64, timeout time.Duration) ([]byte, error)
-
-// readSource reads a local file, or a remote source through Fetch.
+// readSource reads a local file, or a remote source through go-getter (cmp-plugin, which never
+// fetches anything, does not link this package).
 func readSource(src string, limit int64) ([]byte, error) {
-	if strings.Contains(src, "::") || strings.Contains(src, "://") {
-		if Fetch == nil {
-			return nil, fmt.Errorf("remote sources are not supported by this program")
-		}
-		return Fetch(context.Background(), src, limit, FetchTimeout)
+	if fetch.IsRemote(src) {
+		return fetch.File(context.Background(), src, fetch.Options{MaxBytes: limit, Timeout: FetchTimeout})
 	}
 	return generate.ReadLimited(src, limit)
 }

@@ -28,9 +28,10 @@ var podTemplatePaths = map[string][]string{
 	"CronJob":     {"spec", "jobTemplate", "spec", "template"},
 }
 
-// InjectPodInitdata sets annotation to value(allowAll) on every pod template of objs that runs
-// on the kata-remote RuntimeClass and returns how many it changed.
-func InjectPodInitdata(objs []manifest.Object, annotation string, value func(allowAll bool) string) int {
+// InjectPodInitdata sets the annotations annotate(allowAll) gives, name and value in order, on
+// every pod template of objs that runs on the kata-remote RuntimeClass, and returns how many
+// it changed.
+func InjectPodInitdata(objs []manifest.Object, annotate func(allowAll bool) [][2]string) int {
 	n := 0
 	for _, o := range objs {
 		base, ok := podTemplatePaths[o.Kind]
@@ -42,7 +43,9 @@ func InjectPodInitdata(objs []manifest.Object, annotation string, value func(all
 			continue
 		}
 		allowAll := o.String(at("metadata", "annotations", AgentPolicyMarker)...) == AllowAllPolicy
-		o.SetString(value(allowAll), at("metadata", "annotations", annotation)...)
+		for _, a := range annotate(allowAll) {
+			o.SetString(a[1], at("metadata", "annotations", a[0])...)
+		}
 		n++
 	}
 	return n
