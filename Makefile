@@ -66,7 +66,7 @@ TEST_ENV = PATTERN_GEN_HELM=$(HELM) PATTERN_GEN_KUSTOMIZE=$(KUSTOMIZE) \
 
 test: test-unit test-e2e ## Run every test of both modules, with every cross-check required
 
-test-unit: tools e2e-tools build ## The product module's tests (cross-checks with helm, kustomize, kube-apiserver)
+test-unit: tools $(KUBE_APISERVER) $(ETCD) ## The product module's tests (cross-checks with helm, kustomize, kube-apiserver)
 	$(TEST_ENV) $(GO) test -count=1 ./...
 
 test-e2e: tools e2e-tools build ## The end-to-end tests with the real Argo CD (module e2e/)

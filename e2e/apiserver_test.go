@@ -25,13 +25,7 @@ type apiServer struct {
 
 func startAPIServer(t *testing.T, users ...string) *apiServer {
 	t.Helper()
-	etcd, apiserver := os.Getenv("PATTERN_GEN_ETCD"), os.Getenv("PATTERN_GEN_KUBE_APISERVER")
-	if etcd == "" || apiserver == "" {
-		if os.Getenv("PATTERN_GEN_REQUIRE_TOOLS") != "" {
-			t.Fatal("PATTERN_GEN_ETCD and PATTERN_GEN_KUBE_APISERVER must be set; run `make test`")
-		}
-		t.Skip("PATTERN_GEN_ETCD or PATTERN_GEN_KUBE_APISERVER is not set (make test builds them)")
-	}
+	etcd, apiserver := tool(t, "PATTERN_GEN_ETCD"), tool(t, "PATTERN_GEN_KUBE_APISERVER")
 	dir := t.TempDir()
 	s := &apiServer{dir: dir, tokens: map[string]string{}}
 	client, peer, secure := freePort(t), freePort(t), freePort(t)

@@ -245,103 +245,98 @@ func TestRepoServerGenerateManifest(t *testing.T) {
 		t.Logf("GenerateManifestWithFiles (streamed tgz, %d bytes): %d objects, revision %s, %v", st.Size(), len(resp.Manifests), resp.Revision, time.Since(start).Round(time.Millisecond))
 		checkPeerPodsCM(t, resp.Manifests)
 	})
-}
 
-// hello-openshift is a plugin application too: each confidential pod template gets initdata
-// with its agent policy, measured with it, in the pinned OSC version's annotation.
-func TestRepoServerHelloOpenshiftInitdata(t *testing.T) {
-	b := needBinaries(t)
-	a := startArgo(t, b, forkConfig)
-	client := repoClient(t, a)
-	req := request(a, nil, v1alpha1.ApplicationSourcePluginParameters{
-		{Name: "cluster-domain", String_: str(domain)},
-		{Name: "cluster-discovery", String_: str("disabled")},
-	})
-	req.AppName, req.Namespace, req.ApplicationSource.Path = "hello-openshift", "hello-openshift", "charts/coco-supported/hello-openshift"
-	resp, err := client.GenerateManifest(context.Background(), req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(resp.Manifests) != 9 {
-		t.Fatalf("%d manifests, want 3 Deployments, 3 Services and 3 Routes", len(resp.Manifests))
-	}
-	const annotation = "io.katacontainers.config.hypervisor.cc_init_data" // OSC 1.12
-	policies := map[string]string{}
-	for _, m := range resp.Manifests {
-		var d struct {
-			Kind     string
-			Metadata struct{ Name string }
-			Spec     struct {
-				Template struct {
-					Metadata struct{ Annotations map[string]string }
-				}
-			}
-		}
-		if err := json.Unmarshal([]byte(m), &d); err != nil {
+	// hello-openshift is a plugin application too: each confidential pod template gets
+	// initdata with its agent policy, measured with it, in the pinned OSC version's annotation.
+	t.Run("hello-openshift initdata", func(t *testing.T) {
+		req := request(a, nil, v1alpha1.ApplicationSourcePluginParameters{
+			{Name: "cluster-domain", String_: str(domain)},
+			{Name: "cluster-discovery", String_: str("disabled")},
+		})
+		req.AppName, req.Namespace, req.ApplicationSource.Path = "hello-openshift", "hello-openshift", "charts/coco-supported/hello-openshift"
+		resp, err := client.GenerateManifest(context.Background(), req)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if d.Kind != "Deployment" {
-			continue
+		if len(resp.Manifests) != 9 {
+			t.Fatalf("%d manifests, want 3 Deployments, 3 Services and 3 Routes", len(resp.Manifests))
 		}
-		enc, ok := d.Spec.Template.Metadata.Annotations[annotation]
-		if !ok {
-			policies[d.Metadata.Name] = "none"
-			continue
+		const annotation = "io.katacontainers.config.hypervisor.cc_init_data" // OSC 1.12
+		policies := map[string]string{}
+		for _, m := range resp.Manifests {
+			var d struct {
+				Kind     string
+				Metadata struct{ Name string }
+				Spec     struct {
+					Template struct {
+						Metadata struct{ Annotations map[string]string }
+					}
+				}
+			}
+			if err := json.Unmarshal([]byte(m), &d); err != nil {
+				t.Fatal(err)
+			}
+			if d.Kind != "Deployment" {
+				continue
+			}
+			enc, ok := d.Spec.Template.Metadata.Annotations[annotation]
+			if !ok {
+				policies[d.Metadata.Name] = "none"
+				continue
+			}
+			doc := decodeInitdata(t, enc)
+			switch {
+			case strings.Contains(string(doc), "default ExecProcessRequest := true"):
+				policies[d.Metadata.Name] = "allow-all"
+			case strings.Contains(string(doc), "default ExecProcessRequest := false"):
+				policies[d.Metadata.Name] = "restrictive"
+			}
+			if err := contains(string(doc), `url = "https://kbs-trustee-operator-system.`+domain+`"`); err != nil {
+				t.Error(err)
+			}
 		}
-		doc := decodeInitdata(t, enc)
-		switch {
-		case strings.Contains(string(doc), "default ExecProcessRequest := true"):
-			policies[d.Metadata.Name] = "allow-all"
-		case strings.Contains(string(doc), "default ExecProcessRequest := false"):
-			policies[d.Metadata.Name] = "restrictive"
+		want := map[string]string{"standard": "none", "secure": "restrictive", "insecure-policy": "allow-all"}
+		for k, v := range want {
+			if policies[k] != v {
+				t.Errorf("%s: initdata policy %q, want %q", k, policies[k], v)
+			}
 		}
-		if err := contains(string(doc), `url = "https://kbs-trustee-operator-system.`+domain+`"`); err != nil {
-			t.Error(err)
-		}
-	}
-	want := map[string]string{"standard": "none", "secure": "restrictive", "insecure-policy": "allow-all"}
-	for k, v := range want {
-		if policies[k] != v {
-			t.Errorf("%s: initdata policy %q, want %q", k, policies[k], v)
-		}
-	}
-}
+	})
 
-// Straight to the CMP server's socket, as the repo server talks to it, with a malformed
-// ARGOCD_APP_PARAMETERS that the repo server itself would never send.
-func TestCMPServerRejectsBadParameterJSON(t *testing.T) {
-	b := needBinaries(t)
-	a := startArgo(t, b, forkConfig)
-	closer, client, err := apiclient.NewConfigManagementPluginClientSet(a.cmpSocket).NewConfigManagementPluginClient()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closer.Close()
-	cfg, err := client.CheckPluginConfiguration(context.Background(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.IsDiscoveryConfigured {
-		t.Error("plugin.yaml has a discover rule; it must be name-only")
-	}
-	stream, err := client.GenerateManifest(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"ARGOCD_APP_NAME=sandboxed-containers", "ARGOCD_APP_SOURCE_PATH=" + sandboxPath, "ARGOCD_APP_PARAMETERS={not json"}
-	if err := cmp.SendRepoStream(context.Background(), filepath.Join(a.fork, sandboxPath), a.fork, stream, env, []string{".git/*"}); err != nil {
-		t.Fatal(err)
-	}
-	_, err = stream.CloseAndRecv()
-	if err == nil {
-		t.Fatal("no error")
-	}
-	if e := contains(err.Error(), "ARGOCD_APP_PARAMETERS: not the JSON list Argo CD sends"); e != nil {
-		t.Error(e)
-	}
-	if strings.Contains(err.Error(), "kind:") {
-		t.Error("the error carries manifests")
-	}
+	// Straight to the CMP server's socket, as the repo server talks to it, with a malformed
+	// ARGOCD_APP_PARAMETERS that the repo server itself would never send.
+	t.Run("CMP server rejects bad parameter JSON", func(t *testing.T) {
+		closer, client, err := apiclient.NewConfigManagementPluginClientSet(a.cmpSocket).NewConfigManagementPluginClient()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closer.Close()
+		cfg, err := client.CheckPluginConfiguration(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.IsDiscoveryConfigured {
+			t.Error("plugin.yaml has a discover rule; it must be name-only")
+		}
+		stream, err := client.GenerateManifest(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := []string{"ARGOCD_APP_NAME=sandboxed-containers", "ARGOCD_APP_SOURCE_PATH=" + sandboxPath, "ARGOCD_APP_PARAMETERS={not json"}
+		if err := cmp.SendRepoStream(context.Background(), filepath.Join(a.fork, sandboxPath), a.fork, stream, env, []string{".git/*"}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = stream.CloseAndRecv()
+		if err == nil {
+			t.Fatal("no error")
+		}
+		if e := contains(err.Error(), "ARGOCD_APP_PARAMETERS: not the JSON list Argo CD sends"); e != nil {
+			t.Error(e)
+		}
+		if strings.Contains(err.Error(), "kind:") {
+			t.Error("the error carries manifests")
+		}
+	})
 }
 
 func must(t *testing.T, err error) {

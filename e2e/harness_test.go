@@ -18,6 +18,20 @@ import (
 	"github.com/alicebob/miniredis/v2"
 )
 
+// tool returns the path the environment variable env gives (the Makefile sets them all), or
+// skips the test without it, unless PATTERN_GEN_REQUIRE_TOOLS is set.
+func tool(t *testing.T, env string) string {
+	t.Helper()
+	p := os.Getenv(env)
+	if p == "" {
+		if os.Getenv("PATTERN_GEN_REQUIRE_TOOLS") != "" {
+			t.Fatalf("%s must be set; run `make test`", env)
+		}
+		t.Skipf("%s is not set: skipping the end-to-end test (make test builds and sets it)", env)
+	}
+	return p
+}
+
 // binaries are built by the Makefile (make test) and passed in through the environment.
 type binaries struct {
 	argocd, cmpPlugin, patternGen string
@@ -25,18 +39,7 @@ type binaries struct {
 
 func needBinaries(t *testing.T) binaries {
 	t.Helper()
-	b := binaries{
-		argocd:     os.Getenv("PATTERN_GEN_ARGOCD"),
-		cmpPlugin:  os.Getenv("PATTERN_GEN_CMP_PLUGIN"),
-		patternGen: os.Getenv("PATTERN_GEN_BIN"),
-	}
-	if b.argocd == "" || b.cmpPlugin == "" || b.patternGen == "" {
-		if os.Getenv("PATTERN_GEN_REQUIRE_TOOLS") != "" {
-			t.Fatal("PATTERN_GEN_ARGOCD, PATTERN_GEN_CMP_PLUGIN and PATTERN_GEN_BIN must be set; run `make test`")
-		}
-		t.Skip("PATTERN_GEN_ARGOCD, PATTERN_GEN_CMP_PLUGIN or PATTERN_GEN_BIN is not set: skipping the Argo CD end-to-end tests (make test builds them)")
-	}
-	return b
+	return binaries{argocd: tool(t, "PATTERN_GEN_ARGOCD"), cmpPlugin: tool(t, "PATTERN_GEN_CMP_PLUGIN"), patternGen: tool(t, "PATTERN_GEN_BIN")}
 }
 
 // argo is a running argocd-cmp-server plus argocd-repo-server.
@@ -118,58 +121,72 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 }
 
 // startArgo scaffolds a fork from config, commits it to a local git repository and starts the
-// CMP server (with the fork's own cmp-plugin/plugin.yaml) and the repo server.
+// CMP server (with the fork's own cmp-plugin/plugin.yaml) and the repo server. A sidecar has no
+// cluster credentials here, so discovery is tested apart from Argo CD.
 func startArgo(t *testing.T, b binaries, config string) *argo {
 	t.Helper()
 	a := newWorkspace(t, b, config)
-	work := a.work
-	bin := filepath.Join(work, "bin")
-	for _, role := range []string{"argocd-cmp-server", "argocd-repo-server"} {
-		if err := os.Symlink(b.argocd, filepath.Join(bin, role)); err != nil {
-			t.Fatal(err)
-		}
+	p := startArgoProcs(t, b, a.fork, a.work, "", nil, nil)
+	a.cmpSocket, a.repoServer = p.cmpSocket, p.repoServer
+	return a
+}
+
+// argoProcs are a running CMP server and repo server, with what else a cluster's Argo CD
+// processes need to share.
+type argoProcs struct {
+	bin, logs         string
+	env               []string // every process's base environment
+	cmpSocket         string
+	repoServer, redis string // host:port
+}
+
+// startArgoProcs starts, in folder work, argocd-cmp-server with the fork's plugin.yaml and
+// cmp-plugin, and argocd-repo-server in front of it. helm, when set, is put on the processes'
+// PATH for Helm applications; env is added to every process, cmpEnv to the CMP server only.
+func startArgoProcs(t *testing.T, b binaries, fork, work, helm string, env, cmpEnv []string) *argoProcs {
+	t.Helper()
+	for _, d := range []string{"bin", "plugins", "config", "cmp-work", "logs", "tmp"} {
+		must(t, os.MkdirAll(filepath.Join(work, d), 0o755))
+	}
+	p := &argoProcs{bin: filepath.Join(work, "bin"), logs: filepath.Join(work, "logs")}
+	for _, role := range []string{"argocd-cmp-server", "argocd-repo-server", "argocd-application-controller"} {
+		must(t, os.Symlink(b.argocd, filepath.Join(p.bin, role)))
 	}
 	// The fork's plugin.yaml calls `cmp-plugin` through PATH, as in the sidecar image.
-	if err := os.Symlink(b.cmpPlugin, filepath.Join(bin, "cmp-plugin")); err != nil {
-		t.Fatal(err)
+	must(t, os.Symlink(b.cmpPlugin, filepath.Join(p.bin, "cmp-plugin")))
+	if helm != "" {
+		must(t, os.Symlink(helm, filepath.Join(p.bin, "helm")))
 	}
-	pluginYAML, err := os.ReadFile(filepath.Join(a.fork, "cmp-plugin", "plugin.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(work, "config", "plugin.yaml"), pluginYAML, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	pluginYAML, err := os.ReadFile(filepath.Join(fork, "cmp-plugin", "plugin.yaml"))
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(work, "config", "plugin.yaml"), pluginYAML, 0o644))
 
-	// A sidecar has no cluster credentials here, so discovery is tested apart from Argo CD.
-	base := []string{"PATH=" + bin + ":/usr/local/bin:/usr/bin:/bin", "HOME=" + work, "TMPDIR=" + filepath.Join(work, "tmp"),
-		"ARGOCD_PLUGINSOCKFILEPATH=" + filepath.Join(work, "plugins")}
-	logs := filepath.Join(work, "logs")
-	start(t, logs, "cmp-server", append(base, "ARGOCD_CMP_WORKDIR="+filepath.Join(work, "cmp-work")),
-		filepath.Join(bin, "argocd-cmp-server"), "--config-dir-path", filepath.Join(work, "config"), "--loglevel", "info")
-	a.cmpSocket = filepath.Join(work, "plugins", "cmp-plugin-v1.0.sock")
-	waitFor(t, "argocd-cmp-server", func() bool { _, err := os.Stat(a.cmpSocket); return err == nil })
+	p.env = append([]string{"PATH=" + p.bin + ":/usr/local/bin:/usr/bin:/bin", "HOME=" + work, "TMPDIR=" + filepath.Join(work, "tmp"),
+		"ARGOCD_PLUGINSOCKFILEPATH=" + filepath.Join(work, "plugins")}, env...)
+	start(t, p.logs, "cmp-server", append(append(append([]string{}, p.env...), "ARGOCD_CMP_WORKDIR="+filepath.Join(work, "cmp-work")), cmpEnv...),
+		filepath.Join(p.bin, "argocd-cmp-server"), "--config-dir-path", filepath.Join(work, "config"), "--loglevel", "info")
+	p.cmpSocket = filepath.Join(work, "plugins", "cmp-plugin-v1.0.sock")
+	waitFor(t, "argocd-cmp-server", func() bool { _, err := os.Stat(p.cmpSocket); return err == nil })
 
-	redis := miniredis.RunT(t)
-	port, metrics := freePort(t), freePort(t)
-	a.repoServer = fmt.Sprintf("127.0.0.1:%d", port)
-	start(t, logs, "repo-server", append(base, "ARGOCD_GPG_ENABLED=false", "REDIS_SERVER="+redis.Addr(),
+	p.redis = miniredis.RunT(t).Addr()
+	port := freePort(t)
+	p.repoServer = fmt.Sprintf("127.0.0.1:%d", port)
+	start(t, p.logs, "repo-server", append(append([]string{}, p.env...), "ARGOCD_GPG_ENABLED=false", "REDIS_SERVER="+p.redis,
 		"ARGOCD_REPO_SERVER_PLUGIN_TAR_EXCLUSIONS=.git/*"),
-		filepath.Join(bin, "argocd-repo-server"), "--disable-tls", "--address", "127.0.0.1", "--port", fmt.Sprint(port),
-		"--metrics-address", "127.0.0.1", "--metrics-port", fmt.Sprint(metrics), "--loglevel", "warn")
+		filepath.Join(p.bin, "argocd-repo-server"), "--disable-tls", "--address", "127.0.0.1", "--port", fmt.Sprint(port),
+		"--metrics-address", "127.0.0.1", "--metrics-port", fmt.Sprint(freePort(t)), "--loglevel", "warn")
 	waitFor(t, "argocd-repo-server", func() bool {
-		c, err := net.DialTimeout("tcp", a.repoServer, time.Second)
+		c, err := net.DialTimeout("tcp", p.repoServer, time.Second)
 		if err == nil {
 			c.Close()
 		}
 		return err == nil
 	})
-	return a
+	return p
 }
 
 // newWorkspace scaffolds a fork from config in a short temporary directory (unix socket paths
-// are limited to 108 bytes), commits it to a git repository the repo server can clone, and
-// makes the folders the Argo CD processes use.
+// are limited to 108 bytes) and commits it to a git repository the repo server can clone.
 func newWorkspace(t *testing.T, b binaries, config string) *argo {
 	t.Helper()
 	work, err := os.MkdirTemp("", "pg-e2e-")
@@ -185,9 +202,6 @@ func newWorkspace(t *testing.T, b binaries, config string) *argo {
 	run(t, a.fork, gitEnv, "git", "init", "-q", "-b", "main")
 	run(t, a.fork, gitEnv, "git", "add", "-A")
 	run(t, a.fork, gitEnv, "git", "commit", "-q", "-m", "fork")
-	for _, d := range []string{"bin", "plugins", "config", "cmp-work", "logs", "tmp"} {
-		must(t, os.MkdirAll(filepath.Join(work, d), 0o755))
-	}
 	return a
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -40,34 +41,17 @@ var acmCRDs = []string{
 	openCRD("cluster.open-cluster-management.io", "v1beta2", "ManagedClusterSetBinding", "managedclustersetbindings"),
 }
 
-func openCRD(group, version, kind, plural string) string {
-	return fmt.Sprintf(`apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: %[4]s.%[1]s}
-spec:
-  group: %[1]s
-  names: {kind: %[3]s, listKind: %[3]sList, plural: %[4]s, singular: %[5]s}
-  scope: Namespaced
-  versions:
-  - name: %[2]s
-    served: true
-    storage: true
-    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
-`, group, version, kind, plural, strings.ToLower(kind))
-}
-
 // TestArgoCDSyncsSplitTopology runs two clusters, each a real kube-apiserver with its own Argo
 // CD syncing its own clusterGroup of one split fork: the trusted hub (Trustee and the ACM policy
 // that publishes the KBS to spokes) and a spoke (sandboxed containers and workloads, rendered by
 // cmp-plugin under the real argocd-cmp-server). The spoke's initdata must name the hub's KBS.
 func TestArgoCDSyncsSplitTopology(t *testing.T) {
 	b, helm := needSyncBinaries(t)
-	ref := "../../shared/reference/crds"
 	a := newWorkspace(t, b, splitConfig)
 
 	hub := startArgoCluster(t, b, helm, a, clusterSpec{
 		group: "trusted-hub", hubDomain: hubDomain, localDomain: hubDomain,
-		crdFiles:   []string{filepath.Join(ref, "trustee-v1.1.0", "confidentialcontainers.org_kbsconfigs.yaml")},
+		crdFiles:   []string{filepath.Join(refCRDs, "trustee-v1.1.0", "confidentialcontainers.org_kbsconfigs.yaml")},
 		crdDocs:    append([]string{routeCRD}, acmCRDs...),
 		namespaces: []string{"trustee-operator-system"},
 		// The KBS certificate, which Vault and External Secrets provide on a real hub.
@@ -79,16 +63,24 @@ func TestArgoCDSyncsSplitTopology(t *testing.T) {
 	if host, _, _ := unstructured.NestedString(route.Object, "spec", "host"); host != "kbs-trustee-operator-system."+hubDomain {
 		t.Errorf("hub KBS Route host %q", host)
 	}
-	// Nothing of the workloads runs on the trusted hub.
-	if _, err := hub.get(t, schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, "trustee-operator-system", "peer-pods-cm"); err == nil {
-		t.Error("peer-pods-cm on the trusted hub")
+	// Nothing of the workloads runs on the trusted hub: no such Application, no peer-pods-cm.
+	for _, o := range []struct {
+		gvk      schema.GroupVersionKind
+		ns, name string
+	}{
+		{schema.GroupVersionKind{Group: "argoproj.io", Version: "v1alpha1", Kind: "Application"}, hub.argoNS, "sandboxed-containers"},
+		{schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, "openshift-sandboxed-containers-operator", "peer-pods-cm"},
+	} {
+		if _, err := hub.get(t, o.gvk, o.ns, o.name); !apierrors.IsNotFound(err) {
+			t.Errorf("%s %s/%s on the trusted hub: %v", o.gvk.Kind, o.ns, o.name, err)
+		}
 	}
 
 	spoke := startArgoCluster(t, b, helm, a, clusterSpec{
 		group: "spoke", hubDomain: hubDomain, localDomain: spokeDomain,
 		crdFiles: []string{
-			filepath.Join(ref, "kataconfiguration.openshift.io_kataconfigs.yaml"),
-			filepath.Join(ref, "openshift", "config.openshift.io_ingresses.yaml"),
+			filepath.Join(refCRDs, "kataconfiguration.openshift.io_kataconfigs.yaml"),
+			filepath.Join(refCRDs, "openshift", "config.openshift.io_ingresses.yaml"),
 		},
 		crdDocs:    []string{routeCRD},
 		namespaces: []string{"openshift-sandboxed-containers-operator", "hello-openshift", "openshift-cloud-controller-manager", "trustee-operator-system"},
@@ -207,12 +199,13 @@ func TestRepoServerGenerateManifestOnASpoke(t *testing.T) {
 	}
 	spoke = append(spoke, v1alpha1.ApplicationSourcePluginParameter{Name: "cluster-group", String_: str("spoke")})
 	env = append(env, &v1alpha1.EnvEntry{Name: "AZURE_NSG_ID", Value: nsgID}) // the split fork pins none
-	_, err := repoClient(t, a).GenerateManifest(context.Background(), request(a, env, spoke))
+	client := repoClient(t, a)
+	_, err := client.GenerateManifest(context.Background(), request(a, env, spoke))
 	if err == nil || !strings.Contains(err.Error(), "let the plugin read Secret openshift-sandboxed-containers-operator/trusted-hub-kbs on this spoke") {
 		t.Fatalf("without a KBS address: %v", err)
 	}
 	spoke = append(spoke, v1alpha1.ApplicationSourcePluginParameter{Name: "cluster-domain", String_: str(hubDomain)})
-	resp, err := repoClient(t, a).GenerateManifest(context.Background(), request(a, env, spoke))
+	resp, err := client.GenerateManifest(context.Background(), request(a, env, spoke))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +219,7 @@ func TestRepoServerGenerateManifestOnASpoke(t *testing.T) {
 		t.Error(err)
 	}
 	// Asked for in the hub's group, the same path is not an application there.
-	_, err = repoClient(t, a).GenerateManifest(context.Background(), request(a, env, params))
+	_, err = client.GenerateManifest(context.Background(), request(a, env, params))
 	if err == nil || !strings.Contains(err.Error(), "charts/all/sandboxed-containers is not the path of an application in values-trusted-hub.yaml") {
 		t.Errorf("got %v", err)
 	}

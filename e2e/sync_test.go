@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -38,21 +37,30 @@ const (
 	cloudConf  = `{"subscriptionId":"11111111-2222-3333-4444-555555555555","resourceGroup":"sync-rg","location":"northeurope","vnetName":"sync-vnet","vnetResourceGroup":"sync-net-rg","subnetName":"sync-worker-subnet","securityGroupName":"sync-nsg"}`
 )
 
+// refCRDs holds the upstream CRDs of the shared reference folder.
+const refCRDs = "../../shared/reference/crds"
+
 // routeCRD registers route.openshift.io/v1 Route, which OpenShift serves natively and no CRD
 // in openshift/api describes; the schema is left open on purpose.
-const routeCRD = `apiVersion: apiextensions.k8s.io/v1
+var routeCRD = openCRD("route.openshift.io", "v1", "Route", "routes")
+
+// openCRD is a namespaced CustomResourceDefinition with an open schema, for kinds that have no
+// CRD this test can copy.
+func openCRD(group, version, kind, plural string) string {
+	return fmt.Sprintf(`apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
-metadata: {name: routes.route.openshift.io}
+metadata: {name: %[4]s.%[1]s}
 spec:
-  group: route.openshift.io
-  names: {kind: Route, listKind: RouteList, plural: routes, singular: route}
+  group: %[1]s
+  names: {kind: %[3]s, listKind: %[3]sList, plural: %[4]s, singular: %[5]s}
   scope: Namespaced
   versions:
-  - name: v1
+  - name: %[2]s
     served: true
     storage: true
     schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
-`
+`, group, version, kind, plural, strings.ToLower(kind))
+}
 
 type kube struct {
 	dyn    dynamic.Interface
@@ -106,15 +114,6 @@ func (k *kube) createFile(t *testing.T, path string) {
 	k.create(t, string(data))
 }
 
-func moduleDir(t *testing.T, mod string) string {
-	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", mod).Output()
-	if err != nil {
-		t.Fatalf("go list -m %s: %v", mod, err)
-	}
-	return strings.TrimSpace(string(out))
-}
-
 // clusterSpec is one cluster of a pattern under test and the clusterGroup it runs.
 type clusterSpec struct {
 	group                  string   // the clusterGroup (values-<group>.yaml)
@@ -146,9 +145,8 @@ func startArgoCluster(t *testing.T, b binaries, helm string, a *argo, spec clust
 	c := &argoCluster{spec: spec, argoNS: argoNS, admin: api.kubeconfig(t, "admin", argoNS), fork: a.fork, patternGen: b.patternGen}
 	k := newKube(t, c.admin)
 	c.k = k
-	argoCRDs := filepath.Join(moduleDir(t, "github.com/argoproj/argo-cd/v2"), "manifests", "crds")
 	for _, f := range []string{"application-crd.yaml", "appproject-crd.yaml"} {
-		k.createFile(t, filepath.Join(argoCRDs, f))
+		k.createFile(t, filepath.Join(refCRDs, "argo-cd-v2.14.21", f))
 	}
 	for _, f := range spec.crdFiles {
 		k.createFile(t, f)
@@ -172,36 +170,11 @@ func startArgoCluster(t *testing.T, b binaries, helm string, a *argo, spec clust
 	}
 
 	// Each cluster has its own Argo CD processes, folders and plugin socket.
-	work := filepath.Join(a.work, spec.group)
-	for _, d := range []string{"bin", "plugins", "config", "cmp-work", "logs", "tmp"} {
-		must(t, os.MkdirAll(filepath.Join(work, d), 0o755))
-	}
-	c.bin = filepath.Join(work, "bin")
-	for _, role := range []string{"argocd-cmp-server", "argocd-repo-server", "argocd-application-controller"} {
-		must(t, os.Symlink(b.argocd, filepath.Join(c.bin, role)))
-	}
-	must(t, os.Symlink(b.cmpPlugin, filepath.Join(c.bin, "cmp-plugin")))
-	must(t, os.Symlink(helm, filepath.Join(c.bin, "helm")))
-	pluginYAML, err := os.ReadFile(filepath.Join(a.fork, "cmp-plugin", "plugin.yaml"))
-	must(t, err)
-	must(t, os.WriteFile(filepath.Join(work, "config", "plugin.yaml"), pluginYAML, 0o644))
-	base := []string{"PATH=" + c.bin + ":/usr/local/bin:/usr/bin:/bin", "HOME=" + work, "TMPDIR=" + filepath.Join(work, "tmp"),
-		"ARGOCD_PLUGINSOCKFILEPATH=" + filepath.Join(work, "plugins"), "ARGOCD_FAKE_IN_CLUSTER=true"}
-	logs := filepath.Join(work, "logs")
-	start(t, logs, "cmp-server", append(base, "ARGOCD_CMP_WORKDIR="+filepath.Join(work, "cmp-work"), "KUBECONFIG="+api.kubeconfig(t, repoServer, argoNS)),
-		filepath.Join(c.bin, "argocd-cmp-server"), "--config-dir-path", filepath.Join(work, "config"), "--loglevel", "info")
-	waitFor(t, "argocd-cmp-server", func() bool {
-		_, err := os.Stat(filepath.Join(work, "plugins", "cmp-plugin-v1.0.sock"))
-		return err == nil
-	})
-	redis := miniredis.RunT(t)
-	repoPort := freePort(t)
-	start(t, logs, "repo-server", append(base, "ARGOCD_GPG_ENABLED=false", "REDIS_SERVER="+redis.Addr(), "ARGOCD_REPO_SERVER_PLUGIN_TAR_EXCLUSIONS=.git/*"),
-		filepath.Join(c.bin, "argocd-repo-server"), "--disable-tls", "--address", "127.0.0.1", "--port", fmt.Sprint(repoPort),
-		"--metrics-address", "127.0.0.1", "--metrics-port", fmt.Sprint(freePort(t)), "--loglevel", "warn")
-	start(t, logs, "application-controller", append(base, "KUBECONFIG="+c.admin),
-		filepath.Join(c.bin, "argocd-application-controller"), "--repo-server", fmt.Sprintf("127.0.0.1:%d", repoPort), "--repo-server-plaintext",
-		"--redis", redis.Addr(), "--metrics-port", fmt.Sprint(freePort(t)), "--loglevel", "info", "--status-processors", "2", "--operation-processors", "2")
+	p := startArgoProcs(t, b, a.fork, filepath.Join(a.work, spec.group), helm, []string{"ARGOCD_FAKE_IN_CLUSTER=true"},
+		[]string{"KUBECONFIG=" + api.kubeconfig(t, repoServer, argoNS)})
+	start(t, p.logs, "application-controller", append(append([]string{}, p.env...), "KUBECONFIG="+c.admin),
+		filepath.Join(p.bin, "argocd-application-controller"), "--repo-server", p.repoServer, "--repo-server-plaintext",
+		"--redis", p.redis, "--metrics-port", fmt.Sprint(freePort(t)), "--loglevel", "info", "--status-processors", "2", "--operation-processors", "2")
 
 	// The OpenShift router is outside this test: stand in for it and admit every Route, which
 	// Argo CD's health check for routes waits for.
@@ -226,8 +199,11 @@ func (c *argoCluster) syncApplications(t *testing.T) {
 			name := app["metadata"].(map[string]any)["name"].(string)
 			waitFor(t, "application "+name, func() bool {
 				u, err := c.k.resource(t, schema.GroupVersionKind{Group: "argoproj.io", Version: "v1alpha1", Kind: "Application"}, c.argoNS).Get(context.Background(), name, metav1.GetOptions{})
+				if err != nil {
+					return false
+				}
 				s, _, _ := unstructured.NestedString(u.Object, "status", "sync", "status")
-				return err == nil && s == "Synced"
+				return s == "Synced"
 			})
 		}
 	}
@@ -336,29 +312,20 @@ func applications(t *testing.T, fork string, spec clusterSpec, argoNS string) []
 // applications with.
 func needSyncBinaries(t *testing.T) (binaries, string) {
 	t.Helper()
-	b := needBinaries(t)
-	helm := os.Getenv("PATTERN_GEN_HELM")
-	if helm == "" {
-		if os.Getenv("PATTERN_GEN_REQUIRE_TOOLS") != "" {
-			t.Fatal("PATTERN_GEN_HELM must be set; run `make test`")
-		}
-		t.Skip("PATTERN_GEN_HELM is not set (the repo server renders Helm applications with it)")
-	}
-	return b, helm
+	return needBinaries(t), tool(t, "PATTERN_GEN_HELM")
 }
 
 // TestArgoCDSyncsThePattern runs Argo CD's application controller, repo server and our CMP
 // server against a real kube-apiserver and lets it sync the pattern's applications.
 func TestArgoCDSyncsThePattern(t *testing.T) {
 	b, helm := needSyncBinaries(t)
-	ref := "../../shared/reference/crds"
 	a := newWorkspace(t, b, syncConfig)
 	c := startArgoCluster(t, b, helm, a, clusterSpec{
 		group: "hub", hubDomain: appsDomain, localDomain: appsDomain,
 		crdFiles: []string{
-			filepath.Join(ref, "kataconfiguration.openshift.io_kataconfigs.yaml"),
-			filepath.Join(ref, "trustee-v1.1.0", "confidentialcontainers.org_kbsconfigs.yaml"),
-			filepath.Join(ref, "openshift", "config.openshift.io_ingresses.yaml"),
+			filepath.Join(refCRDs, "kataconfiguration.openshift.io_kataconfigs.yaml"),
+			filepath.Join(refCRDs, "trustee-v1.1.0", "confidentialcontainers.org_kbsconfigs.yaml"),
+			filepath.Join(refCRDs, "openshift", "config.openshift.io_ingresses.yaml"),
 		},
 		crdDocs:    []string{routeCRD},
 		namespaces: []string{"openshift-sandboxed-containers-operator", "trustee-operator-system", "hello-openshift", "openshift-cloud-controller-manager"},
