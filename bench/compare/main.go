@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
 	"github.com/pattern-gen/pattern-gen/internal/peerpods"
@@ -118,44 +119,49 @@ func compare() error {
 	if err != nil {
 		return err
 	}
-	pattern, err := render.ReadPattern(tree)
-	if err != nil {
-		return err
-	}
-	facts := pattern.OfflineFacts("Azure")
-	facts.HubClusterDomain = domain
-	plans, err := pattern.Plan(tree, facts)
-	if err != nil {
-		return err
-	}
-	var plan render.AppPlan
-	for _, p := range plans {
-		if p.Path == render.SandboxChart {
-			plan = p
-		}
-	}
-	// The plugin's inputs, and the same values for the pipeline as --set-string.
+	// The plugin's inputs; the pipeline gets the same values as --set-string.
 	pluginEnv := []string{
 		"ARGOCD_APP_SOURCE_PATH=" + render.SandboxChart,
 		`ARGOCD_APP_PARAMETERS=[{"name":"overlay","string":"overlays/azure"},{"name":"cluster-discovery","string":"disabled"},{"name":"cluster-domain","string":"` + domain + `"}]`,
 		"ARGOCD_ENV_AZURE_REGION=" + azure["region"], "ARGOCD_ENV_AZURE_RESOURCE_GROUP=" + azure["resourceGroup"],
 		"ARGOCD_ENV_AZURE_SUBNET_ID=" + azure["subnetID"], "ARGOCD_ENV_AZURE_NSG_ID=" + azure["nsgID"],
 	}
+	// The plan the plugin itself makes from those inputs.
+	env, err := config.FromEnv(func(k string) string {
+		for _, kv := range pluginEnv {
+			if name, v, _ := strings.Cut(kv, "="); name == k {
+				return v
+			}
+		}
+		return ""
+	})
+	if err != nil {
+		return err
+	}
+	pattern, err := render.ReadPattern(tree)
+	if err != nil {
+		return err
+	}
+	r, err := generate.NewRenderer(tree, pattern, env, nil, true, func(string, ...any) {})
+	if err != nil {
+		return err
+	}
+	var plan render.AppPlan
+	for _, p := range r.Plans() {
+		if p.Path == render.SandboxChart {
+			plan = p
+		}
+	}
 	initdata, err := peerpods.Encode(peerpods.Initdata{KBSURL: "https://" + generate.KBSHostPrefix + domain, SecurityPolicy: "security-policy/insecure"}.TOML())
 	if err != nil {
 		return err
 	}
-	args := []string{"template", plan.Name, filepath.Join(fork, plan.Path), "--namespace", plan.Namespace, "--include-crds", "--kube-version", plan.KubeVersion}
-	for _, f := range plan.ValueFiles {
-		args = append(args, "-f", filepath.Join(fork, f))
+	for _, k := range []string{"region", "resourceGroup", "subnetID", "nsgID"} {
+		plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure." + k, Value: azure[k], ForceString: true})
 	}
-	for _, p := range plan.Params {
-		args = append(args, "--set", p.Name+"="+render.EscapeSetValue(p.Value))
-	}
-	for k, v := range azure {
-		args = append(args, "--set-string", "global.coco.azure."+k+"="+v)
-	}
-	args = append(args, "--set-string", "global.coco.azure.initdata="+initdata, "--set", "global.coco.azure.requireClusterValues=true")
+	plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure.initdata", Value: initdata, ForceString: true},
+		render.Param{Name: "global.coco.azure.requireClusterValues", Value: "true"})
+	args := plan.HelmTemplateArgs(fork)
 	appDir := filepath.Join(fork, plan.Path)
 	overlay := filepath.Join(fork, render.AzureOverlay)
 

@@ -1,6 +1,7 @@
 // Package fetch reads a config or schema from a local path or a remote go-getter source,
-// restricted to what a review can trust: HTTPS (with ?checksum=) and git over HTTPS or SSH,
-// with a timeout, a size limit, no archive extraction, and no path or link out of the download.
+// restricted to what a review can trust: HTTPS (pinned when the URL carries ?checksum=) and git
+// over HTTPS or SSH, with a timeout, a size limit, no archive extraction, and no path or link
+// out of the download.
 package fetch
 
 import (

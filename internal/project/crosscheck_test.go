@@ -88,18 +88,7 @@ func TestCrossCheckWithHelmAndKustomizeCLIs(t *testing.T) {
 				plans = append(plans, gp...)
 			}
 			for _, plan := range plans {
-				args := []string{"template", plan.Name, filepath.Join(dir, plan.Path), "--namespace", plan.Namespace, "--include-crds", "--kube-version", plan.KubeVersion}
-				for _, f := range plan.ValueFiles {
-					args = append(args, "-f", filepath.Join(dir, f))
-				}
-				for _, p := range plan.Params {
-					flag := "--set"
-					if p.ForceString {
-						flag = "--set-string"
-					}
-					args = append(args, flag, p.Name+"="+render.EscapeSetValue(p.Value))
-				}
-				out := run(t, helm, args...)
+				out := run(t, helm, plan.HelmTemplateArgs(dir)...)
 				// The chart is clean under helm lint --strict with the same values.
 				lint := []string{"lint", "--strict", filepath.Join(dir, plan.Path)}
 				for _, f := range plan.ValueFiles {

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chart/loader"
@@ -26,6 +27,24 @@ type App struct {
 // problems name it: grouped by clusterGroup, then application.
 func (p AppPlan) ObjectPath(o manifest.Object) string {
 	return p.Group + "/" + p.Name + "/" + o.FileName()
+}
+
+// HelmTemplateArgs is the `helm template` command line, without the program name, that renders
+// the plan's chart as RenderApp does, for the fork checked out in root. The cross-check against
+// the real CLI and the speed comparison with it run this.
+func (p AppPlan) HelmTemplateArgs(root string) []string {
+	args := []string{"template", p.Name, filepath.Join(root, p.Path), "--namespace", p.Namespace, "--include-crds", "--kube-version", p.KubeVersion}
+	for _, f := range p.ValueFiles {
+		args = append(args, "-f", filepath.Join(root, f))
+	}
+	for _, prm := range p.Params {
+		flag := "--set"
+		if prm.ForceString {
+			flag = "--set-string"
+		}
+		args = append(args, flag, prm.Name+"="+EscapeSetValue(prm.Value))
+	}
+	return args
 }
 
 // Values merges the plan's value files and parameters as `helm template -f ... --set ...` does.
