@@ -74,37 +74,35 @@ func Validate(o ValidateOptions) (*ValidateReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fork %s does not render: %w", o.Fork, err)
 	}
-	if o.CRDDir != "" {
-		docs, err := readDir(o.CRDDir, ".yaml", ".yml")
-		if err != nil {
-			return nil, fmt.Errorf("--crds %s: %w", o.CRDDir, err)
+	// Rendered objects against schemas: the CRDs of custom kinds, the OpenAPI of core kinds.
+	for _, c := range []struct {
+		dir, flag string
+		exts      []string
+		load      func(map[string][]byte) (validate.CRDs, error)
+		checked   string // with the number of schemas loaded
+		skipped   string
+	}{
+		{o.CRDDir, "--crds", []string{".yaml", ".yml"}, validate.LoadCRDs,
+			"rendered objects against %d CRD schemas", "CRD schemas (pass --crds DIR)"},
+		{o.KubeOpenAPIDir, "--kube-openapi", []string{".json"}, validate.LoadOpenAPI,
+			"rendered objects against %d Kubernetes kinds", "Kubernetes kinds (pass --kube-openapi DIR, e.g. api/openapi-spec/v3 of k8s.io/kubernetes)"},
+	} {
+		if c.dir == "" {
+			rep.Skipped = append(rep.Skipped, c.skipped)
+			continue
 		}
-		crds, err := validate.LoadCRDs(docs)
+		docs, err := readDir(c.dir, c.exts...)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", c.flag, c.dir, err)
+		}
+		schemas, err := c.load(docs)
 		if err != nil {
 			return nil, err
 		}
-		rep.Checked = append(rep.Checked, fmt.Sprintf("rendered objects against %d CRD schemas", len(crds)))
-		for _, x := range validate.Objects(res.Applications, crds) {
+		rep.Checked = append(rep.Checked, fmt.Sprintf(c.checked, len(schemas)))
+		for _, x := range validate.Objects(res.Applications, schemas) {
 			rep.Problems = append(rep.Problems, x.String())
 		}
-	} else {
-		rep.Skipped = append(rep.Skipped, "CRD schemas (pass --crds DIR)")
-	}
-	if o.KubeOpenAPIDir != "" {
-		docs, err := readDir(o.KubeOpenAPIDir, ".json")
-		if err != nil {
-			return nil, fmt.Errorf("--kube-openapi %s: %w", o.KubeOpenAPIDir, err)
-		}
-		kinds, err := validate.LoadOpenAPI(docs)
-		if err != nil {
-			return nil, err
-		}
-		rep.Checked = append(rep.Checked, fmt.Sprintf("rendered objects against %d Kubernetes kinds", len(kinds)))
-		for _, x := range validate.Objects(res.Applications, kinds) {
-			rep.Problems = append(rep.Problems, x.String())
-		}
-	} else {
-		rep.Skipped = append(rep.Skipped, "Kubernetes kinds (pass --kube-openapi DIR, e.g. api/openapi-spec/v3 of k8s.io/kubernetes)")
 	}
 	var groups []string
 	for _, p := range patterns {
