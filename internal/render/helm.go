@@ -1,0 +1,72 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
+	"helm.sh/helm/v3/pkg/releaseutil"
+)
+
+// helmTemplate renders a chart as `helm template --include-crds` does (an install with the
+// cluster taken away), through Helm's chart loader, values and template engine. It does not go
+// through action.Install: that drags Helm's release storage, registry and kube clients into the
+// plugin's start-up for nothing a client-only render uses.
+func helmTemplate(chartFiles Tree, plan AppPlan, vals map[string]any) ([]byte, error) {
+	files := make([]*loader.BufferedFile, 0, len(chartFiles))
+	for _, p := range chartFiles.Paths() {
+		files = append(files, &loader.BufferedFile{Name: p, Data: chartFiles[p]})
+	}
+	ch, err := loader.LoadFiles(files)
+	if err != nil {
+		return nil, err
+	}
+	if err := chartutil.ValidateReleaseName(plan.Name); err != nil {
+		return nil, fmt.Errorf("release name %q: %w", plan.Name, err)
+	}
+	if err := chartutil.ProcessDependenciesWithMerge(ch, vals); err != nil {
+		return nil, err
+	}
+	caps := chartutil.DefaultCapabilities.Copy()
+	if plan.KubeVersion != "" {
+		kv, err := chartutil.ParseKubeVersion(plan.KubeVersion)
+		if err != nil {
+			return nil, fmt.Errorf("kube version %q: %w", plan.KubeVersion, err)
+		}
+		caps.KubeVersion = *kv
+	}
+	opts := chartutil.ReleaseOptions{Name: plan.Name, Namespace: plan.Namespace, Revision: 1, IsInstall: true}
+	top, err := chartutil.ToRenderValuesWithSchemaValidation(ch, vals, opts, caps, false)
+	if err != nil {
+		return nil, err
+	}
+	if want := ch.Metadata.KubeVersion; want != "" && !chartutil.IsCompatibleRange(want, caps.KubeVersion.String()) {
+		return nil, fmt.Errorf("chart requires kubeVersion: %s which is incompatible with Kubernetes %s", want, caps.KubeVersion.String())
+	}
+	rendered, err := engine.Render(ch, top)
+	if err != nil {
+		return nil, err
+	}
+	for name := range rendered {
+		if strings.HasSuffix(name, "NOTES.txt") {
+			delete(rendered, name)
+		}
+	}
+	hooks, manifests, err := releaseutil.SortManifests(rendered, nil, releaseutil.InstallOrder)
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	for _, crd := range ch.CRDObjects() {
+		fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", crd.Filename, crd.File.Data)
+	}
+	for _, m := range manifests {
+		fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", m.Name, m.Content)
+	}
+	for _, h := range hooks {
+		fmt.Fprintf(&b, "\n---\n# Source: %s\n%s\n", h.Path, h.Manifest)
+	}
+	return []byte(b.String()), nil
+}
