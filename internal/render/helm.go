@@ -14,13 +14,21 @@ import (
 // cluster taken away), through Helm's chart loader, values and template engine. It does not go
 // through action.Install: that drags Helm's release storage, registry and kube clients into the
 // plugin's start-up for nothing a client-only render uses.
+//
+// Where Helm would reach outside the chart, it does not: values schemas are checked by
+// valuesSchemas, whose $refs resolve only inside each schema, instead of by Helm's validation,
+// which fetches http(s) and opens file references. The engine has no cluster client (lookup
+// returns an empty map) and no DNS (getHostByName returns "").
 func helmTemplate(chartFiles Tree, plan AppPlan, vals map[string]any) ([]byte, error) {
-	files := make([]*loader.BufferedFile, 0, len(chartFiles))
-	for _, p := range chartFiles.Paths() {
-		files = append(files, &loader.BufferedFile{Name: p, Data: chartFiles[p]})
+	files, err := helmChartFiles(plan.Path, chartFiles)
+	if err != nil {
+		return nil, err
 	}
 	ch, err := loader.LoadFiles(files)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkDependencies(plan.Path, ch); err != nil {
 		return nil, err
 	}
 	if err := chartutil.ValidateReleaseName(plan.Name); err != nil {
@@ -38,8 +46,12 @@ func helmTemplate(chartFiles Tree, plan AppPlan, vals map[string]any) ([]byte, e
 		caps.KubeVersion = *kv
 	}
 	opts := chartutil.ReleaseOptions{Name: plan.Name, Namespace: plan.Namespace, Revision: 1, IsInstall: true}
-	top, err := chartutil.ToRenderValuesWithSchemaValidation(ch, vals, opts, caps, false)
+	top, err := chartutil.ToRenderValuesWithSchemaValidation(ch, vals, opts, caps, true)
 	if err != nil {
+		return nil, err
+	}
+	coalesced, _ := top["Values"].(chartutil.Values)
+	if err := newValuesSchemas(plan.Path, files).validate(ch, coalesced); err != nil {
 		return nil, err
 	}
 	if want := ch.Metadata.KubeVersion; want != "" && !chartutil.IsCompatibleRange(want, caps.KubeVersion.String()) {
