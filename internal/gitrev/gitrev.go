@@ -1,15 +1,14 @@
-// Package gitrev reads a fork's files at a git revision into memory with `git archive`, without
-// touching the working tree, the index or any temporary folder.
+// Package gitrev reads a fork's files at a git revision into memory exactly as git stores them:
+// the tree from `git ls-tree` and the blobs from one `git cat-file --batch`, so no
+// .gitattributes line (export-ignore, export-subst, filters, eol) can hide or rewrite a file, and
+// nothing touches the working tree, the index or a temporary folder.
 package gitrev
 
 import (
-	"archive/tar"
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os/exec"
-	"path"
 	"strings"
 )
 
@@ -17,6 +16,9 @@ import (
 type Repo struct {
 	Root   string // top-level directory of the work tree
 	Prefix string // the fork's folder inside the repository, "" or ending in "/"
+	// MaxFileSize bounds each file read from a revision (0: no bound), as the working-tree
+	// reader bounds each file on disk.
+	MaxFileSize int64
 }
 
 // Open finds the repository that holds dir.
@@ -52,43 +54,37 @@ func (r *Repo) DefaultBase() (string, error) {
 	return r.Resolve("HEAD")
 }
 
-// Files returns the fork's files at commit, with paths relative to the fork.
+// Files returns every file of the fork at commit (hidden ones too), with paths relative to the
+// fork. A symbolic link or a submodule in the fork's part of the tree is an error, as a link is
+// for the working-tree reader: Argo CD and the review must see the same regular files.
 func (r *Repo) Files(commit string) (map[string][]byte, error) {
-	args := []string{"archive", "--format=tar", commit}
-	if r.Prefix != "" {
-		args = append(args, "--", strings.TrimSuffix(r.Prefix, "/"))
-	}
-	cmd := exec.Command("git", args...)
-	cmd.Dir = r.Root
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	tree, err := r.forkTree(commit)
 	if err != nil {
-		return nil, fmt.Errorf("git archive %s: %s", short(commit), firstLine(stderr.String(), err))
+		return nil, err
 	}
-	files := map[string][]byte{}
-	tr := tar.NewReader(bytes.NewReader(out))
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read git archive of %s: %w", short(commit), err)
-		}
-		if h.Typeflag != tar.TypeReg {
-			continue
-		}
-		name := strings.TrimPrefix(path.Clean(h.Name), r.Prefix)
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			return nil, err
-		}
-		files[name] = data
+	entries, err := r.list(tree)
+	if err != nil {
+		return nil, err
 	}
-	return files, nil
+	return r.readBlobs(entries)
 }
 
+// forkTree returns the tree object of the fork's folder at commit.
+func (r *Repo) forkTree(commit string) (string, error) {
+	// "<commit>:<path>" takes the path literally (no pathspec magic), relative to the top
+	// level; "<commit>:" is the commit's root tree.
+	sha, err := git(r.Root, "--no-replace-objects", "rev-parse", "--verify", "--quiet", "--end-of-options", commit+":"+r.Prefix)
+	switch {
+	case err != nil && r.Prefix == "":
+		return "", fmt.Errorf("read the tree of commit %s: %w", short(commit), err)
+	case err != nil:
+		return "", fmt.Errorf("the fork's folder %s is not in this revision; pick a revision that has it", strings.TrimSuffix(r.Prefix, "/"))
+	}
+	return sha, nil
+}
+
+// git runs one git command in dir and returns its trimmed stdout, or the first line of its
+// stderr as the error.
 func git(dir string, args ...string) (string, error) {
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir

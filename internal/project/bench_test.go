@@ -16,7 +16,7 @@ import (
 )
 
 // BenchmarkDiffDefaultFork measures `pattern-gen diff` of two revisions of the default fork
-// (git archive of the base, working tree as head, both rendered, compared). Target: under 1 s.
+// (the base read from git objects, working tree as head, both rendered, compared). Target: under 1 s.
 func BenchmarkDiffDefaultFork(b *testing.B) {
 	dir := filepath.Join(b.TempDir(), "fork")
 	if _, err := project.Init("", dir, false); err != nil {

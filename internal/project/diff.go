@@ -24,6 +24,8 @@ func Diff(o DiffOptions) (*review.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Both sides are read with the same bound on each file, so they can only differ in content.
+	repo.MaxFileSize = generate.MaxForkFileSize
 	var baseSHA string
 	baseLabel := o.Base
 	if o.Base == "" {
@@ -61,10 +63,11 @@ func Diff(o DiffOptions) (*review.Result, error) {
 	return review.Compare(baseLabel, headLabel, base, head)
 }
 
+// renderRevision renders the fork as git stores it at sha; label is how the user named it.
 func renderRevision(repo *gitrev.Repo, label, sha string, env config.PluginEnv) ([]review.Object, error) {
 	files, err := repo.Files(sha)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("revision %s (%s): %w", label, sha[:12], err)
 	}
 	objs, err := renderObjects(render.Tree(files), env)
 	if err != nil {
