@@ -3,6 +3,7 @@ package fetch
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ func server(t *testing.T) (*httptest.Server, Options) {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/pattern-gen.yaml", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, body) })
+	mux.HandleFunc("/fail.yaml", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", http.StatusInternalServerError) })
 	mux.HandleFunc("/big.yaml", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, strings.Repeat("x", 4096)) })
 	mux.HandleFunc("/slow.yaml", func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -98,8 +100,14 @@ func TestReadInsideRefusesEscapes(t *testing.T) {
 	}
 }
 
-// The git path, with a local repository: File itself only allows https and ssh remotes.
+// The git path, with a local repository: File itself only allows https and ssh remotes. A link
+// anywhere on the path to the file, a directory link above it included, is refused, and the
+// file it leads to outside the download is never read.
 func TestGitFile(t *testing.T) {
+	outside := t.TempDir()
+	if err := os.WriteFile(outside+"/pattern-gen.yaml", []byte("outside\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	repo := t.TempDir()
 	git := func(args ...string) {
 		cmd := exec.Command("git", args...)
@@ -109,21 +117,66 @@ func TestGitFile(t *testing.T) {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
 		}
 	}
-	os.MkdirAll(repo+"/cfg", 0o755)
+	os.MkdirAll(repo+"/cfg/sub", 0o755)
 	os.WriteFile(repo+"/cfg/pattern-gen.yaml", []byte(body), 0o644)
 	os.Symlink("/etc/passwd", repo+"/cfg/link.yaml")
+	os.Symlink(outside, repo+"/out")
+	os.Symlink(outside, repo+"/cfg/sub/deeper")
 	git("init", "-q", "-b", "main")
 	git("add", "-A")
 	git("commit", "-q", "-m", "c")
 	git("tag", "v1")
 	o := Options{MaxBytes: 1024, Timeout: 30 * time.Second}
-	got, err := gitFile(context.Background(), "file://"+repo+"//cfg/pattern-gen.yaml?ref=v1", o)
+	got, err := gitFile(context.Background(), "git::file://"+repo+"//cfg/pattern-gen.yaml?ref=v1", o)
 	if err != nil || string(got) != body {
 		t.Fatalf("got %q, %v", got, err)
 	}
-	for _, bad := range []string{"//cfg/link.yaml", "//../../etc/passwd", "//cfg/missing.yaml"} {
-		if _, err := gitFile(context.Background(), "file://"+repo+bad, o); err == nil {
-			t.Errorf("%s was read", bad)
+	for _, tc := range []struct{ path, want string }{
+		{"//cfg/link.yaml", "cfg/link.yaml is a symbolic link; refusing to follow it"},
+		{"//out/pattern-gen.yaml", "out is a symbolic link; refusing to follow it"},
+		{"//cfg/sub/deeper/pattern-gen.yaml", "cfg/sub/deeper is a symbolic link; refusing to follow it"},
+		{"//cfg/pattern-gen.yaml/x", "cfg/pattern-gen.yaml/x: not in the download"},
+		{"//../../etc/passwd", "../../etc/passwd leaves the downloaded folder"},
+		{"//cfg/missing.yaml", "cfg/missing.yaml: not in the download"},
+		{"//cfg", "cfg is not a regular file"},
+	} {
+		got, err := gitFile(context.Background(), "file://"+repo+tc.path+"?ref=v1", o)
+		if err == nil || !strings.HasSuffix(err.Error(), tc.want) {
+			t.Errorf("%s: got %q, %v; want the error to end with %q", tc.path, got, err, tc.want)
 		}
+	}
+}
+
+// A remote source's password, token or sshkey never shows in an error, neither where pattern-gen
+// names the source nor in the text go-getter and git return.
+func TestSecretsNeverEcho(t *testing.T) {
+	srv, o := server(t)
+	authURL := strings.Replace(srv.URL, "https://", "https://user:pa55word-https@", 1)
+	key := base64.StdEncoding.EncodeToString([]byte("-----BEGIN OPENSSH PRIVATE KEY-----\nsshkeysecret\n-----END OPENSSH PRIVATE KEY-----\n"))
+	secrets := []string{"pa55word", "t0kenvalue", "amzsig123", "sshkeysecret", key, "S3CRETPASS"}
+	tests := []struct{ name, src, want string }{
+		{"https server error", authURL + "/fail.yaml?token=t0kenvalue&X-Amz-Signature=amzsig123&checksum=sha256:" + strings.Repeat("0", 64), "bad response code: 500"},
+		{"https not found", authURL + "/missing.yaml?access_token=t0kenvalue", "bad response code: 404"},
+		{"unreachable git over https", "git::https://user:pa55word@127.0.0.1:1/org/repo.git//pattern-gen.yaml?ref=main&token=t0kenvalue", "exited with"},
+		{"unreachable git over ssh", "git::ssh://git@127.0.0.1:1/org/repo.git//pattern-gen.yaml?ref=v1&sshkey=" + key, "exited with"},
+		{"not allowed", "ftp://admin:S3CRETPASS@127.0.0.1/x?sig=amzsig123", "is not allowed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := o
+			o.Timeout = 30 * time.Second
+			_, err := File(context.Background(), tc.src, o)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want it to say %q", err, tc.want)
+			}
+			for _, s := range secrets {
+				if strings.Contains(err.Error(), s) {
+					t.Errorf("secret %q in the message: %v", s, err)
+				}
+			}
+			if !strings.Contains(err.Error(), "REDACTED") {
+				t.Errorf("the message does not show where the secret was: %v", err)
+			}
+		})
 	}
 }

@@ -31,11 +31,11 @@ import (
 func LoadConfig(file string) (*config.Loaded, []byte, error) {
 	name, data := patterngen.DefaultConfigName+" (embedded default)", patterngen.DefaultConfig()
 	if file != "" {
+		name = shownSource(file)
 		var err error
 		if data, err = readSource(file, MaxConfigSize); err != nil {
-			return nil, nil, config.Problems{{File: file, Msg: "cannot read the config: " + err.Error()}}
+			return nil, nil, config.Problems{{File: name, Msg: "cannot read the config: " + err.Error()}}
 		}
-		name = file
 	}
 	l, err := config.Load(name, data)
 	if err != nil {
@@ -49,6 +49,14 @@ const MaxConfigSize = 1 << 20
 
 // FetchTimeout bounds the download of a remote config or schema.
 const FetchTimeout = 60 * time.Second
+
+// shownSource is how messages name a source: a remote one without its credentials.
+func shownSource(src string) string {
+	if fetch.IsRemote(src) {
+		return fetch.Redact(src)
+	}
+	return src
+}
 
 // readSource reads a local file, or a remote source through go-getter (cmp-plugin, which never
 // fetches anything, does not link this package).

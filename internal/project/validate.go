@@ -57,7 +57,7 @@ func Validate(o ValidateOptions) (*ValidateReport, error) {
 	if o.ClusterGroupSchema != "" {
 		schema, err := readSource(o.ClusterGroupSchema, generate.MaxForkFileSize)
 		if err != nil {
-			return nil, fmt.Errorf("--clustergroup-schema %s: %w", o.ClusterGroupSchema, err)
+			return nil, fmt.Errorf("--clustergroup-schema %s: %w", shownSource(o.ClusterGroupSchema), err)
 		}
 		ps, err := validate.ClusterGroupValues(patterns, schema)
 		if err != nil {
