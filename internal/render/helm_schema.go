@@ -53,12 +53,13 @@ func (s *SchemaSet) Add(file, rawURL string, doc any) error {
 }
 
 // Compile compiles ref (a URL given to Add, with an optional fragment) of the document added as
-// file. An attempt to load anything else is reported as reaching outside, naming file.
+// file. An attempt to load anything else is a *ReachError, which names file; other errors are
+// the library's, for the caller to put in context.
 func (s *SchemaSet) Compile(file, ref string) (sch *jsonschema.Schema, err error) {
 	// The compiler panics on some malformed schemas; Helm turns that into an error too.
 	defer func() {
 		if r := recover(); r != nil {
-			sch, err = nil, fmt.Errorf("%s: unable to compile the schema: %v", file, r)
+			sch, err = nil, fmt.Errorf("unable to compile the schema: %v", r)
 		}
 	}()
 	sch, err = s.c.Compile(ref)
@@ -70,7 +71,7 @@ func (s *SchemaSet) Compile(file, ref string) (sch *jsonschema.Schema, err error
 		d := s.docs[file]
 		return nil, reachError(file, d.url, d.doc, le.URL)
 	}
-	return nil, fmt.Errorf("%s: %w", file, err)
+	return nil, err
 }
 
 // reachError names what the schema author wrote: the $ref or $schema value that resolves to

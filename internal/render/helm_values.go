@@ -96,8 +96,12 @@ func (vs valuesSchemas) single(file string, schema []byte, vals map[string]any) 
 		return err
 	}
 	sch, err := set.Compile(file, helmSchemaURL)
+	var re *ReachError
+	if errors.As(err, &re) {
+		return re
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", file, err)
 	}
 	if err := sch.Validate(vals); err != nil {
 		var ve *jsonschema.ValidationError

@@ -15,8 +15,6 @@ import (
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
 	"github.com/pattern-gen/pattern-gen/internal/render"
@@ -34,16 +32,30 @@ func (p Problem) String() string {
 	return p.File + ": " + p.Path + ": " + p.Msg
 }
 
+// Problems is several problems reported as one error, one per line.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
 // CRDs holds the schemas of custom resources, by group/version/kind.
 type CRDs map[string]*jsonschema.Schema
 
 // LoadCRDs compiles the openAPIV3Schema of every served version of the given
 // CustomResourceDefinition documents. Objects get additionalProperties: false unless the CRD
 // preserves unknown fields, so a misspelt field is reported instead of silently pruned.
+// Kubernetes forbids $ref in a CRD schema: each one is a Problem, and all of them come back
+// together as Problems. Nothing outside the documents is ever loaded.
 func LoadCRDs(docs map[string][]byte) (CRDs, error) {
 	out := CRDs{}
 	from := map[string]string{}
-	c := jsonschema.NewCompiler()
+	set := render.NewSchemaSet()
+	var refs Problems
 	names := make([]string, 0, len(docs))
 	for n := range docs {
 		names = append(names, n)
@@ -74,8 +86,13 @@ func LoadCRDs(docs map[string][]byte) (CRDs, error) {
 			if err := o.Node.Decode(&crd); err != nil {
 				return nil, fmt.Errorf("%s: %w", name, err)
 			}
-			for _, v := range crd.Spec.Versions {
+			for i, v := range crd.Spec.Versions {
 				if !v.Served || v.Schema.OpenAPIV3Schema == nil {
+					continue
+				}
+				at := fmt.Sprintf("spec.versions[%d].schema.openAPIV3Schema", i)
+				if found := crdRefs(name, at, v.Schema.OpenAPIV3Schema); len(found) > 0 {
+					refs = append(refs, found...)
 					continue
 				}
 				strict(v.Schema.OpenAPIV3Schema, true)
@@ -93,18 +110,51 @@ func LoadCRDs(docs map[string][]byte) (CRDs, error) {
 				}
 				from[key] = name
 				url := "crd://" + strings.ReplaceAll(key, "/", "_") + ".json"
-				if err := c.AddResource(url, doc); err != nil {
-					return nil, fmt.Errorf("%s: %w", name, err)
+				if err := set.Add(name, url, doc); err != nil {
+					return nil, err
 				}
-				s, err := c.Compile(url)
+				s, err := set.Compile(name, url)
 				if err != nil {
-					return nil, fmt.Errorf("%s: schema of %s: %w", name, key, err)
+					return nil, schemaError(name, "schema of "+key, err)
 				}
 				out[key] = s
 			}
 		}
 	}
+	if len(refs) > 0 {
+		return nil, refs
+	}
 	return out, nil
+}
+
+// crdRefs lists the $ref keywords of a CRD schema, walking only where schemas sit (so a
+// property named "$ref" is no keyword).
+func crdRefs(file, at string, s map[string]any) []Problem {
+	var ps []Problem
+	if _, ok := s["$ref"]; ok {
+		ps = append(ps, Problem{File: file, Path: at + ".$ref", Msg: "$ref is not allowed in a CRD schema (Kubernetes rejects it); inline the referenced schema"})
+	}
+	sub := func(where string, v any) {
+		if m, ok := v.(map[string]any); ok {
+			ps = append(ps, crdRefs(file, where, m)...)
+		}
+	}
+	for _, k := range []string{"properties", "patternProperties", "definitions", "dependencies"} {
+		m, _ := s[k].(map[string]any)
+		for _, name := range slices.Sorted(maps.Keys(m)) {
+			sub(at+"."+k+"."+name, m[name])
+		}
+	}
+	for _, k := range []string{"items", "additionalProperties", "additionalItems", "not"} {
+		sub(at+"."+k, s[k])
+	}
+	for _, k := range []string{"allOf", "anyOf", "oneOf", "items"} {
+		l, _ := s[k].([]any)
+		for i, x := range l {
+			sub(fmt.Sprintf("%s.%s[%d]", at, k, i), x)
+		}
+	}
+	return ps
 }
 
 // LoadOpenAPI compiles the schemas of the Kubernetes kinds in OpenAPI v3 documents (such as
@@ -139,10 +189,11 @@ func LoadOpenAPI(docs map[string][]byte) (CRDs, error) {
 		if err != nil {
 			return nil, err
 		}
+		// In-document references (#/components/schemas/...) resolve; nothing else loads.
 		url := "openapi://" + filepath.Base(name)
-		c := jsonschema.NewCompiler()
-		if err := c.AddResource(url, inst); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+		set := render.NewSchemaSet()
+		if err := set.Add(name, url, inst); err != nil {
+			return nil, err
 		}
 		compNames := make([]string, 0, len(comps))
 		for n := range comps {
@@ -157,15 +208,28 @@ func LoadOpenAPI(docs map[string][]byte) (CRDs, error) {
 				if _, dup := out[key]; dup {
 					continue
 				}
-				s, err := c.Compile(url + "#/components/schemas/" + strings.ReplaceAll(cn, "/", "~1"))
+				s, err := set.Compile(name, url+"#/components/schemas/"+strings.ReplaceAll(cn, "/", "~1"))
 				if err != nil {
-					return nil, fmt.Errorf("%s: %s: %w", name, cn, err)
+					return nil, schemaError(name, cn, err)
 				}
 				out[key] = s
 			}
 		}
 	}
 	return out, nil
+}
+
+// schemaError puts a compile error in context: a reference out of the document names its file
+// already; any other error gets the file and what was compiled.
+func schemaError(file, what string, err error) error {
+	var re *render.ReachError
+	switch {
+	case errors.As(err, &re):
+		return re
+	case what == "":
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	return fmt.Errorf("%s: %s: %w", file, what, err)
 }
 
 // strict closes objects that list their properties; metadata stays open (the API server owns
@@ -256,12 +320,12 @@ func schemaProblems(file, what string, err error) []Problem {
 	if !errors.As(err, &ve) {
 		return []Problem{{File: file, Msg: err.Error()}}
 	}
-	english := message.NewPrinter(language.English)
 	var ps []Problem
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
 		if len(e.Causes) == 0 {
-			ps = append(ps, Problem{File: file, Path: "/" + strings.Join(e.InstanceLocation, "/"), Msg: what + ": " + e.ErrorKind.LocalizedString(english)})
+			// SchemaMessage never quotes the value: a Secret's data or a password may fail.
+			ps = append(ps, Problem{File: file, Path: "/" + strings.Join(e.InstanceLocation, "/"), Msg: what + ": " + render.SchemaMessage(e.ErrorKind)})
 			return
 		}
 		for _, c := range e.Causes {
@@ -276,17 +340,19 @@ func schemaProblems(file, what string, err error) []Problem {
 // (patterns, from render.ReadPatterns: the main group and every spoke group) against the
 // clustergroup chart's values.schema.json, as the clustergroup chart sees them on each cluster.
 func ClusterGroupValues(patterns []*render.Pattern, schema []byte) ([]Problem, error) {
+	const file, url = "clustergroup schema", "clustergroup://values.schema.json"
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
 	if err != nil {
-		return nil, fmt.Errorf("clustergroup schema: %w", err)
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	c := jsonschema.NewCompiler()
-	if err := c.AddResource("clustergroup.json", doc); err != nil {
+	// Only in-document references (#/definitions/...) resolve; nothing else loads.
+	set := render.NewSchemaSet()
+	if err := set.Add(file, url, doc); err != nil {
 		return nil, err
 	}
-	s, err := c.Compile("clustergroup.json")
+	s, err := set.Compile(file, url)
 	if err != nil {
-		return nil, fmt.Errorf("clustergroup schema: %w", err)
+		return nil, schemaError(file, "", err)
 	}
 	var ps []Problem
 	for _, p := range patterns {
