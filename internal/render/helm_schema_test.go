@@ -110,6 +110,14 @@ const helm2020Schema = `{
   "required": ["name"]
 }`
 
+// helmIDSchema refers to a subschema by the $id it declares: resolved inside the document, so
+// neither Helm nor pattern-gen fetches example.com.
+const helmIDSchema = `{
+  "$id": "https://example.com/root.json",
+  "$defs": {"name": {"$id": "name.json", "type": "string"}},
+  "properties": {"name": {"$ref": "name.json"}}
+}`
+
 const helmSubChart = "apiVersion: v2\nname: sub\nversion: 0.1.0\n"
 
 // Valid values pass and invalid ones fail with the very message Helm's own validation gives, for
@@ -131,6 +139,8 @@ func TestValuesSchemaLikeHelm(t *testing.T) {
 		{"2020-12 meta-schema violated", helmTestChart(helm2020Schema), map[string]any{"meta": map[string]any{"type": 5}}, true},
 		{"draft-04", helmTestChart(`{"$schema": "http://json-schema.org/draft-04/schema#", "properties": {"port": {"type": "integer", "maximum": 10, "exclusiveMaximum": true}}}`), map[string]any{"port": 10}, true},
 		{"no $schema is 2020-12", helmTestChart(`{"prefixItems": [{"type": "string"}], "properties": {"list": {"prefixItems": [{"type": "string"}]}}}`), map[string]any{"list": []any{1}}, true},
+		{"in-document $id ok", helmTestChart(helmIDSchema), map[string]any{"name": "a"}, false},
+		{"in-document $id violated", helmTestChart(helmIDSchema), map[string]any{"name": 3}, true},
 		{"nested causes", helmTestChart(`{"properties": {"v": {"anyOf": [{"type": "string"}, {"type": "integer", "minimum": 5}]}}}`), map[string]any{"v": 2}, true},
 		{"subchart schema", helmWithSub(helmTestChart(`{"type": "object"}`), `{"properties": {"replicas": {"type": "integer"}}}`), map[string]any{"sub": map[string]any{"replicas": "two"}}, true},
 		{"subchart and parent both fail", helmWithSub(helmTestChart(`{"properties": {"name": {"type": "integer"}}}`), `{"required": ["must"]}`), map[string]any{"sub": map[string]any{}}, true},
