@@ -149,7 +149,7 @@ func TestInvalidConfigs(t *testing.T) {
 			name: "key instead of certificate, bad domain",
 			body: head + "appsDomain: Apps_Domain\ntrustee:\n  kbsCertificate: |\n    -----BEGIN PRIVATE KEY-----\n    MC4CAQAwBQYDK2VwBCIEIA==\n    -----END PRIVATE KEY-----\n",
 			want: []string{
-				`c.yaml:5: appsDomain: "Apps_Domain" is not a DNS name such as apps.mycluster.example.com`,
+				`c.yaml:5: appsDomain: not a DNS name (11 characters); use lowercase letters, digits, '-' and '.', such as apps.mycluster.example.com`,
 				`c.yaml:7: trustee.kbsCertificate: holds a private key; give only the certificate, and remove the key from this file and its history`,
 			},
 		},
@@ -157,6 +157,16 @@ func TestInvalidConfigs(t *testing.T) {
 			name: "not a certificate",
 			body: head + "trustee:\n  kbsCertificate: hello\n",
 			want: []string{`c.yaml:6: trustee.kbsCertificate: is not a PEM certificate (-----BEGIN CERTIFICATE----- ...)`},
+		},
+		{
+			name: "certificate that is not X.509",
+			body: head + "trustee:\n  kbsCertificate: \"-----BEGIN CERTIFICATE-----\\nMIIBHUBC\\n-----END CERTIFICATE-----\\n\"\n",
+			want: []string{`c.yaml:6: trustee.kbsCertificate: certificate 1 is not a valid X.509 certificate`},
+		},
+		{
+			name: "text that would end the initdata string after the certificate",
+			body: head + "trustee:\n  kbsCertificate: \"-----BEGIN CERTIFICATE-----\\nMIIBHUBC\\n-----END CERTIFICATE-----\\n'''\\n[data]\\n\"\n",
+			want: []string{`c.yaml:6: trustee.kbsCertificate: block 1 is not a well-formed PEM block`},
 		},
 		{
 			name: "anchors and aliases (billion laughs)",

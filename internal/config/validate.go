@@ -1,14 +1,17 @@
 package config
 
 import (
-	"crypto/x509"
-	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/pattern-gen/pattern-gen/internal/peerpods/pemcert"
 )
 
 // Defaults, in one place so documentation, schema and code agree.
@@ -243,8 +246,9 @@ func (l *Loaded) validate() Problems {
 	if strings.ContainsAny(p.Git.Revision, " \t~^:?*[\\") {
 		bad("git.revision", "%q is not a valid branch, tag or commit", p.Git.Revision)
 	}
-	if p.AppsDomain != "" && !dnsSubdomain.MatchString(p.AppsDomain) {
-		bad("appsDomain", "%q is not a DNS name such as apps.mycluster.example.com", p.AppsDomain)
+	if p.AppsDomain != "" && len(validation.IsDNS1123Subdomain(p.AppsDomain)) > 0 {
+		// Not quoted: the domain goes into the initdata, and errors reach CI logs and PRs.
+		bad("appsDomain", "not a DNS name (%d characters); use lowercase letters, digits, '-' and '.', such as apps.mycluster.example.com", len(p.AppsDomain))
 	}
 	if p.Platform != "Azure" {
 		bad("platform", "unsupported platform %q; supported: Azure", p.Platform)
@@ -383,7 +387,12 @@ func (l *Loaded) validateTrustee() Problems {
 		bad("trustee.securityPolicyFlavour", "unsupported value %q; supported: insecure, signed, reject", t.SecurityPolicyFlavour)
 	}
 	if t.KBSCertificate != "" {
-		if err := checkCertificate(t.KBSCertificate); err != nil {
+		// The same parser the initdata builder uses: what passes here passes at sync time.
+		_, err := pemcert.Parse(t.KBSCertificate)
+		switch {
+		case errors.Is(err, pemcert.ErrPrivateKey):
+			bad("trustee.kbsCertificate", "%v; give only the certificate, and remove the key from this file and its history", err)
+		case err != nil:
 			bad("trustee.kbsCertificate", "%v", err)
 		}
 	}
@@ -447,34 +456,6 @@ func CheckAzureValue(key, v string) error {
 	}
 	if !ok {
 		return fmt.Errorf("the value (%d characters) is not valid; want %s", len(v), want)
-	}
-	return nil
-}
-
-// checkCertificate accepts PEM CERTIFICATE blocks only: a private key pasted by mistake must
-// never reach git, the rendered output or the initdata.
-func checkCertificate(s string) error {
-	if strings.Contains(s, "PRIVATE KEY") {
-		return fmt.Errorf("holds a private key; give only the certificate, and remove the key from this file and its history")
-	}
-	rest := []byte(s)
-	n := 0
-	for {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			break
-		}
-		if b.Type != "CERTIFICATE" {
-			return fmt.Errorf("holds a PEM %q block; only CERTIFICATE blocks belong here", b.Type)
-		}
-		if _, err := x509.ParseCertificate(b.Bytes); err != nil {
-			return fmt.Errorf("certificate %d does not parse: %v", n+1, err)
-		}
-		n++
-	}
-	if n == 0 || strings.TrimSpace(string(rest)) != "" {
-		return fmt.Errorf("is not a PEM certificate (-----BEGIN CERTIFICATE----- ...)")
 	}
 	return nil
 }

@@ -1,0 +1,95 @@
+package pemcert_test
+
+import (
+	"crypto/ed25519"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pattern-gen/pattern-gen/internal/peerpods/pemcert"
+)
+
+// testCert is a self-signed certificate for host, the same bytes on every run (Ed25519
+// signatures are deterministic).
+func testCert(t *testing.T, host string) string {
+	t.Helper()
+	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
+		NotBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2036, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+	der, err := x509.CreateCertificate(nil, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+func TestParse(t *testing.T) {
+	a, b := testCert(t, "kbs.apps.a.example.com"), testCert(t, "kbs.apps.b.example.com")
+	// The same certificate with CRLF, a PEM header, short lines and surrounding blank lines.
+	block, _ := pem.Decode([]byte(a))
+	body := strings.Join(chunks(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: block.Bytes}), 20), "")
+	messy := "\r\n\n" + strings.ReplaceAll(strings.Replace(body, "-----\n", "-----\nComment: x\n\n", 1), "\n", "\r\n") + "\n\n"
+	const keyBlock = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIA==\n-----END EC PRIVATE KEY-----\n"
+	for _, tc := range []struct {
+		name, in, want, err string
+	}{
+		{name: "one", in: a, want: a},
+		{name: "chain keeps its order", in: b + a, want: b + a},
+		{name: "canonical output", in: messy, want: a},
+		{name: "no newline at the end", in: strings.TrimSuffix(a, "\n"), want: a},
+		{name: "empty", in: "", err: "is not a PEM certificate (-----BEGIN CERTIFICATE----- ...)"},
+		{name: "not PEM", in: "hello", err: "is not a PEM certificate (-----BEGIN CERTIFICATE----- ...)"},
+		{name: "private key after the certificate", in: a + keyBlock, err: "holds a private key"},
+		{name: "private key without an END line", in: "-----BEGIN PRIVATE KEY-----\nMC4CAQAw\n", err: "holds a private key"},
+		{name: "other block type", in: a + "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n", err: "block 2 is not a CERTIFICATE block; only certificates belong here"},
+		{name: "text before", in: "x = 1\n" + a, err: "has text outside the PEM blocks (before block 1); give only -----BEGIN CERTIFICATE----- blocks"},
+		{name: "text between", in: a + "'''\n[data]\n" + b, err: "block 1 is not a well-formed PEM block"},
+		{name: "text after", in: a + "'''\n", err: "block 1 is not a well-formed PEM block"},
+		{name: "no END line", in: strings.TrimSuffix(a, "-----END CERTIFICATE-----\n"), err: "block 1 is not a well-formed PEM block"},
+		{name: "not X.509", in: "-----BEGIN CERTIFICATE-----\nMIIBHUBC\n-----END CERTIFICATE-----\n", err: "certificate 1 is not a valid X.509 certificate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := pemcert.Parse(tc.in)
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err {
+					t.Fatalf("got %q, %v; want error %q", got, err, tc.err)
+				}
+				if got != "" {
+					t.Errorf("output with an error: %q", got)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("got %q, %v\nwant %q", got, err, tc.want)
+			}
+		})
+	}
+	if _, err := pemcert.Parse(a + keyBlock); !errors.Is(err, pemcert.ErrPrivateKey) {
+		t.Errorf("a private key is not ErrPrivateKey: %v", err)
+	}
+}
+
+// chunks splits the base64 lines of a PEM block into lines of n characters.
+func chunks(p []byte, n int) []string {
+	var out []string
+	for _, line := range strings.SplitAfter(string(p), "\n") {
+		if strings.HasPrefix(line, "-----") || len(line) <= n+1 {
+			out = append(out, line)
+			continue
+		}
+		s := strings.TrimSuffix(line, "\n")
+		for len(s) > n {
+			out = append(out, s[:n]+"\n")
+			s = s[n:]
+		}
+		out = append(out, s+"\n")
+	}
+	return out
+}
