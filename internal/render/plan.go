@@ -45,10 +45,13 @@ func OfflineFacts(platform string) Facts {
 	}
 }
 
-// Param is one Helm parameter (--set, or --set-string when ForceString).
+// Param is one Helm parameter: --set, --set-string when ForceString, or --set-literal when
+// Literal. Argo CD passes an application's parameters with --set or --set-string; what
+// cmp-plugin derives itself is Literal, so no character of the value is parsed.
 type Param struct {
 	Name, Value string
 	ForceString bool
+	Literal     bool
 }
 
 // OfflineFacts are OfflineFacts(platform) for the clusters of p's clusterGroup: on a spoke only

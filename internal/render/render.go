@@ -31,16 +31,21 @@ func (p AppPlan) HelmTemplateArgs(root string) []string {
 		args = append(args, "-f", filepath.Join(root, f))
 	}
 	for _, prm := range p.Params {
-		flag := "--set"
-		if prm.ForceString {
-			flag = "--set-string"
+		switch {
+		case prm.Literal:
+			args = append(args, "--set-literal", prm.Name+"="+prm.Value)
+		case prm.ForceString:
+			args = append(args, "--set-string", prm.Name+"="+EscapeSetValue(prm.Value))
+		default:
+			args = append(args, "--set", prm.Name+"="+EscapeSetValue(prm.Value))
 		}
-		args = append(args, flag, prm.Name+"="+EscapeSetValue(prm.Value))
 	}
 	return args
 }
 
-// Values merges the plan's value files and parameters as `helm template -f ... --set ...` does.
+// Values merges the plan's value files and parameters as `helm template -f ... --set ...
+// --set-string ... --set-literal ...` does: value files in order, then every --set, every
+// --set-string, every --set-literal (Helm applies the flags by kind, not in command-line order).
 func Values(t Tree, plan AppPlan) (map[string]any, error) {
 	vals := map[string]any{}
 	for _, f := range plan.ValueFiles {
@@ -50,17 +55,61 @@ func Values(t Tree, plan AppPlan) (map[string]any, error) {
 		}
 		mergeValues(vals, m)
 	}
-	for _, p := range plan.Params {
-		set := p.Name + "=" + EscapeSetValue(p.Value)
-		parse := strvals.ParseInto
-		if p.ForceString {
-			parse = strvals.ParseIntoString
-		}
-		if err := parse(set, vals); err != nil {
-			return nil, fmt.Errorf("application %s: parameter %s: %w", plan.Name, p.Name, err)
+	for _, kind := range []func(Param) bool{
+		func(p Param) bool { return !p.Literal && !p.ForceString },
+		func(p Param) bool { return !p.Literal && p.ForceString },
+		func(p Param) bool { return p.Literal },
+	} {
+		for _, p := range plan.Params {
+			if !kind(p) {
+				continue
+			}
+			if err := setParam(vals, p); err != nil {
+				return nil, fmt.Errorf("application %s: parameter %s: %w", plan.Name, p.Name, err)
+			}
 		}
 	}
 	return vals, nil
+}
+
+// setParam sets one parameter into vals: a literal by its dotted name, the value as it is;
+// any other through Helm's --set parser, escaped as Argo CD escapes it.
+func setParam(vals map[string]any, p Param) error {
+	switch {
+	case p.Literal:
+		return setLiteral(vals, p.Name, p.Value)
+	case p.ForceString:
+		return strvals.ParseIntoString(p.Name+"="+EscapeSetValue(p.Value), vals)
+	default:
+		return strvals.ParseInto(p.Name+"="+EscapeSetValue(p.Value), vals)
+	}
+}
+
+// setLiteral sets vals[a][b]...[z] = value for the name a.b...z, creating maps on the way, as
+// --set-literal does. Literal names are pattern-gen's own, plain dotted keys: anything Helm
+// would read as an index or escape is refused rather than interpreted.
+func setLiteral(vals map[string]any, name, value string) error {
+	keys := strings.Split(name, ".")
+	for _, k := range keys {
+		if k == "" || strings.ContainsAny(k, "[]\\=,") {
+			return fmt.Errorf("not a plain dotted name; a literal parameter takes keys without '[', ']', '\\', '=' or ','")
+		}
+	}
+	m := vals
+	for _, k := range keys[:len(keys)-1] {
+		switch next := m[k].(type) {
+		case map[string]any:
+			m = next
+		case nil:
+			child := map[string]any{}
+			m[k] = child
+			m = child
+		default:
+			return fmt.Errorf("%s is already set to a value that is not a map", k)
+		}
+	}
+	m[keys[len(keys)-1]] = value
+	return nil
 }
 
 // EscapeSetValue escapes commas the way Argo CD does before passing a parameter to --set, so a
