@@ -154,7 +154,7 @@ func checkPeerPodsCM(t *testing.T, manifests []string) {
 		}
 	}
 	doc := decodeInitdata(t, cm.Data["INITDATA"])
-	if err := contains(string(doc), `url = "https://kbs-trustee-operator-system.`+domain+`"`, "image_security_policy_uri = 'kbs:///default/security-policy/insecure'", "default ExecProcessRequest := false"); err != nil {
+	if err := contains(string(doc), `url = \"https://kbs-trustee-operator-system.`+domain+`\"`, `image_security_policy_uri = \"kbs:///default/security-policy/insecure\"`, "default ExecProcessRequest := false"); err != nil {
 		t.Error(err)
 	}
 	inner := sha256.Sum256(doc)
@@ -291,7 +291,7 @@ func TestRepoServerGenerateManifest(t *testing.T) {
 			case strings.Contains(string(doc), "default ExecProcessRequest := false"):
 				policies[d.Metadata.Name] = "restrictive"
 			}
-			if err := contains(string(doc), `url = "https://kbs-trustee-operator-system.`+domain+`"`); err != nil {
+			if err := contains(string(doc), `url = \"https://kbs-trustee-operator-system.`+domain+`\"`); err != nil {
 				t.Error(err)
 			}
 		}

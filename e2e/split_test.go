@@ -27,8 +27,18 @@ secretStore: {backend: none}
 const (
 	hubDomain   = "apps.hub.example.com"
 	spokeDomain = "apps.spoke.example.com"
-	hubKBSCert  = "-----BEGIN CERTIFICATE-----\nMIIBkjCCATegAwIBAgIUE2EHUBKBS\n-----END CERTIFICATE-----\n"
-	spokeCloud  = `{"subscriptionId":"11111111-2222-3333-4444-555555555555","resourceGroup":"spoke-rg","location":"swedencentral","vnetName":"spoke-vnet","vnetResourceGroup":"spoke-net-rg","subnetName":"spoke-worker-subnet","securityGroupName":"spoke-nsg"}`
+	// A real certificate: cmp-plugin parses the KBS certificate and refuses anything else.
+	hubKBSCert = "-----BEGIN CERTIFICATE-----\n" +
+		"MIIBZDCCARagAwIBAgIBATAFBgMrZXAwOzE5MDcGA1UEAxMwa2JzLXRydXN0ZWUt\n" +
+		"b3BlcmF0b3Itc3lzdGVtLmFwcHMuaHViLmV4YW1wbGUuY29tMB4XDTI2MDEwMTAw\n" +
+		"MDAwMFoXDTM2MDEwMTAwMDAwMFowOzE5MDcGA1UEAxMwa2JzLXRydXN0ZWUtb3Bl\n" +
+		"cmF0b3Itc3lzdGVtLmFwcHMuaHViLmV4YW1wbGUuY29tMCowBQYDK2VwAyEAO2on\n" +
+		"vM62pC1io6jQKm8Nc2UyFXcd4kOmOsBIoYtZ2imjPzA9MDsGA1UdEQQ0MDKCMGti\n" +
+		"cy10cnVzdGVlLW9wZXJhdG9yLXN5c3RlbS5hcHBzLmh1Yi5leGFtcGxlLmNvbTAF\n" +
+		"BgMrZXADQQBJZUTYYzc4qyyyX3UDgPQ/EdgDATBhC3gjvT5eFJhZREbYqfO+N9JH\n" +
+		"XkRqj1eYuYnSwJmBX5nJGsHiDEk/ryQI\n" +
+		"-----END CERTIFICATE-----\n"
+	spokeCloud = `{"subscriptionId":"11111111-2222-3333-4444-555555555555","resourceGroup":"spoke-rg","location":"swedencentral","vnetName":"spoke-vnet","vnetResourceGroup":"spoke-net-rg","subnetName":"spoke-worker-subnet","securityGroupName":"spoke-nsg"}`
 )
 
 // acmCRDs register the ACM kinds the hub's kbs-publish application renders. ACM ships them
@@ -102,7 +112,7 @@ func TestArgoCDSyncsSplitTopology(t *testing.T) {
 		t.Errorf("the spoke's peer-pods-cm is not filled from the spoke's cloud-conf: %s %s", data["AZURE_REGION"], data["AZURE_RESOURCE_GROUP"])
 	}
 	doc := string(decodeInitdata(t, data["INITDATA"]))
-	if err := contains(doc, `url = "https://kbs-trustee-operator-system.`+hubDomain+`"`, "MIIBkjCCATegAwIBAgIUE2EHUBKBS"); err != nil {
+	if err := contains(doc, `url = \"https://kbs-trustee-operator-system.`+hubDomain+`\"`, "XkRqj1eYuYnSwJmBX5nJGsHiDEk/ryQI"); err != nil {
 		t.Error(err)
 	}
 	if strings.Contains(doc, spokeDomain) || strings.Contains(doc, "SPOKE-DECOY") {

@@ -152,7 +152,11 @@ func compare() error {
 			plan = p
 		}
 	}
-	initdata, err := peerpods.Encode(peerpods.Initdata{KBSURL: "https://" + generate.KBSHostPrefix + domain, SecurityPolicy: "security-policy/insecure"}.TOML())
+	doc, err := peerpods.Initdata{KBSURL: "https://" + generate.KBSHostPrefix + domain, SecurityPolicy: "security-policy/insecure"}.TOML()
+	if err != nil {
+		return err
+	}
+	initdata, err := peerpods.Encode(doc)
 	if err != nil {
 		return err
 	}

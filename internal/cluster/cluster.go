@@ -107,7 +107,8 @@ func Read(ctx context.Context, cfg *rest.Config, trustedHub bool) (*peerpods.Clu
 	}
 	if trustedHub {
 		what := "Secret " + OSCNamespace + "/" + TrustedHubSecret
-		c.AppsDomainFrom, c.KBSCertFrom = what+" (from the trusted hub)", what+" (from the trusted hub)"
+		c.AppsDomainFrom = what + " key " + TrustedHubDomain + " (from the trusted hub)"
+		c.KBSCertFrom = what + " key " + KBSCertKey + " (from the trusted hub)"
 		if sec := get(secretGVR, OSCNamespace, TrustedHubSecret, what); sec != nil {
 			data := secretData(sec)
 			c.AppsDomain = strings.TrimSpace(data[TrustedHubDomain])
@@ -116,8 +117,8 @@ func Read(ctx context.Context, cfg *rest.Config, trustedHub bool) (*peerpods.Clu
 		return c, warnings
 	}
 	c.AppsDomainFrom = "ingresses.config.openshift.io/cluster"
-	c.KBSCertFrom = "Secret " + TrusteeNamespace + "/" + KBSCertSecret
-	if sec := get(secretGVR, TrusteeNamespace, KBSCertSecret, c.KBSCertFrom); sec != nil {
+	c.KBSCertFrom = "Secret " + TrusteeNamespace + "/" + KBSCertSecret + " key " + KBSCertKey
+	if sec := get(secretGVR, TrusteeNamespace, KBSCertSecret, "Secret "+TrusteeNamespace+"/"+KBSCertSecret); sec != nil {
 		c.KBSCert = secretData(sec)[KBSCertKey] // a public certificate; no other key is read
 	}
 	if ing := get(ingressGVR, "", "cluster", c.AppsDomainFrom); ing != nil {

@@ -12,13 +12,16 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
 	"github.com/pattern-gen/pattern-gen/internal/peerpods"
+	"github.com/pattern-gen/pattern-gen/internal/peerpods/pemcert"
 	"github.com/pattern-gen/pattern-gen/internal/render"
 )
 
@@ -133,7 +136,9 @@ type initdataDoc struct {
 func NewRenderer(tree render.Tree, pattern *render.Pattern, env config.PluginEnv, cluster *peerpods.Cluster, strict bool, logf func(string, ...any)) (*Renderer, error) {
 	var err error
 	s := &Renderer{tree: tree, pattern: pattern, env: env, cluster: cluster, strict: strict, logf: logf}
-	s.domain, s.domainSrc = resolveDomain(env, cluster, pattern)
+	if s.domain, s.domainSrc, err = resolveDomain(env, cluster, pattern); err != nil {
+		return nil, err
+	}
 	facts := pattern.OfflineFacts(platformOf(tree))
 	if pattern.Spoke() {
 		// The KBS domain is the trusted hub's; this cluster's own stays unknown offline.
@@ -161,7 +166,10 @@ func (s *Renderer) initdata(allowAll bool) (*initdataDoc, error) {
 		i, policy = 1, peerpods.AllowAll
 	}
 	if s.docs[i] == nil {
-		doc := s.buildInitdata(policy)
+		doc, err := s.buildInitdata(policy)
+		if err != nil {
+			return nil, err
+		}
 		enc, err := peerpods.Encode(doc)
 		if err != nil {
 			return nil, fmt.Errorf("encode initdata: %w", err)
@@ -204,14 +212,18 @@ func (s *Renderer) RenderApp(plan render.AppPlan) ([]manifest.Object, error) {
 			return nil, err
 		}
 	}
+	// What the plugin derives reaches Helm as literal values (--set-literal): no character of a
+	// value from a parameter, env, the cluster or the fork is read as --set syntax.
+	plan.Params = literalFacts(plan.Params)
 	if resolveErr == nil || !s.strict {
 		for _, v := range resolved { // resolved keeps a fixed key order
-			plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure." + peerpods.ValuesKey(v.Key), Value: v.Value, ForceString: true})
+			plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure." + peerpods.ValuesKey(v.Key), Value: v.Value, Literal: true})
 		}
 		if s.domain != "" {
-			plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure.initdata", Value: restrictive.encoded, ForceString: true})
+			plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure.initdata", Value: restrictive.encoded, Literal: true})
 		}
 		if s.strict && s.domain != "" {
+			// A constant, and the chart's schema wants a boolean, which --set-literal cannot give.
 			plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure.requireClusterValues", Value: "true"})
 		}
 	}
@@ -297,30 +309,62 @@ func repoRoot(dir, sourcePath string) (root, rel string, err error) {
 	return root, rel, nil
 }
 
-func resolveDomain(env config.PluginEnv, cluster *peerpods.Cluster, pattern *render.Pattern) (string, string) {
-	if v, src, ok := env.Lookup(config.SetClusterDomain); ok {
-		return v, src
+// domainFacts are the plan parameters NewRenderer builds from the resolved apps domain.
+var domainFacts = []string{"global.clusterDomain", "global.hubClusterDomain", "global.localClusterDomain"}
+
+// literalFacts returns params with the facts derived from the apps domain marked literal: for
+// a plugin application they come from cmp-plugin, not from Argo CD's Helm parameters. The
+// plan's own slice is shared by every render of the application, so it is copied.
+func literalFacts(params []render.Param) []render.Param {
+	out := slices.Clone(params)
+	for i := range out {
+		if slices.Contains(domainFacts, out[i].Name) {
+			out[i].Literal = true
+		}
 	}
-	if cluster != nil && cluster.AppsDomain != "" {
-		return cluster.AppsDomain, "cluster " + cluster.AppsDomainFrom
-	}
-	if s, _ := pattern.Dig("global", "coco", "appsDomain").(string); s != "" {
-		return s, "values global.coco.appsDomain"
-	}
-	return "", ""
+	return out
 }
 
-func (s *Renderer) buildInitdata(policy peerpods.Policy) []byte {
+// resolveDomain picks the apps domain of the cluster that runs the KBS from the highest source
+// that has one: parameter or env cluster-domain, the cluster, the fork's values. Every source
+// is held to the same rule, a DNS name; the error names the source and never quotes the
+// value, which reaches Argo CD's UI.
+func resolveDomain(env config.PluginEnv, cluster *peerpods.Cluster, pattern *render.Pattern) (domain, src string, err error) {
+	if v, from, ok := env.Lookup(config.SetClusterDomain); ok {
+		domain, src = v, from
+	} else if cluster != nil && cluster.AppsDomain != "" {
+		domain, src = cluster.AppsDomain, "cluster "+cluster.AppsDomainFrom
+	} else if v, _ := pattern.Dig("global", "coco", "appsDomain").(string); v != "" {
+		domain, src = v, "values global.coco.appsDomain"
+	} else {
+		return "", "", nil
+	}
+	if len(validation.IsDNS1123Subdomain(domain)) > 0 || len(validation.IsDNS1123Subdomain(KBSHostPrefix+domain)) > 0 {
+		return "", "", fmt.Errorf("the apps domain from %s is not a DNS name (%d characters); use lowercase letters, digits, '-' and '.', such as apps.mycluster.example.com, at most %d characters", src, len(domain), validation.DNS1123SubdomainMaxLength-len(KBSHostPrefix))
+	}
+	return domain, src, nil
+}
+
+// buildInitdata builds the initdata document for policy. The KBS certificate, from the fork's
+// values or else the cluster, is parsed and re-encoded on its way in, so only certificates
+// reach the document; an error names where it came from, never its content.
+func (s *Renderer) buildInitdata(policy peerpods.Policy) ([]byte, error) {
 	domain, cluster := s.domain, s.cluster
 	flavour, _ := s.pattern.Dig("global", "coco", "securityPolicyFlavour").(string)
 	if flavour == "" {
 		flavour = config.DefaultFlavour
 	}
+	if len(validation.IsConfigMapKey(flavour)) > 0 {
+		return nil, fmt.Errorf("values global.coco.securityPolicyFlavour: not a policy name (%d characters); use insecure, signed or reject (trustee.securityPolicyFlavour in pattern-gen.yaml)", len(flavour))
+	}
 	d := peerpods.Initdata{KBSURL: "https://" + KBSHostPrefix + domain, SecurityPolicy: "security-policy/" + flavour, Policy: policy}
+	var src, fix string
 	if pinned, _ := s.pattern.Dig("global", "coco", "kbsCertificate").(string); pinned != "" {
-		d.KBSCert = pinned
+		d.KBSCert, src = pinned, "values global.coco.kbsCertificate"
+		fix = "fix trustee.kbsCertificate in pattern-gen.yaml (global.coco.kbsCertificate in values-global.yaml)"
 	} else if cluster != nil && cluster.KBSCert != "" {
-		d.KBSCert = cluster.KBSCert
+		d.KBSCert, src = cluster.KBSCert, "cluster "+cluster.KBSCertFrom
+		fix = "fix the Secret, or pin the certificate in trustee.kbsCertificate in pattern-gen.yaml"
 	} else if policy == peerpods.Restrictive {
 		from := "Secret trustee-operator-system/kbs-https-certificate"
 		if s.pattern.Spoke() {
@@ -331,8 +375,23 @@ func (s *Renderer) buildInitdata(policy peerpods.Policy) []byte {
 		}
 		s.logf("warning: no KBS certificate found (%s); the initdata carries none, which works only for a KBS with a publicly trusted certificate", from)
 	}
-	return d.TOML()
+	if d.KBSCert != "" {
+		cert, err := pemcert.Parse(d.KBSCert)
+		if errors.Is(err, pemcert.ErrPrivateKey) {
+			fix = "give only the certificate, and remove the key from where it is kept"
+		}
+		if err != nil {
+			return nil, fmt.Errorf("the KBS certificate from %s %w; %s", src, err, fix)
+		}
+		d.KBSCert = cert
+	}
+	doc, err := d.TOML()
+	if err != nil {
+		return nil, fmt.Errorf("initdata: %w", err)
+	}
+	return doc, nil
 }
+
 
 // platformOf reads the platform from the fork's config, defaulting to Azure.
 func platformOf(t render.Tree) string {

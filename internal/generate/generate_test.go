@@ -3,11 +3,20 @@ package generate_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"maps"
+	"math/big"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/BurntSushi/toml"
 	"gopkg.in/yaml.v3"
 
 	"github.com/pattern-gen/pattern-gen/internal/config"
@@ -66,13 +75,39 @@ func runPlugin(t *testing.T, fork, appPath string, vars map[string]string) ([]ma
 	return objs, nil
 }
 
+// decodeInitdata decodes an encoded initdata and its inner TOML files with the TOML library,
+// and lists every value as a "file: dotted.key = value" line, in key order, each value as it
+// is (a certificate keeps its newlines, the policy its lines).
 func decodeInitdata(t *testing.T, enc string) string {
 	t.Helper()
 	doc, err := peerpods.Decode(enc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(doc)
+	var outer struct{ Data map[string]string }
+	if _, err := toml.Decode(string(doc), &outer); err != nil {
+		t.Fatalf("initdata: %v\n%s", err, doc)
+	}
+	var b strings.Builder
+	for _, name := range []string{"aa.toml", "cdh.toml"} {
+		var m map[string]any
+		if _, err := toml.Decode(outer.Data[name], &m); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		flatten(&b, name+": ", m)
+	}
+	b.WriteString("policy.rego: " + outer.Data["policy.rego"])
+	return b.String()
+}
+
+func flatten(b *strings.Builder, prefix string, m map[string]any) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if sub, ok := m[k].(map[string]any); ok {
+			flatten(b, prefix+k+".", sub)
+			continue
+		}
+		fmt.Fprintf(b, "%s%s = %v\n", prefix, k, m[k])
+	}
 }
 
 // Everything pinned in the config: the plugin needs neither parameters nor a cluster.
@@ -93,7 +128,7 @@ func TestGenerateFromPinnedValues(t *testing.T) {
 		t.Errorf("sources %s", got)
 	}
 	doc := decodeInitdata(t, cm.String("data", "INITDATA"))
-	for _, want := range []string{`url = "https://kbs-trustee-operator-system.apps.lab.example.com"`, "-----BEGIN CERTIFICATE-----", "security-policy/signed"} {
+	for _, want := range []string{"aa.toml: token_configs.kbs.url = https://kbs-trustee-operator-system.apps.lab.example.com\n", "cdh.toml: kbc.kbs_cert = -----BEGIN CERTIFICATE-----\n", "cdh.toml: image.image_security_policy_uri = kbs:///default/security-policy/signed\n"} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("initdata lacks %q", want)
 		}
@@ -165,7 +200,7 @@ func TestGenerateOnASpoke(t *testing.T) {
 	if _, err := project.Init(filepath.Join(repoRoot, "testdata", "cases", "split", "pattern-gen.yaml"), fork, false); err != nil {
 		t.Fatal(err)
 	}
-	const hubCert = "-----BEGIN CERTIFICATE-----\nMIIBHUBCERT\n-----END CERTIFICATE-----\n"
+	hubCert, spokeCert := testCert(t, "kbs-trustee-operator-system.apps.hub.example.com"), testCert(t, "kbs-trustee-operator-system.apps.spoke.example.com")
 	var askedTrustedHub []bool
 	spokeCluster := func(_ context.Context, trustedHub bool) (*peerpods.Cluster, []string) {
 		askedTrustedHub = append(askedTrustedHub, trustedHub)
@@ -173,9 +208,9 @@ func TestGenerateOnASpoke(t *testing.T) {
 			ResourceGroup: "spoke-rg", VnetName: "v", VnetResourceGroup: "spoke-net", SubnetName: "w", SecurityGroupName: "n"}}
 		if trustedHub {
 			c.AppsDomain, c.KBSCert = "apps.hub.example.com", hubCert
-			c.AppsDomainFrom, c.KBSCertFrom = "Secret openshift-sandboxed-containers-operator/trusted-hub-kbs (from the trusted hub)", "the same"
+			c.AppsDomainFrom, c.KBSCertFrom = "Secret openshift-sandboxed-containers-operator/trusted-hub-kbs key appsDomain (from the trusted hub)", "Secret openshift-sandboxed-containers-operator/trusted-hub-kbs key tls.crt (from the trusted hub)"
 		} else {
-			c.AppsDomain, c.KBSCert = "apps.spoke.example.com", "-----BEGIN CERTIFICATE-----\nWRONG\n-----END CERTIFICATE-----\n"
+			c.AppsDomain, c.KBSCert = "apps.spoke.example.com", spokeCert
 		}
 		return c, nil
 	}
@@ -208,12 +243,12 @@ func TestGenerateOnASpoke(t *testing.T) {
 		t.Errorf("the spoke's own cloud-conf must fill peer-pods-cm: resource group %q", got)
 	}
 	doc := decodeInitdata(t, cm.String("data", "INITDATA"))
-	for _, want := range []string{`url = "https://kbs-trustee-operator-system.apps.hub.example.com"`, "MIIBHUBCERT"} {
+	for _, want := range []string{"aa.toml: token_configs.kbs.url = https://kbs-trustee-operator-system.apps.hub.example.com\n", "aa.toml: token_configs.kbs.cert = " + hubCert, "cdh.toml: kbc.kbs_cert = " + hubCert} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("initdata lacks %q:\n%s", want, doc)
 		}
 	}
-	if strings.Contains(doc, "spoke.example.com") || strings.Contains(doc, "WRONG") {
+	if strings.Contains(doc, "spoke.example.com") || strings.Contains(doc, spokeCert) {
 		t.Errorf("initdata uses the spoke's own domain or certificate:\n%s", doc)
 	}
 	if !strings.Contains(log, "domain from cluster Secret openshift-sandboxed-containers-operator/trusted-hub-kbs") {
@@ -260,4 +295,20 @@ func TestGenerateOnASpoke(t *testing.T) {
 	if _, _, err := run(render.SandboxChart, `[]`, nil); err == nil || !strings.Contains(err.Error(), "charts/all/sandboxed-containers is not the path of an application in values-trusted-hub.yaml") {
 		t.Errorf("spoke application without cluster-group: %v", err)
 	}
+}
+
+// testCert is a self-signed certificate for host, the same bytes on every run (Ed25519
+// signatures are deterministic), in canonical PEM.
+func testCert(t *testing.T, host string) string {
+	t.Helper()
+	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
+		NotBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2036, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+	der, err := x509.CreateCertificate(nil, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }

@@ -9,6 +9,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/BurntSushi/toml"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/pattern-gen/pattern-gen/internal/peerpods/pemcert"
 )
 
 // Policy is the kata agent policy carried in the initdata.
@@ -47,42 +52,148 @@ type Initdata struct {
 	// KBSCert is the PEM certificate of a KBS whose certificate no public CA signed; empty
 	// for a publicly trusted one.
 	KBSCert string
-	// SecurityPolicy is the KBS resource holding the image signature policy.
+	// SecurityPolicy is the KBS resource holding the image signature policy: <secret>/<key>.
 	SecurityPolicy string
 	Policy         Policy
 }
 
-// TOML renders the initdata document. Its bytes are measured into PCR8 on Azure, so the output
-// is fixed for the same input: no maps, no timestamps.
-func (d Initdata) TOML() []byte {
-	var aa, cdh, pol strings.Builder
-	fmt.Fprintf(&aa, "[token_configs]\n[token_configs.coco_as]\nurl = %q\n\n[token_configs.kbs]\nurl = %q\n", d.KBSURL, d.KBSURL)
-	if d.KBSCert != "" {
-		fmt.Fprintf(&aa, "cert = \"\"\"\n%s\"\"\"\n", ensureNewline(d.KBSCert))
-	}
-	fmt.Fprintf(&cdh, "socket = 'unix:///run/confidential-containers/cdh.sock'\ncredentials = []\n\n[kbc]\nname = \"cc_kbc\"\nurl = %q\n", d.KBSURL)
-	if d.KBSCert != "" {
-		fmt.Fprintf(&cdh, "kbs_cert = \"\"\"\n%s\"\"\"\n", ensureNewline(d.KBSCert))
-	}
-	fmt.Fprintf(&cdh, "\n[image]\nimage_security_policy_uri = 'kbs:///default/%s'\n", d.SecurityPolicy)
-	pol.WriteString("package agent_policy\n\n")
-	for _, r := range agentRequests {
-		allow := d.Policy == AllowAll || !deniedWhenRestrictive[r]
-		fmt.Fprintf(&pol, "default %s := %v\n", r, allow)
-	}
-	var b strings.Builder
-	b.WriteString("algorithm = \"sha256\"\nversion = \"0.1.0\"\n\n[data]\n")
-	for _, e := range []struct{ name, body string }{{"aa.toml", aa.String()}, {"cdh.toml", cdh.String()}, {"policy.rego", pol.String()}} {
-		fmt.Fprintf(&b, "%q = '''\n%s'''\n\n", e.name, e.body)
-	}
-	return []byte(strings.TrimSuffix(b.String(), "\n"))
+// Initdata format fixed by CAA pkg/initdata and the guest components that read it.
+const (
+	initdataAlgorithm = "sha256" // the Azure PCR8 reference value assumes sha256
+	initdataVersion   = "0.1.0"
+	cdhSocket         = "unix:///run/confidential-containers/cdh.sock"
+	kbcName           = "cc_kbc"
+)
+
+// initdataFile is the outer document: each guest component's configuration is a string in
+// [data], under the file name the component reads.
+type initdataFile struct {
+	Algorithm string       `toml:"algorithm"`
+	Version   string       `toml:"version"`
+	Data      initdataData `toml:"data"`
 }
 
-func ensureNewline(s string) string {
-	if strings.HasSuffix(s, "\n") {
-		return s
+type initdataData struct {
+	AA     string `toml:"aa.toml"`
+	CDH    string `toml:"cdh.toml"`
+	Policy string `toml:"policy.rego"`
+}
+
+// aaConfig is the attestation agent's aa.toml.
+type aaConfig struct {
+	TokenConfigs struct {
+		CocoAS aaToken `toml:"coco_as"`
+		KBS    aaToken `toml:"kbs"`
+	} `toml:"token_configs"`
+}
+
+type aaToken struct {
+	URL  string `toml:"url"`
+	Cert string `toml:"cert,omitempty"`
+}
+
+// cdhConfig is the confidential data hub's cdh.toml.
+type cdhConfig struct {
+	Socket      string          `toml:"socket"`
+	Credentials []cdhCredential `toml:"credentials"`
+	KBC         struct {
+		Name    string `toml:"name"`
+		URL     string `toml:"url"`
+		KBSCert string `toml:"kbs_cert,omitempty"`
+	} `toml:"kbc"`
+	Image struct {
+		SecurityPolicyURI string `toml:"image_security_policy_uri"`
+	} `toml:"image"`
+}
+
+// cdhCredential is a file the CDH fetches from the KBS at boot; the pattern asks for none.
+type cdhCredential struct {
+	ResourceURI string `toml:"resource_uri"`
+	Path        string `toml:"path"`
+}
+
+// TOML renders the initdata document. Every part is encoded by the TOML library from typed
+// values, never spliced, so no input can end a string and add keys or replace the policy. Its
+// bytes are measured into PCR8 on Azure, so the output is fixed for the same input: structs
+// only, no maps, no timestamps. Errors never quote the input.
+func (d Initdata) TOML() ([]byte, error) {
+	if err := checkKBSURL(d.KBSURL); err != nil {
+		return nil, err
 	}
-	return s + "\n"
+	if err := checkResourcePath(d.SecurityPolicy); err != nil {
+		return nil, err
+	}
+	cert := ""
+	if d.KBSCert != "" {
+		var err error
+		if cert, err = pemcert.Parse(d.KBSCert); err != nil {
+			return nil, fmt.Errorf("KBS certificate: %w", err)
+		}
+	}
+	pol, err := d.Policy.rego()
+	if err != nil {
+		return nil, err
+	}
+	var aa aaConfig
+	aa.TokenConfigs.CocoAS.URL = d.KBSURL
+	aa.TokenConfigs.KBS = aaToken{URL: d.KBSURL, Cert: cert}
+	cdh := cdhConfig{Socket: cdhSocket, Credentials: []cdhCredential{}}
+	cdh.KBC.Name, cdh.KBC.URL, cdh.KBC.KBSCert = kbcName, d.KBSURL, cert
+	cdh.Image.SecurityPolicyURI = "kbs:///default/" + d.SecurityPolicy
+	f := initdataFile{Algorithm: initdataAlgorithm, Version: initdataVersion}
+	if f.Data.AA, err = encodeTOML(aa); err != nil {
+		return nil, err
+	}
+	if f.Data.CDH, err = encodeTOML(cdh); err != nil {
+		return nil, err
+	}
+	f.Data.Policy = pol
+	doc, err := encodeTOML(f)
+	return []byte(doc), err
+}
+
+// encodeTOML encodes v without indentation, the layout guest components' examples use.
+func encodeTOML(v any) (string, error) {
+	var b strings.Builder
+	enc := toml.NewEncoder(&b)
+	enc.Indent = ""
+	if err := enc.Encode(v); err != nil {
+		return "", fmt.Errorf("encode initdata: %w", err)
+	}
+	return b.String(), nil
+}
+
+// rego is the agent policy: one fixed rule per request of agentRequests, nothing from input.
+func (p Policy) rego() (string, error) {
+	if p != Restrictive && p != AllowAll {
+		return "", fmt.Errorf("agent policy %d is unknown; use Restrictive or AllowAll", int(p))
+	}
+	var b strings.Builder
+	b.WriteString("package agent_policy\n\n")
+	for _, r := range agentRequests {
+		fmt.Fprintf(&b, "default %s := %t\n", r, p == AllowAll || !deniedWhenRestrictive[r])
+	}
+	return b.String(), nil
+}
+
+// checkKBSURL accepts https://<DNS name> and nothing else: no user, port, path or query, so
+// the URL in the initdata is exactly the KBS route.
+func checkKBSURL(s string) error {
+	host, ok := strings.CutPrefix(s, "https://")
+	if !ok || len(validation.IsDNS1123Subdomain(host)) > 0 {
+		return fmt.Errorf("KBS URL: not https://<DNS name> (%d characters); set the apps domain to a DNS name such as apps.mycluster.example.com", len(s))
+	}
+	return nil
+}
+
+// checkResourcePath accepts a KBS resource <secret>/<key> of the default repository, as the
+// trustee chart serves them: a Secret name and a data key.
+func checkResourcePath(s string) error {
+	secret, key, ok := strings.Cut(s, "/")
+	if !ok || len(validation.IsDNS1123Subdomain(secret)) > 0 || len(validation.IsConfigMapKey(key)) > 0 {
+		return fmt.Errorf("security policy resource: not <secret>/<key> (%d characters); use a flavour such as insecure, signed or reject", len(s))
+	}
+	return nil
 }
 
 // Encode encodes initdata as the pinned OSC version expects: gzip then base64 from OSC 1.10

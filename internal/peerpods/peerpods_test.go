@@ -2,14 +2,23 @@ package peerpods
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"math/big"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/golden"
 )
 
 const cloudConf = `{"cloud":"AzurePublicCloud","tenantId":"t","aadClientSecret":"do-not-leak","subscriptionId":"11111111-2222-3333-4444-555555555555",
@@ -131,38 +140,175 @@ func TestPluginEnvErrors(t *testing.T) {
 	}
 }
 
-func TestInitdata(t *testing.T) {
-	d := Initdata{KBSURL: "https://kbs-trustee-operator-system.apps.c1.example.com", KBSCert: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", SecurityPolicy: "security-policy/insecure"}
-	doc := d.TOML()
-	var parsed struct {
-		Algorithm, Version string
-		Data               map[string]string
+// testCert is a self-signed certificate for host, the same bytes on every run (Ed25519
+// signatures are deterministic), in canonical PEM.
+func testCert(t testing.TB, host string) string {
+	t.Helper()
+	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
+		NotBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2036, 1, 1, 0, 0, 0, 0, time.UTC),
 	}
-	if _, err := toml.Decode(string(doc), &parsed); err != nil {
-		t.Fatalf("initdata is not TOML: %v\n%s", err, doc)
+	der, err := x509.CreateCertificate(nil, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if parsed.Algorithm != "sha256" || parsed.Version != "0.1.0" || len(parsed.Data) != 3 {
-		t.Fatalf("initdata header: %+v", parsed)
-	}
-	for name, body := range parsed.Data {
-		if name == "policy.rego" {
-			if !strings.Contains(body, "default ExecProcessRequest := false") || !strings.Contains(body, "default CreateContainerRequest := true") {
-				t.Errorf("restrictive policy:\n%s", body)
-			}
-			continue
-		}
-		var v map[string]any
-		if _, err := toml.Decode(body, &v); err != nil {
-			t.Errorf("%s is not TOML: %v\n%s", name, err, body)
-		}
-		if !strings.Contains(body, d.KBSURL) || !strings.Contains(body, "MIIB") {
-			t.Errorf("%s lacks the KBS URL or certificate:\n%s", name, body)
-		}
-	}
-	if allow := (Initdata{KBSURL: d.KBSURL, SecurityPolicy: "x", Policy: AllowAll}).TOML(); !bytes.Contains(allow, []byte("default ExecProcessRequest := true")) {
-		t.Error("allow-all policy denies exec")
-	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
 
+const testKBSURL = "https://kbs-trustee-operator-system.apps.c1.example.com"
+
+// wantPolicy is the agent policy for p, written out independently of the builder.
+func wantPolicy(p Policy) string {
+	var b strings.Builder
+	b.WriteString("package agent_policy\n\n")
+	for _, r := range agentRequests {
+		allow := "true"
+		if p == Restrictive && (r == "ExecProcessRequest" || r == "ReadStreamRequest" || r == "WriteStreamRequest" || r == "SetPolicyRequest") {
+			allow = "false"
+		}
+		b.WriteString("default " + r + " := " + allow + "\n")
+	}
+	return b.String()
+}
+
+// wantInitdata is the decoded structure of the initdata for url, cert (canonical PEM or ""),
+// resource and policy: exactly these keys, nothing else. The inner files are left out of outer
+// (see decodeInitdata).
+func wantInitdata(url, cert, resource string, p Policy) (outer, aa, cdh map[string]any) {
+	kbs := map[string]any{"url": url}
+	kbc := map[string]any{"name": "cc_kbc", "url": url}
+	if cert != "" {
+		kbs["cert"], kbc["kbs_cert"] = cert, cert
+	}
+	aa = map[string]any{"token_configs": map[string]any{"coco_as": map[string]any{"url": url}, "kbs": kbs}}
+	cdh = map[string]any{
+		"socket": "unix:///run/confidential-containers/cdh.sock", "credentials": []any{}, "kbc": kbc,
+		"image": map[string]any{"image_security_policy_uri": "kbs:///default/" + resource},
+	}
+	outer = map[string]any{"algorithm": "sha256", "version": "0.1.0", "data": map[string]any{"policy.rego": wantPolicy(p)}}
+	return outer, aa, cdh
+}
+
+// decodeInitdata decodes the document and its two inner TOML files with the TOML library; the
+// inner files are taken out of outer once decoded, so that outer compares as a whole.
+func decodeInitdata(doc []byte) (outer, aa, cdh map[string]any, err error) {
+	if _, err = toml.Decode(string(doc), &outer); err != nil {
+		return nil, nil, nil, fmt.Errorf("initdata: %w", err)
+	}
+	data, _ := outer["data"].(map[string]any)
+	for _, f := range []struct {
+		name string
+		dst  *map[string]any
+	}{{"aa.toml", &aa}, {"cdh.toml", &cdh}} {
+		s, ok := data[f.name].(string)
+		if !ok {
+			return nil, nil, nil, fmt.Errorf("%s is not a string", f.name)
+		}
+		if _, err = toml.Decode(s, f.dst); err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", f.name, err)
+		}
+		delete(data, f.name)
+	}
+	return outer, aa, cdh, nil
+}
+
+// checkInitdata decodes doc and compares it with the structure wantInitdata describes.
+func checkInitdata(doc []byte, url, cert, resource string, p Policy) error {
+	outer, aa, cdh, err := decodeInitdata(doc)
+	if err != nil {
+		return err
+	}
+	wo, wa, wc := wantInitdata(url, cert, resource, p)
+	for _, c := range []struct {
+		what      string
+		got, want map[string]any
+	}{{"initdata", outer, wo}, {"aa.toml", aa, wa}, {"cdh.toml", cdh, wc}} {
+		if d := cmp.Diff(c.want, c.got); d != "" {
+			return fmt.Errorf("%s (-want +got):\n%s", c.what, d)
+		}
+	}
+	return nil
+}
+
+// The initdata decodes, with the TOML library, to exactly the expected structure; the
+// certificate travels re-encoded; both policies are the fixed ones. The documents are held as
+// golden files: PCR8 is measured over these bytes.
+func TestInitdata(t *testing.T) {
+	cert := testCert(t, "kbs-trustee-operator-system.apps.c1.example.com")
+	for _, tc := range []struct {
+		name   string
+		d      Initdata
+		cert   string // the canonical certificate the document must carry
+		golden string
+	}{
+		{name: "restrictive with certificate", d: Initdata{KBSURL: testKBSURL, KBSCert: cert, SecurityPolicy: "security-policy/insecure"}, cert: cert, golden: "testdata/initdata-restrictive.toml"},
+		{name: "certificate re-encoded", d: Initdata{KBSURL: testKBSURL, KBSCert: "\n" + strings.ReplaceAll(cert, "\n", "\r\n"), SecurityPolicy: "security-policy/signed"}, cert: cert},
+		{name: "allow-all without certificate", d: Initdata{KBSURL: testKBSURL, SecurityPolicy: "security-policy/reject", Policy: AllowAll}, golden: "testdata/initdata-allow-all.toml"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, err := tc.d.TOML()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := checkInitdata(doc, testKBSURL, tc.cert, tc.d.SecurityPolicy, tc.d.Policy); err != nil {
+				t.Fatalf("%v\n%s", err, doc)
+			}
+			if again, _ := tc.d.TOML(); !bytes.Equal(again, doc) {
+				t.Error("the document is not deterministic")
+			}
+			if tc.golden != "" {
+				golden.AssertString(t, tc.golden, doc)
+			}
+		})
+	}
+}
+
+// breakout is what spliced initdata let an input do: end its string and replace the policy.
+const breakout = "'''\n\n\"policy.rego\" = '''\npackage agent_policy\ndefault ExecProcessRequest := true\n"
+
+// Whatever the input, the builder refuses it with an error that does not quote it, or it stays
+// one string value in its place (TestInitdata, FuzzInitdataTOML).
+func TestInitdataRefusesInput(t *testing.T) {
+	cert := testCert(t, "kbs.example.com")
+	ok := Initdata{KBSURL: testKBSURL, KBSCert: cert, SecurityPolicy: "security-policy/insecure"}
+	for _, tc := range []struct {
+		name   string
+		modify func(*Initdata)
+		want   string
+	}{
+		{"certificate breaks out", func(d *Initdata) { d.KBSCert = cert + breakout }, "KBS certificate: block 1 is not a well-formed PEM block"},
+		{"certificate with a private key", func(d *Initdata) {
+			d.KBSCert = cert + "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n"
+		}, "KBS certificate: holds a private key"},
+		{"URL breaks out", func(d *Initdata) { d.KBSURL = testKBSURL + breakout }, "KBS URL: not https://<DNS name>"},
+		{"URL with a path", func(d *Initdata) { d.KBSURL = testKBSURL + "/x" }, "KBS URL: not https://<DNS name>"},
+		{"URL with a user", func(d *Initdata) { d.KBSURL = "https://me@kbs.example.com" }, "KBS URL: not https://<DNS name>"},
+		{"plain http", func(d *Initdata) { d.KBSURL = "http://kbs.example.com" }, "KBS URL: not https://<DNS name>"},
+		{"resource breaks out", func(d *Initdata) { d.SecurityPolicy = "security-policy/x" + breakout }, "security policy resource: not <secret>/<key>"},
+		{"resource with three parts", func(d *Initdata) { d.SecurityPolicy = "a/b/c" }, "security policy resource: not <secret>/<key>"},
+		{"unknown policy", func(d *Initdata) { d.Policy = 7 }, "agent policy 7 is unknown"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := ok
+			tc.modify(&d)
+			doc, err := d.TOML()
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q\n%s", err, tc.want, doc)
+			}
+			if strings.Contains(err.Error(), "'''") || strings.Contains(err.Error(), "ExecProcess") || strings.Contains(err.Error(), "MC4C") {
+				t.Errorf("the error quotes the input: %v", err)
+			}
+		})
+	}
+}
+
+// Encode, Decode and PCR8 as the pod VM and Trustee compute them.
+func TestInitdataEncoding(t *testing.T) {
+	doc, err := Initdata{KBSURL: testKBSURL, SecurityPolicy: "security-policy/insecure"}.TOML()
+	if err != nil {
+		t.Fatal(err)
+	}
 	enc, err := Encode(doc)
 	if err != nil {
 		t.Fatal(err)
@@ -190,5 +336,40 @@ func TestPodAnnotation(t *testing.T) {
 		if got := PodAnnotation(v); got != want {
 			t.Errorf("%s: %s", v, got)
 		}
+	}
+}
+
+// Every source of a peer-pods-cm key is held to the same rules; an invalid value, such as one
+// that would set a second Helm value through --set, is reported with its source and never
+// quoted.
+func TestResolveValidatesEverySource(t *testing.T) {
+	const bad = `westeurope\\,global.coco.azure.initdata=x`
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		cluster *Cluster
+		values  map[string]any
+		want    string
+	}{
+		{name: "parameter", env: map[string]string{"ARGOCD_APP_PARAMETERS": `[{"name":"azure-region","string":"westeurope\\\\,global.coco.azure.initdata=x"}]`},
+			want: "AZURE_REGION from parameter azure-region: the value (41 characters) is not valid"},
+		{name: "env", env: map[string]string{"ARGOCD_ENV_AZURE_REGION": bad},
+			want: "AZURE_REGION from env AZURE_REGION: the value (41 characters) is not valid"},
+		{name: "cloud-conf", cluster: &Cluster{CloudConf: &CloudConf{Location: bad}},
+			want: "AZURE_REGION from cluster cloud-conf location: the value (41 characters) is not valid"},
+		{name: "cloud-conf IDs", cluster: &Cluster{CloudConf: &CloudConf{SubscriptionID: "11111111-2222-3333-4444-555555555555", ResourceGroup: "rg,x=y", VnetName: "v", SubnetName: "s", SecurityGroupName: "n"}},
+			want: "AZURE_RESOURCE_GROUP from cluster cloud-conf resourceGroup: the value (6 characters) is not valid"},
+		{name: "values", values: map[string]any{"region": bad},
+			want: "AZURE_REGION from values global.coco.azure.region: the value (41 characters) is not valid"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Resolve(env(t, tc.env), tc.cluster, tc.values)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "initdata=x") || strings.Contains(err.Error(), "x=y") {
+				t.Errorf("the error quotes the value: %v", err)
+			}
+		})
 	}
 }
