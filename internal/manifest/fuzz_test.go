@@ -1,7 +1,11 @@
 package manifest
 
 import (
+	"errors"
+	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // FuzzSplit: any stream is split or rejected without a panic; what splits re-encodes to a
@@ -34,4 +38,41 @@ func FuzzSplit(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzDecodeMap: DecodeMap gives what yaml.Unmarshal gives a map[string]any, and fails where
+// it fails. The only allowed difference is the alias budget, which is stricter than yaml.v3's.
+func FuzzDecodeMap(f *testing.F) {
+	for _, in := range decodeCorpus {
+		f.Add([]byte(in))
+	}
+	f.Add([]byte("a: 1\na: 2\n"))
+	f.Add([]byte("a: &a [*a]\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var want map[string]any
+		wantErr, panicked := unmarshalNoPanic(in, &want)
+		got, err := DecodeMap(in)
+		if panicked {
+			return // yaml.v3 panics on some keys (a map key beside a merge); we must only not panic
+		}
+		var de *DecodeError
+		if err != nil && errors.As(err, &de) && strings.Contains(de.Msg, "aliases expand to more than") {
+			return
+		}
+		if (err != nil) != (wantErr != nil) {
+			t.Fatalf("DecodeMap error %v, yaml.Unmarshal error %v", err, wantErr)
+		}
+		if err == nil && !sameValue(got, want) {
+			t.Fatalf("DecodeMap:\n%#v\nyaml.Unmarshal:\n%#v", got, want)
+		}
+	})
+}
+
+func unmarshalNoPanic(in []byte, out *map[string]any) (err error, panicked bool) {
+	defer func() {
+		if recover() != nil {
+			panicked = true
+		}
+	}()
+	return yaml.Unmarshal(in, out), false
 }

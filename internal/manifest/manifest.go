@@ -47,9 +47,18 @@ func (o Object) FileName() string {
 	return strings.Join(parts, "-") + ".yaml"
 }
 
+// MaxStreamBytes bounds a stream Split decodes: what one application renders, or one file. Argo
+// CD passes an application's manifests in one gRPC message of at most 100 MiB by default (as
+// JSON, which can be larger than the YAML), so no stream above 64 MiB could be synced; refusing
+// it before parsing keeps a chart that renders hundreds of MB from costing seconds and GBs.
+const MaxStreamBytes = 64 << 20
+
 // Split decodes a YAML stream into objects, skipping empty documents. Every document must be
 // a mapping with apiVersion, kind and metadata.name; lists (kind: List) are expanded.
 func Split(source string, stream []byte) ([]Object, error) {
+	if len(stream) > MaxStreamBytes {
+		return nil, fmt.Errorf("%s: the rendered stream is %d bytes, more than the %d allowed (Argo CD passes at most 100 MiB of manifests for an application); render fewer or smaller objects", source, len(stream), MaxStreamBytes)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(stream))
 	var out []Object
 	var errs []error
@@ -175,10 +184,11 @@ func Sort(objs []Object) {
 	sort.SliceStable(objs, func(i, j int) bool { return objs[i].ID() < objs[j].ID() })
 }
 
-// Decode returns the object as plain Go data, for comparisons.
+// Decode returns the object as plain Go data, for comparisons, with DecodeNode: an object
+// rendered from a fork can hold tens of thousands of keys or an alias bomb.
 func (o Object) Decode() (map[string]any, error) {
-	var m map[string]any
-	if err := o.Node.Decode(&m); err != nil {
+	m, err := DecodeNode(o.Node)
+	if err != nil {
 		return nil, fmt.Errorf("%s: document %d: %w", o.Source, o.Index+1, err)
 	}
 	return m, nil

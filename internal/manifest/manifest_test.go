@@ -43,3 +43,12 @@ func TestSplitNamesTheBadDocument(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitRefusesHugeStream: a stream over MaxStreamBytes is refused before it is parsed.
+func TestSplitRefusesHugeStream(t *testing.T) {
+	stream := make([]byte, MaxStreamBytes+1)
+	_, err := Split("charts/big", stream)
+	if err == nil || !strings.Contains(err.Error(), "charts/big: the rendered stream is 67108865 bytes, more than the 67108864 allowed") {
+		t.Errorf("got %v", err)
+	}
+}
