@@ -10,7 +10,7 @@ import (
 	"strings"
 	"text/template"
 
-	"gopkg.in/yaml.v3"
+	"github.com/pattern-gen/pattern-gen/internal/manifest"
 )
 
 // Facts are what the Validated Patterns operator knows about the cluster and passes to every
@@ -430,9 +430,10 @@ func readValues(t Tree, p string, required bool) (map[string]any, error) {
 		}
 		return map[string]any{}, nil
 	}
-	var m map[string]any
-	if err := yaml.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
+	// Not yaml.Unmarshal: its duplicate-key check is quadratic in the keys of a mapping.
+	m, err := manifest.DecodeMap(data)
+	if err != nil {
+		return nil, manifest.InFile(p, err)
 	}
 	if m == nil {
 		m = map[string]any{}
