@@ -80,17 +80,17 @@ func Load(file string, data []byte) (*Loaded, error) {
 		return nil, ps
 	}
 	w.walk(doc, reflect.TypeOf(Pattern{}), "")
-	if w.aliases {
+	if w.aliases || w.duplicates {
+		// A duplicate key leaves the meaning of the rest unknown (yaml.v3 stops there too);
+		// validating it would only report fields as missing that are there.
 		return nil, w.sorted()
 	}
 	var p Pattern
 	// Decoding is lenient here: the walk has already reported every unknown field and type
 	// mismatch, and validating what did decode lets one run report all problems.
-	if err := doc.Decode(&p); err != nil && w.duplicates {
-		// A duplicate key stops the decoder, so the rest of the file is unknown; validating
-		// it would only report fields as missing that are there.
-		return nil, w.sorted()
-	} else if err != nil && len(w.problems) == 0 {
+	var d decoder
+	d.decode(doc, reflect.ValueOf(&p).Elem())
+	if err := d.err(); err != nil && len(w.problems) == 0 {
 		var te *yaml.TypeError
 		if !errors.As(err, &te) {
 			return nil, fmt.Errorf("%s: decode: %w", file, err)
@@ -99,8 +99,9 @@ func Load(file string, data []byte) (*Loaded, error) {
 	}
 	l := &Loaded{Pattern: p, File: file, lines: w.lines}
 	SetDefaults(&l.Pattern)
+	reported := w.reportedIndex()
 	for _, vp := range l.validate() {
-		if !w.reported(vp.Path) {
+		if !reported(vp.Path) {
 			w.problems = append(w.problems, vp)
 		}
 	}
@@ -110,15 +111,41 @@ func Load(file string, data []byte) (*Loaded, error) {
 	return l, nil
 }
 
-// reported tells whether the walk already found a problem at path or inside it, so a field
-// of the wrong type is not reported a second time as an invalid value.
-func (w *walker) reported(path string) bool {
+// reportedIndex returns a test of whether the walk already found a problem at a path, inside
+// it or at one of its parents, so a field of the wrong type is not reported a second time as
+// an invalid value. It uses sets of paths: a config of 40,000 bad tags has as many problems.
+func (w *walker) reportedIndex() func(path string) bool {
+	at, below := map[string]bool{}, map[string]bool{}
 	for _, p := range w.problems {
-		if p.Path == path || strings.HasPrefix(p.Path, path+".") || strings.HasPrefix(p.Path, path+"[") || strings.HasPrefix(path, p.Path+".") || strings.HasPrefix(path, p.Path+"[") {
-			return true
+		at[p.Path] = true
+		for _, parent := range parents(p.Path) {
+			below[parent] = true
 		}
 	}
-	return false
+	return func(path string) bool {
+		if at[path] || below[path] {
+			return true
+		}
+		for _, parent := range parents(path) {
+			if at[parent] {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// parents lists the paths that contain path: "a.b[2]" gives "a.b" and "a".
+func parents(path string) []string {
+	var out []string
+	for {
+		i := strings.LastIndexAny(path, ".[")
+		if i <= 0 {
+			return out
+		}
+		path = path[:i]
+		out = append(out, path)
+	}
 }
 
 // Line returns the line of a field path in the source file, or of its nearest present parent.
@@ -318,8 +345,14 @@ func suggest(got string, fields map[string]reflect.StructField) string {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	lower := strings.ToLower(got)
 	for _, name := range names {
-		if d := editDistance(strings.ToLower(got), strings.ToLower(name)); d < bestD {
+		// The distance is at least the difference in length; skipping those keeps a file of
+		// many unknown (or very long) keys fast.
+		if abs(len(lower)-len(name)) >= bestD {
+			continue
+		}
+		if d := editDistance(lower, strings.ToLower(name)); d < bestD {
 			best, bestD = name, d
 		}
 	}
@@ -328,6 +361,8 @@ func suggest(got string, fields map[string]reflect.StructField) string {
 	}
 	return "; known fields: " + strings.Join(names, ", ")
 }
+
+func abs(n int) int { return max(n, -n) }
 
 func editDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
