@@ -22,5 +22,5 @@ func PatternGenMain(args []string, streams base.IOStreams) int {
 	root.SetIn(streams.In)
 	root.AddCommand(newInitCmd(streams), newRenderCmd(streams), newDiffCmd(streams), newValidateCmd(streams), newStatusCmd(streams), newSyncCmd(streams), newWaitCmd(streams), newSchemaCmd(streams))
 	root.SetArgs(args)
-	return base.ExitCode(root.Execute(), "pattern-gen", streams)
+	return base.Execute(root, "pattern-gen", streams)
 }

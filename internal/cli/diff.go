@@ -9,6 +9,7 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/cli/base"
 	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/project"
+	"github.com/pattern-gen/pattern-gen/internal/review"
 )
 
 // markdownLimit keeps a Markdown diff under GitHub's 65,536-character comment limit.
@@ -37,7 +38,10 @@ func newDiffCmd(streams base.IOStreams) *cobra.Command {
 			if err != nil {
 				return base.UsageError{Err: err}
 			}
-			res, err := project.Diff(project.DiffOptions{Fork: forkArg(args), Base: o.base, Head: o.head, Env: env})
+			ctx := cmd.Context()
+			res, err := base.Await(ctx, func() (*review.Result, error) {
+				return project.Diff(project.DiffOptions{Fork: forkArg(args), Base: o.base, Head: o.head, Env: env})
+			})
 			if err != nil {
 				return base.ExitErr{Code: 2, Err: err}
 			}
@@ -51,6 +55,9 @@ func newDiffCmd(streams base.IOStreams) *cobra.Command {
 				}
 			default:
 				out = res.Text()
+			}
+			if err := base.Stopped(ctx); err != nil {
+				return err
 			}
 			if _, err := io.WriteString(streams.Out, out); err != nil {
 				return base.ExitErr{Code: 2, Err: err}

@@ -53,12 +53,18 @@ func newRenderCmd(streams base.IOStreams) *cobra.Command {
 			if len(args) == 1 {
 				src.Fork = args[0]
 			}
-			res, err := project.Render(src)
+			// The Helm engine cannot be stopped: the render runs aside and a signal ends the
+			// command at once (base.Await); nothing is printed or written after that.
+			ctx := cmd.Context()
+			res, err := base.Await(ctx, func() (*project.Rendered, error) { return project.Render(src) })
 			if err != nil {
 				return err
 			}
 			if o.check {
-				report, err := project.CheckRendered(o.out, res)
+				report, err := base.Await(ctx, func() (string, error) { return project.CheckRendered(o.out, res) })
+				if err == nil {
+					err = base.Stopped(ctx)
+				}
 				if err != nil {
 					return err
 				}
@@ -69,6 +75,9 @@ func newRenderCmd(streams base.IOStreams) *cobra.Command {
 				fmt.Fprintf(streams.ErrOut, "%s is up to date (%d objects of %d applications)\n", o.out, res.Objects, len(res.Applications))
 				return nil
 			}
+			if err := base.Stopped(ctx); err != nil {
+				return err
+			}
 			if o.out == "" {
 				if len(res.Groups) > 1 {
 					fmt.Fprintf(streams.ErrOut, "note: the stream holds %d clusterGroups (%s), each part headed by a comment; apply each part on its own clusters, or pass --cluster-group\n", len(res.Groups), strings.Join(res.Groups, ", "))
@@ -76,6 +85,7 @@ func newRenderCmd(streams base.IOStreams) *cobra.Command {
 				_, err = streams.Out.Write(res.Stream)
 				return err
 			}
+			// Once started, the write (staged, then renamed) is finished even if a signal comes.
 			if err := project.WriteRendered(o.out, res); err != nil {
 				return err
 			}

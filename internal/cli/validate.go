@@ -23,8 +23,12 @@ func newValidateCmd(streams base.IOStreams) *cobra.Command {
 		Args: base.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Fork = forkArg(args)
-			rep, err := project.Validate(o)
+			ctx := cmd.Context()
+			rep, err := base.Await(ctx, func() (*project.ValidateReport, error) { return project.Validate(o) })
 			if err != nil {
+				return err
+			}
+			if err := base.Stopped(ctx); err != nil {
 				return err
 			}
 			for _, s := range rep.Skipped {

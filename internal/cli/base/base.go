@@ -4,6 +4,7 @@
 package base
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -58,21 +59,38 @@ func NewRoot(use, short string) *cobra.Command {
 	return root
 }
 
-// ExitCode prints err (if any) and maps it to the process exit code.
+// Execute runs root with a context that SIGTERM and SIGINT end (see SignalContext), prints any
+// error and returns the exit code. A command stopped by a signal reports the signal, whatever
+// error its cancelled work returned.
+func Execute(root *cobra.Command, prog string, streams IOStreams) int {
+	ctx, stop := SignalContext(context.Background())
+	defer stop()
+	err := root.ExecuteContext(ctx)
+	var se SignalError
+	if cause := context.Cause(ctx); err != nil && errors.As(cause, &se) {
+		err = se
+	}
+	return ExitCode(err, prog, streams)
+}
+
+// ExitCode prints err (if any), capped by CapMessage, and maps it to the process exit code.
 func ExitCode(err error, prog string, streams IOStreams) int {
 	if err == nil {
 		return ExitOK
 	}
 	if msg := err.Error(); msg != "" {
-		fmt.Fprintln(streams.ErrOut, prog+": "+indentContinuation(msg))
+		fmt.Fprintln(streams.ErrOut, prog+": "+indentContinuation(CapMessage(msg)))
 	}
 	var ee ExitErr
 	var ue UsageError
+	var se SignalError
 	switch {
 	case errors.As(err, &ue):
 		return ExitUsage
 	case errors.As(err, &ee):
 		return ee.Code
+	case errors.As(err, &se):
+		return 128 + int(se.Signal) // what a shell reports for a process a signal ended
 	}
 	return ExitError
 }

@@ -6,9 +6,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,6 +22,15 @@ import (
 // clusterReadTimeout bounds discovery well inside Argo CD's default 60 s manifest deadline.
 const clusterReadTimeout = 15 * time.Second
 
+// MaxManifestBytes bounds the YAML stream cmp-plugin writes. Argo CD buffers a plugin's whole
+// stdout, converts every object to JSON and passes them all in one gRPC message from the CMP
+// server to the repo server and another to the application controller, each limited to
+// 100 MiB by default (ARGOCD_GRPC_MAX_SIZE_MB; argo-cd v2.14 cmpserver/apiclient and
+// reposerver/apiclient). JSON can be larger than its YAML (escaped long strings), so 64 MiB of
+// YAML stays clear of that limit, and of the repo server's memory, while being thousands of
+// times what a real application renders (sandboxed-containers: about 20 KiB).
+const MaxManifestBytes = 64 << 20
+
 // Main runs cmp-plugin, the Argo CD config-management plugin, and returns the exit code.
 // getenv is os.Getenv in production; tests pass their own.
 func Main(args []string, streams base.IOStreams, getenv func(string) string) int {
@@ -31,7 +39,7 @@ func Main(args []string, streams base.IOStreams, getenv func(string) string) int
 	root.SetErr(streams.ErrOut)
 	root.AddCommand(newGenerateCmd(streams, getenv))
 	root.SetArgs(args)
-	return base.ExitCode(root.Execute(), "cmp-plugin", streams)
+	return base.Execute(root, "cmp-plugin", streams)
 }
 
 func newGenerateCmd(streams base.IOStreams, getenv func(string) string) *cobra.Command {
@@ -44,35 +52,51 @@ func newGenerateCmd(streams base.IOStreams, getenv func(string) string) *cobra.C
 			"Writes the objects to stdout only when everything succeeded.",
 		Args: base.RangeArgs(0, 0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			env, err := config.FromEnv(getenv)
-			if err != nil {
-				return err
-			}
-			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-			defer stop()
-			dir, err := os.Getwd()
-			if err != nil {
-				return err
-			}
-			logf := func(format string, a ...any) { fmt.Fprintf(streams.ErrOut, "cmp-plugin: "+format+"\n", a...) }
-			out, err := generate.Run(ctx, generate.Request{
-				Dir: dir, Env: env, Logf: logf,
-				Cluster: func(ctx context.Context, trustedHub bool) (*peerpods.Cluster, []string) {
-					cfg, err := cluster.RESTConfig(getenv)
-					if err != nil {
-						return nil, []string{"cluster discovery skipped: " + err.Error()}
-					}
-					ctx, cancel := context.WithTimeout(ctx, clusterReadTimeout)
-					defer cancel()
-					return cluster.Read(ctx, cfg, trustedHub)
-				},
-			})
-			if err != nil {
-				return err
-			}
-			// One write, only after success: Argo CD must never see partial output.
-			_, err = bytes.NewReader(out).WriteTo(streams.Out)
-			return err
+			return runGenerate(cmd.Context(), streams, getenv)
 		},
 	}
+}
+
+// runGenerate renders the application in the working directory and writes it to stdout, once,
+// only when the render succeeded, fits MaxManifestBytes and no signal has come: Argo CD must
+// never see partial output.
+func runGenerate(ctx context.Context, streams base.IOStreams, getenv func(string) string) error {
+	env, err := config.FromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	logf := base.Logger(ctx, streams.ErrOut, "cmp-plugin")
+	out, err := base.Await(ctx, func() ([]byte, error) {
+		return generate.Run(ctx, generate.Request{
+			Dir: dir, Env: env, Logf: logf,
+			Cluster: func(ctx context.Context, trustedHub bool) (*peerpods.Cluster, []string) {
+				cfg, err := cluster.RESTConfig(getenv)
+				if err != nil {
+					return nil, []string{"cluster discovery skipped: " + err.Error()}
+				}
+				ctx, cancel := context.WithTimeout(ctx, clusterReadTimeout)
+				defer cancel()
+				return cluster.Read(ctx, cfg, trustedHub)
+			},
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return writeManifests(ctx, streams.Out, out, MaxManifestBytes)
+}
+
+func writeManifests(ctx context.Context, w io.Writer, out []byte, limit int) error {
+	if len(out) > limit {
+		return fmt.Errorf("the application renders %d bytes of manifests, more than the %d cmp-plugin passes to Argo CD (its gRPC messages hold 100 MiB by default); split the application or render fewer or smaller objects", len(out), limit)
+	}
+	if err := base.Stopped(ctx); err != nil {
+		return err
+	}
+	_, err := bytes.NewReader(out).WriteTo(w)
+	return err
 }
