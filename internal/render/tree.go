@@ -63,3 +63,26 @@ func (t Tree) Has(p string) bool {
 	_, ok := t[p]
 	return ok
 }
+
+// IsDir reports whether the tree holds a file below dir ("." or "" is the root).
+func (t Tree) IsDir(dir string) bool {
+	if dir == "" || dir == "." {
+		return len(t) > 0
+	}
+	prefix := strings.TrimSuffix(dir, "/") + "/"
+	for p := range t {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadFile returns a file's contents, or an error naming the missing file.
+func (t Tree) ReadFile(p string) ([]byte, error) {
+	data, ok := t[p]
+	if !ok {
+		return nil, fmt.Errorf("%s: not in the fork", p)
+	}
+	return data, nil
+}
