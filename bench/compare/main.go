@@ -142,7 +142,7 @@ func compare() error {
 	if err != nil {
 		return err
 	}
-	r, err := generate.NewRenderer(tree, pattern, env, nil, true, func(string, ...any) {})
+	r, err := generate.NewRenderer(generate.RendererOptions{Tree: tree, Pattern: pattern, Env: env, Strict: true})
 	if err != nil {
 		return err
 	}
@@ -228,5 +228,34 @@ func compare() error {
 	if !same {
 		return fmt.Errorf("the two produce different objects")
 	}
+	return bigRepository(fork, appDir, plugin, pluginEnv, verdict)
+}
+
+// bigRepository times the plugin again after 150 MiB of files no application reaches were added
+// to the repository: the plugin reads only what its application can reach, so neither its
+// time nor its memory should grow with them.
+func bigRepository(fork, appDir, plugin string, pluginEnv []string, verdict func(bool) string) error {
+	blobs := filepath.Join(fork, "docs", "blobs")
+	if err := os.MkdirAll(blobs, 0o755); err != nil {
+		return err
+	}
+	blob := bytes.Repeat([]byte("unrelated data, not read by any application\n"), (1<<20)/45)
+	for i := range 150 {
+		if err := os.WriteFile(filepath.Join(blobs, fmt.Sprintf("blob-%03d.bin", i)), blob, 0o644); err != nil {
+			return err
+		}
+	}
+	var big []sample
+	for range 5 {
+		s, err := run(appDir, pluginEnv, plugin, "generate")
+		if err != nil {
+			return err
+		}
+		big = append(big, s)
+	}
+	med, lo, hi, rss := stats(big)
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+	fmt.Printf("%-34s %10s %10s %10s %9d MB\n", "cmp-plugin generate, +150 MiB", ms(med), ms(lo), ms(hi), rss/1024)
+	fmt.Printf("cmp-plugin peak RSS with 150 MiB of unrelated files: %d MB  target < 128 MB: %s\n", rss/1024, verdict(rss/1024 < 128))
 	return nil
 }

@@ -6,6 +6,7 @@
 package generate
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -54,15 +55,30 @@ func Run(ctx context.Context, req Request) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	tree, err := ReadFork(root)
+	fork, err := OpenFork(root)
 	if err != nil {
 		return nil, err
+	}
+	defer fork.Close()
+	tree := render.Tree{}
+	if err := fork.Load(tree, "values-global.yaml"); err != nil {
+		return nil, err
+	}
+	if fork.Has(render.ConfigFile) {
+		if err := fork.Load(tree, render.ConfigFile); err != nil {
+			return nil, err
+		}
 	}
 	global, err := render.ReadGlobal(tree)
 	if err != nil {
 		return nil, err
 	}
 	group, _, _ := req.Env.Lookup(config.SetClusterGroup)
+	if groupFile := "values-" + cmp.Or(group, global.MainGroup) + ".yaml"; fork.Has(groupFile) {
+		if err := fork.Load(tree, groupFile); err != nil {
+			return nil, err
+		}
+	}
 	pattern, err := global.ReadGroup(tree, group)
 	if err != nil {
 		return nil, fmt.Errorf("%s %q: %w", config.SetClusterGroup.Param, group, err)
@@ -86,7 +102,7 @@ func Run(ctx context.Context, req Request) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s, err := NewRenderer(tree, pattern, req.Env, cluster, true, req.Logf)
+	s, err := NewRenderer(RendererOptions{Tree: tree, Files: fork, Pattern: pattern, Env: req.Env, Cluster: cluster, Strict: true, Logf: req.Logf})
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +115,9 @@ func Run(ctx context.Context, req Request) ([]byte, error) {
 	if plan == nil {
 		return nil, fmt.Errorf("%s is not the path of an application in values-%s.yaml; known paths: %s", rel, s.pattern.ClusterGroup, planPaths(s.plans))
 	}
+	if err := loadReach(fork, tree, s, *plan); err != nil {
+		return nil, err
+	}
 	objs, err := s.RenderApp(*plan)
 	if err != nil {
 		return nil, err
@@ -109,11 +128,32 @@ func Run(ctx context.Context, req Request) ([]byte, error) {
 	return manifest.Stream(objs)
 }
 
+// loadReach reads into tree what rendering plan can reach and nothing else: the chart's folder,
+// its value files, and the folders of the overlay's kustomizations.
+func loadReach(fork *Fork, tree render.Tree, s *Renderer, plan render.AppPlan) error {
+	need := append(fork.FilesUnder(plan.Path), plan.ValueFiles...)
+	overlay, err := s.overlay(plan)
+	if err != nil {
+		return err
+	}
+	if overlay != "" {
+		dirs, err := render.KustomizeDirs(fork, overlay)
+		if err != nil {
+			return fmt.Errorf("application %s: kustomize build %s: %w", plan.Name, overlay, err)
+		}
+		for _, d := range dirs {
+			need = append(need, fork.FilesUnder(d)...)
+		}
+	}
+	return fork.Load(tree, need...)
+}
+
 // Renderer renders the applications of one fork as cmp-plugin does. Strict (at sync time), a
 // setting without a source is an error; offline (pattern-gen render and diff) it stays a
 // placeholder.
 type Renderer struct {
 	tree      render.Tree
+	files     render.Files
 	pattern   *render.Pattern
 	plans     []render.AppPlan
 	env       config.PluginEnv
@@ -131,15 +171,32 @@ type initdataDoc struct {
 	encoded, pcr8 string
 }
 
-// NewRenderer plans the applications of one clusterGroup of the fork (pattern, read with
-// render.ReadPatterns or Pattern.ReadGroup) for the facts at hand.
-func NewRenderer(tree render.Tree, pattern *render.Pattern, env config.PluginEnv, cluster *peerpods.Cluster, strict bool, logf func(string, ...any)) (*Renderer, error) {
+// RendererOptions say what NewRenderer renders and with which facts.
+type RendererOptions struct {
+	Tree render.Tree // the fork's files the render reads
+	// Files tells which files the fork has, for planning every application of the group;
+	// Tree when nil. cmp-plugin passes the listed fork and loads into Tree only what its
+	// application reaches.
+	Files   render.Files
+	Pattern *render.Pattern // one clusterGroup, from render.ReadPatterns or Pattern.ReadGroup
+	Env     config.PluginEnv
+	Cluster *peerpods.Cluster // nil offline
+	Strict  bool              // at sync time: a setting without a source is an error
+	Logf    func(string, ...any)
+}
+
+// NewRenderer plans the applications of one clusterGroup of the fork for the facts at hand.
+func NewRenderer(o RendererOptions) (*Renderer, error) {
 	var err error
-	s := &Renderer{tree: tree, pattern: pattern, env: env, cluster: cluster, strict: strict, logf: logf}
+	pattern, env, cluster := o.Pattern, o.Env, o.Cluster
+	s := &Renderer{tree: o.Tree, files: cmp.Or[render.Files](o.Files, o.Tree), pattern: pattern, env: env, cluster: cluster, strict: o.Strict, logf: o.Logf}
+	if s.logf == nil {
+		s.logf = func(string, ...any) {}
+	}
 	if s.domain, s.domainSrc, err = resolveDomain(env, cluster, pattern); err != nil {
 		return nil, err
 	}
-	facts := pattern.OfflineFacts(platformOf(tree))
+	facts := pattern.OfflineFacts(platformOf(o.Tree))
 	if pattern.Spoke() {
 		// The KBS domain is the trusted hub's; this cluster's own stays unknown offline.
 		if s.domain != "" {
@@ -151,7 +208,7 @@ func NewRenderer(tree render.Tree, pattern *render.Pattern, env config.PluginEnv
 	if env.KubeVersion != "" {
 		facts.KubeVersion = env.KubeVersion
 	}
-	if s.plans, err = pattern.Plan(tree, facts); err != nil {
+	if s.plans, err = pattern.Plan(s.files, facts); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -195,11 +252,9 @@ func (s *Renderer) RenderApp(plan render.AppPlan) ([]manifest.Object, error) {
 	if !plan.Plugin {
 		return render.RenderApp(s.tree, plan)
 	}
-	if ov, _, ok := s.env.Lookup(config.SetOverlay); ok {
-		plan.Overlay = strings.Trim(path.Clean(ov), "/")
-		if !s.tree.Has(plan.Overlay + "/kustomization.yaml") {
-			return nil, fmt.Errorf("%s %q: no kustomization.yaml there", config.SetOverlay.Param, ov)
-		}
+	var err error
+	if plan.Overlay, err = s.overlay(plan); err != nil {
+		return nil, err
 	}
 	azure, _ := s.pattern.Dig("global", "coco", "azure").(map[string]any)
 	resolved, resolveErr := peerpods.Resolve(s.env, s.cluster, azure)
@@ -284,6 +339,20 @@ func (s *Renderer) RenderApp(plan render.AppPlan) ([]manifest.Object, error) {
 		s.logf("initdata (%s) set on %d pod templates on %s", annotation, pods, render.RuntimeClass)
 	}
 	return objs, nil
+}
+
+// overlay is the kustomize overlay a plugin application uses: the plugin parameter overlay,
+// else the clusterGroup's.
+func (s *Renderer) overlay(plan render.AppPlan) (string, error) {
+	ov, _, ok := s.env.Lookup(config.SetOverlay)
+	if !ok {
+		return plan.Overlay, nil
+	}
+	dir := strings.Trim(path.Clean(ov), "/")
+	if !s.files.Has(dir + "/kustomization.yaml") {
+		return "", fmt.Errorf("%s %q: no kustomization.yaml there", config.SetOverlay.Param, ov)
+	}
+	return dir, nil
 }
 
 // repoRoot finds the repository root from the application folder and its path in the repo.
@@ -391,7 +460,6 @@ func (s *Renderer) buildInitdata(policy peerpods.Policy) ([]byte, error) {
 	}
 	return doc, nil
 }
-
 
 // platformOf reads the platform from the fork's config, defaulting to Azure.
 func platformOf(t render.Tree) string {

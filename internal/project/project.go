@@ -162,7 +162,7 @@ func renderGroups(t render.Tree, env config.PluginEnv, only string) (*Rendered, 
 func renderPatterns(t render.Tree, patterns []*render.Pattern, env config.PluginEnv) (*Rendered, error) {
 	var apps []render.App
 	for _, p := range patterns {
-		r, err := generate.NewRenderer(t, p, env, nil, false, func(string, ...any) {})
+		r, err := generate.NewRenderer(generate.RendererOptions{Tree: t, Pattern: p, Env: env})
 		if err != nil {
 			return nil, err
 		}

@@ -259,10 +259,16 @@ func SelectGroup(ps []*Pattern, name string) (*Pattern, error) {
 // file), or nil. The values are shared: callers must not change what they get.
 func (p *Pattern) Dig(keys ...string) any { return Dig(p.root, keys...) }
 
+// Files is what planning asks of a fork: whether a file exists. A Tree answers, and so does a
+// fork on disk that has been listed but not read.
+type Files interface {
+	Has(p string) bool
+}
+
 // Plan lists the applications of p's clusterGroup that point at a chart in the fork t, in the
 // clusterGroup's order, and how each is rendered. Applications from a Helm repository (chart:)
 // are not part of the fork and are skipped, as are disabled ones.
-func (p *Pattern) Plan(t Tree, facts Facts) ([]AppPlan, error) {
+func (p *Pattern) Plan(t Files, facts Facts) ([]AppPlan, error) {
 	groupFile := "values-" + p.ClusterGroup + ".yaml"
 	root := mergeValues(map[string]any{}, p.root)
 	mergeValues(root, map[string]any{"global": map[string]any{
@@ -296,7 +302,7 @@ func (p *Pattern) Plan(t Tree, facts Facts) ([]AppPlan, error) {
 	return plans, nil
 }
 
-func planApp(t Tree, p *Pattern, root map[string]any, facts Facts, spec map[string]any) (AppPlan, error) {
+func planApp(t Files, p *Pattern, root map[string]any, facts Facts, spec map[string]any) (AppPlan, error) {
 	plan := AppPlan{
 		Group:       p.ClusterGroup,
 		Name:        str(spec["name"]),
