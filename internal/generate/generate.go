@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strings"
 
-	"gopkg.in/yaml.v3"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/pattern-gen/pattern-gen/internal/config"
@@ -462,12 +461,14 @@ func (s *Renderer) buildInitdata(policy peerpods.Policy) ([]byte, error) {
 }
 
 // platformOf reads the platform from the fork's config, defaulting to Azure.
+// The config is the fork's content: it is decoded in linear time like every other input.
 func platformOf(t render.Tree) string {
-	var c struct {
-		Platform string `yaml:"platform"`
-	}
-	if data, ok := t[render.ConfigFile]; ok && yaml.Unmarshal(data, &c) == nil && c.Platform != "" {
-		return c.Platform
+	if data, ok := t[render.ConfigFile]; ok {
+		if m, err := manifest.DecodeMap(data); err == nil {
+			if p, _ := m["platform"].(string); p != "" {
+				return p
+			}
+		}
 	}
 	return config.DefaultPlatform
 }
