@@ -119,7 +119,7 @@ func compare() error {
 	if err != nil {
 		return err
 	}
-	// The plugin's inputs; the pipeline gets the same values as --set-string.
+	// The plugin's inputs; the pipeline gets the same values as --set-literal.
 	pluginEnv := []string{
 		"ARGOCD_APP_SOURCE_PATH=" + render.SandboxChart,
 		`ARGOCD_APP_PARAMETERS=[{"name":"overlay","string":"overlays/azure"},{"name":"cluster-discovery","string":"disabled"},{"name":"cluster-domain","string":"` + domain + `"}]`,
@@ -161,9 +161,9 @@ func compare() error {
 		return err
 	}
 	for _, k := range []string{"region", "resourceGroup", "subnetID", "nsgID"} {
-		plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure." + k, Value: azure[k], ForceString: true})
+		plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure." + k, Value: azure[k], Literal: true})
 	}
-	plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure.initdata", Value: initdata, ForceString: true},
+	plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure.initdata", Value: initdata, Literal: true},
 		render.Param{Name: "global.coco.azure.requireClusterValues", Value: "true"})
 	args := plan.HelmTemplateArgs(fork)
 	appDir := filepath.Join(fork, plan.Path)
