@@ -64,7 +64,7 @@ func TestValuesSchemaReachesNothing(t *testing.T) {
 			}
 		})
 	}
-	if n := plain.conns.Load() + tlsSrv.conns.Load(); n != 0 {
+	if n := plain.Conns() + tlsSrv.Conns(); n != 0 {
 		t.Errorf("the loopback servers got %d connections", n)
 	}
 	if marker.Opened() {
@@ -82,7 +82,7 @@ func TestValuesSchemaReachDetectorsWork(t *testing.T) {
 	} {
 		_ = chartutil.ValidateAgainstSingleSchema(chartutil.Values{}, []byte(schema))
 	}
-	if srv.conns.Load() == 0 {
+	if srv.Conns() == 0 {
 		t.Error("Helm's validation did not reach the loopback server: the detector is broken")
 	}
 	if !marker.Opened() {

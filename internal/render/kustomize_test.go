@@ -1,99 +1,55 @@
 package render
 
 import (
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/pattern-gen/pattern-gen/internal/testutil/reach"
 )
-
-// sideEffects records what a hostile kustomization could make kustomize do: run git (a script
-// named git first on PATH), fetch over HTTP (a loopback server) or leave a clone in TMPDIR.
-type sideEffects struct {
-	gitLog, tmp string
-	requests    atomic.Int32
-	url         string
-}
-
-func watchSideEffects(t *testing.T) *sideEffects {
-	t.Helper()
-	s := &sideEffects{}
-	bin := t.TempDir()
-	s.gitLog = filepath.Join(t.TempDir(), "git-calls")
-	script := "#!/bin/sh\necho \"$@\" >> " + s.gitLog + "\nexit 1\n"
-	if err := os.WriteFile(filepath.Join(bin, "git"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-	s.tmp = t.TempDir()
-	t.Setenv("TMPDIR", s.tmp)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.requests.Add(1)
-		w.Write([]byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fetched}\n"))
-	}))
-	t.Cleanup(srv.Close)
-	s.url = srv.URL
-	return s
-}
-
-func (s *sideEffects) assertNone(t *testing.T) {
-	t.Helper()
-	if data, err := os.ReadFile(s.gitLog); err == nil {
-		t.Errorf("git ran: %s", data)
-	}
-	if n := s.requests.Load(); n > 0 {
-		t.Errorf("%d HTTP requests reached the loopback server", n)
-	}
-	if entries, _ := os.ReadDir(s.tmp); len(entries) > 0 {
-		t.Errorf("left in TMPDIR: %v", entries)
-	}
-}
 
 const chartOut = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: ns}\ndata: {a: b}\n"
 
 // TestKustomizeRefusesExternalReach: every way a kustomization can name something outside the
-// repository fails with the file and field named, and kustomize runs no git, makes no request
-// and leaves no clone.
+// repository fails with the file and field named, and kustomize runs no git (a git first on
+// PATH records any call), makes no request (to a loopback server) and leaves no clone in TMPDIR.
 func TestKustomizeRefusesExternalReach(t *testing.T) {
-	s := watchSideEffects(t)
+	w := reach.Watch(t)
+	url := w.Server.URL
 	const head = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
 	cases := []struct {
 		name, kustomization, want string
 		extra                     Tree
 	}{
-		{"http resource", "resources: [chart.yaml, " + s.url + "/cm.yaml]", "resources[1]: a URL or git repository", nil},
+		{"http resource", "resources: [chart.yaml, " + url + "/cm.yaml]", "resources[1]: a URL or git repository", nil},
 		{"git https resource", "resources: [chart.yaml, 'https://example.com/org/repo//base?ref=v1']", "resources[1]: a URL or git repository", nil},
 		{"git upload-pack", "resources: [chart.yaml, 'git::https://example.com/org/repo?ref=--upload-pack=touch${IFS}/tmp/pwned']", "resources[1]: a URL or git repository", nil},
 		{"github shorthand", "resources: [chart.yaml, github.com/org/repo/base]", "resources[1]: a URL or git repository", nil},
 		{"scp-like", "resources: [chart.yaml, 'git@example.com:org/repo.git']", "resources[1]: a URL or git repository", nil},
 		{"file scheme", "resources: [chart.yaml, 'file:///etc/passwd']", "resources[1]: a URL or git repository", nil},
-		{"legacy bases", "resources: [chart.yaml]\nbases: [" + s.url + "/base]", "resources[1]: a URL or git repository", nil},
-		{"component", "resources: [chart.yaml]\ncomponents: [" + s.url + "/c]", "components[0]: a URL or git repository", nil},
-		{"patch path", "resources: [chart.yaml]\npatches: [{path: " + s.url + "/p.yaml}]", "patches[0].path: a URL or git repository", nil},
-		{"json6902 path", "resources: [chart.yaml]\npatchesJson6902: [{path: " + s.url + "/p.yaml, target: {kind: ConfigMap, name: cm}}]", "patchesJson6902[0].path: a URL or git repository", nil},
-		{"strategic merge file", "resources: [chart.yaml]\npatchesStrategicMerge: ['" + s.url + "/p.yaml']", "patchesStrategicMerge[0]: a URL or git repository", nil},
-		{"crd", "resources: [chart.yaml]\ncrds: [" + s.url + "/crd.yaml]", "crds[0]: a URL or git repository", nil},
-		{"configuration", "resources: [chart.yaml]\nconfigurations: [" + s.url + "/c.yaml]", "configurations[0]: a URL or git repository", nil},
-		{"replacement", "resources: [chart.yaml]\nreplacements: [{path: " + s.url + "/r.yaml}]", "replacements[0].path: a URL or git repository", nil},
-		{"generator file", "resources: [chart.yaml]\nconfigMapGenerator: [{name: g, files: [k=" + s.url + "/f]}]", "configMapGenerator[0].files[0]: a URL or git repository", nil},
-		{"secret env", "resources: [chart.yaml]\nsecretGenerator: [{name: g, envs: [" + s.url + "/e]}]", "secretGenerator[0].envs[0]: a URL or git repository", nil},
-		{"openapi", "resources: [chart.yaml]\nopenapi: {path: " + s.url + "/schema.json}", "openapi.path: a URL or git repository", nil},
-		{"transformer plugin", "resources: [chart.yaml]\ntransformers: [t.yaml]", "transformers: kustomize plugin configurations are not supported", Tree{"overlay/t.yaml": []byte("apiVersion: builtin\nkind: PatchTransformer\nmetadata: {name: x}\npath: " + s.url + "/p.yaml\n")}},
-		{"inline generator", "resources: [chart.yaml]\ngenerators:\n- |\n  apiVersion: builtin\n  kind: ConfigMapGenerator\n  metadata: {name: x}\n  files: [" + s.url + "/f]\n", "generators: kustomize plugin configurations", nil},
-		{"helm charts", "resources: [chart.yaml]\nhelmCharts: [{name: x, repo: " + s.url + "}]", "helmCharts: kustomize's Helm chart inflation", nil},
+		{"legacy bases", "resources: [chart.yaml]\nbases: [" + url + "/base]", "resources[1]: a URL or git repository", nil},
+		{"component", "resources: [chart.yaml]\ncomponents: [" + url + "/c]", "components[0]: a URL or git repository", nil},
+		{"patch path", "resources: [chart.yaml]\npatches: [{path: " + url + "/p.yaml}]", "patches[0].path: a URL or git repository", nil},
+		{"json6902 path", "resources: [chart.yaml]\npatchesJson6902: [{path: " + url + "/p.yaml, target: {kind: ConfigMap, name: cm}}]", "patchesJson6902[0].path: a URL or git repository", nil},
+		{"strategic merge file", "resources: [chart.yaml]\npatchesStrategicMerge: ['" + url + "/p.yaml']", "patchesStrategicMerge[0]: a URL or git repository", nil},
+		{"crd", "resources: [chart.yaml]\ncrds: [" + url + "/crd.yaml]", "crds[0]: a URL or git repository", nil},
+		{"configuration", "resources: [chart.yaml]\nconfigurations: [" + url + "/c.yaml]", "configurations[0]: a URL or git repository", nil},
+		{"replacement", "resources: [chart.yaml]\nreplacements: [{path: " + url + "/r.yaml}]", "replacements[0].path: a URL or git repository", nil},
+		{"generator file", "resources: [chart.yaml]\nconfigMapGenerator: [{name: g, files: [k=" + url + "/f]}]", "configMapGenerator[0].files[0]: a URL or git repository", nil},
+		{"secret env", "resources: [chart.yaml]\nsecretGenerator: [{name: g, envs: [" + url + "/e]}]", "secretGenerator[0].envs[0]: a URL or git repository", nil},
+		{"openapi", "resources: [chart.yaml]\nopenapi: {path: " + url + "/schema.json}", "openapi.path: a URL or git repository", nil},
+		{"transformer plugin", "resources: [chart.yaml]\ntransformers: [t.yaml]", "transformers: kustomize plugin configurations are not supported", Tree{"overlay/t.yaml": []byte("apiVersion: builtin\nkind: PatchTransformer\nmetadata: {name: x}\npath: " + url + "/p.yaml\n")}},
+		{"inline generator", "resources: [chart.yaml]\ngenerators:\n- |\n  apiVersion: builtin\n  kind: ConfigMapGenerator\n  metadata: {name: x}\n  files: [" + url + "/f]\n", "generators: kustomize plugin configurations", nil},
+		{"helm charts", "resources: [chart.yaml]\nhelmCharts: [{name: x, repo: " + url + "}]", "helmCharts: kustomize's Helm chart inflation", nil},
 		{"absolute", "resources: [chart.yaml, /etc/passwd]", "resources[1]: an absolute path", nil},
 		{"leaves the repository", "resources: [chart.yaml, ../../../etc]", "resources[1]: the path leaves the repository", nil},
 		{"missing", "resources: [chart.yaml, nothere.yaml]", "resources[1]: overlay/nothere.yaml is not in the fork", nil},
-		{"nested base", "resources: [chart.yaml, ../base]", "base/kustomization.yaml: resources[0]: a URL or git repository", Tree{"base/kustomization.yaml": []byte(head + "resources: [" + s.url + "/cm.yaml]\n")}},
+		{"nested base", "resources: [chart.yaml, ../base]", "base/kustomization.yaml: resources[0]: a URL or git repository", Tree{"base/kustomization.yaml": []byte(head + "resources: [" + url + "/cm.yaml]\n")}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -105,7 +61,7 @@ func TestKustomizeRefusesExternalReach(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error = %v, want it to contain %q", err, tc.want)
 			}
-			if strings.Contains(err.Error(), s.url) || strings.Contains(err.Error(), "example.com") {
+			if strings.Contains(err.Error(), url) || strings.Contains(err.Error(), "example.com") {
 				t.Errorf("the error quotes the source: %v", err)
 			}
 			if strings.Contains(err.Error(), "\n") {
@@ -113,31 +69,34 @@ func TestKustomizeRefusesExternalReach(t *testing.T) {
 			}
 		})
 	}
-	s.assertNone(t)
+	w.AssertNone(t)
 }
 
 // TestKustomizeSideEffectWatchCanFail proves the watch above sees what unguarded kustomize does:
 // run directly, the same git and HTTP resources run git and reach the server.
 func TestKustomizeSideEffectWatchCanFail(t *testing.T) {
-	s := watchSideEffects(t)
+	w := reach.Watch(t)
 	fsys := filesys.MakeFsInMemory()
-	k := "resources: [" + s.url + "/cm.yaml, 'https://example.invalid/org/repo//base?ref=v1']\n"
+	k := "resources: [" + w.Server.URL + "/cm.yaml, 'https://example.invalid/org/repo//base?ref=v1']\n"
 	if err := fsys.WriteFile("/o/kustomization.yaml", []byte(k)); err != nil {
 		t.Fatal(err)
 	}
 	_, _ = krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fsys, "/o")
-	if s.requests.Load() == 0 {
+	if w.Server.Requests() == 0 {
 		t.Error("unguarded kustomize made no HTTP request: the watch cannot see one")
 	}
-	if _, err := os.ReadFile(s.gitLog); err != nil {
-		t.Error("unguarded kustomize ran no git: the watch cannot see it")
+	if calls, err := w.Git.Calls(); err != nil || len(calls) == 0 {
+		t.Errorf("unguarded kustomize ran no git (%v): the watch cannot see it", err)
+	}
+	if w.Check() == nil {
+		t.Error("AssertNone would pass after unguarded kustomize")
 	}
 }
 
 // TestKustomizeLocalBases: what a fork may do, bases and components in the repository, still
 // builds, and only the kustomizations' folders are given to kustomize.
 func TestKustomizeLocalBases(t *testing.T) {
-	s := watchSideEffects(t)
+	w := reach.Watch(t)
 	const head = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
 	tree := Tree{
 		"overlay/kustomization.yaml": []byte(head + "resources: [chart.yaml, ../base]\ncomponents: [../comp]\npatches: [{path: patches/p.yaml}]\nconfigMapGenerator: [{name: g, files: [k=data/f.txt]}]\n"),
@@ -164,7 +123,7 @@ func TestKustomizeLocalBases(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	s.assertNone(t)
+	w.AssertNone(t)
 }
 
 // TestKustomizationFieldsClassified fails when a kustomize upgrade adds a Kustomization field:

@@ -59,7 +59,7 @@ func TestLoadCRDsReachNothing(t *testing.T) {
 			}
 		})
 	}
-	if n := srv.conns.Load(); n != 0 {
+	if n := srv.Conns(); n != 0 {
 		t.Errorf("the loopback server got %d connections", n)
 	}
 	if mark.Opened() {
@@ -111,7 +111,7 @@ func TestLoadOpenAPIReachesOnlyInDocument(t *testing.T) {
 			}
 		})
 	}
-	if n := srv.conns.Load(); n != 0 {
+	if n := srv.Conns(); n != 0 {
 		t.Errorf("the loopback server got %d connections", n)
 	}
 	if mark.Opened() {
@@ -184,7 +184,7 @@ func TestClusterGroupValuesReachesNothing(t *testing.T) {
 			t.Errorf("error:\n got %v\nwant %s", err, want)
 		}
 	}
-	if n := srv.conns.Load(); n != 0 {
+	if n := srv.Conns(); n != 0 {
 		t.Errorf("the loopback server got %d connections", n)
 	}
 	if mark.Opened() {
