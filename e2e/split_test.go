@@ -225,7 +225,7 @@ func TestRepoServerGenerateManifestOnASpoke(t *testing.T) {
 			must(t, json.Unmarshal([]byte(m), &cm))
 		}
 	}
-	if err := contains(string(decodeInitdata(t, cm.Data["INITDATA"])), `url = "https://kbs-trustee-operator-system.`+hubDomain+`"`); err != nil {
+	if err := contains(string(decodeInitdata(t, cm.Data["INITDATA"])), `url = \"https://kbs-trustee-operator-system.`+hubDomain+`\"`); err != nil {
 		t.Error(err)
 	}
 	// Asked for in the hub's group, the same path is not an application there.

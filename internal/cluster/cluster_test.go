@@ -3,7 +3,12 @@ package cluster_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,7 +44,29 @@ const cloudConf = `{"cloud":"AzurePublicCloud","tenantId":"22222222-0000-0000-00
 "subscriptionId":"11111111-2222-3333-4444-555555555555","resourceGroup":"c1-abcde-rg","location":"westeurope","vnetName":"c1-abcde-vnet",
 "vnetResourceGroup":"c1-network-rg","subnetName":"c1-abcde-worker-subnet","securityGroupName":"c1-abcde-nsg"}`
 
-const kbsCert = "-----BEGIN CERTIFICATE-----\nMIIBkjCCATegAwIBAgIUE2ETEST\n-----END CERTIFICATE-----\n"
+// Real certificates: cmp-plugin parses the KBS certificate and refuses anything else.
+var (
+	kbsCert = testCert("kbs-trustee-operator-system.apps.c1.example.com", 1)
+	hubCert = testCert("kbs-trustee-operator-system.apps.hub.example.com", 2)
+)
+
+// testCert is a self-signed certificate for name, the same bytes on every run (Ed25519 signs
+// deterministically, and the key comes from a fixed seed).
+func testCert(name string, seed byte) string {
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, ed25519.SeedSize))
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(int64(seed)), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
+		NotBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2036, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+	der, err := x509.CreateCertificate(nil, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		panic(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+// certLine is a line of a certificate's base64, to find it in an initdata document.
+func certLine(cert string) string { return strings.Split(cert, "\n")[1] }
 
 // ingressCRD is the upstream CRD of ingresses.config.openshift.io, from the shared reference.
 const ingressCRD = "../../../shared/reference/crds/openshift/config.openshift.io_ingresses.yaml"
@@ -175,29 +202,14 @@ func TestDiscoveryWithTheForksRBAC(t *testing.T) {
 	})
 
 	t.Run("cmp-plugin generate resolves from the cluster", func(t *testing.T) {
-		fork := filepath.Join(t.TempDir(), "fork")
-		if _, err := project.Init("", fork, false); err != nil {
-			t.Fatal(err)
-		}
-		appDir := filepath.Join(fork, render.SandboxChart)
-		wd, _ := os.Getwd()
-		must(t, os.Chdir(appDir))
-		defer os.Chdir(wd)
-		env := map[string]string{
-			"KUBECONFIG":             srv.Kubeconfig(t, repoServer),
-			"ARGOCD_APP_NAME":        "sandboxed-containers",
-			"ARGOCD_APP_SOURCE_PATH": render.SandboxChart,
-			"ARGOCD_APP_PARAMETERS":  `[{"name":"overlay","string":"overlays/azure"}]`,
-		}
-		var out, errOut bytes.Buffer
-		code := cmpplugin.Main([]string{"generate"}, base.IOStreams{Out: &out, ErrOut: &errOut}, func(k string) string { return env[k] })
+		code, out, errOut := runPlugin(t, srv, repoServer, "", `[{"name":"overlay","string":"overlays/azure"}]`)
 		if code != 0 {
-			t.Fatalf("exit %d:\n%s", code, errOut.String())
+			t.Fatalf("exit %d:\n%s", code, errOut)
 		}
-		if strings.Contains(out.String()+errOut.String(), "TOP-SECRET-VALUE") {
+		if strings.Contains(out+errOut, "TOP-SECRET-VALUE") {
 			t.Fatal("the cloud-conf client secret leaked")
 		}
-		objs := strings.Split(out.String(), "\n---\n")
+		objs := strings.Split(out, "\n---\n")
 		var cm struct {
 			Metadata struct{ Annotations map[string]string }
 			Data     map[string]string
@@ -226,21 +238,53 @@ func TestDiscoveryWithTheForksRBAC(t *testing.T) {
 		}
 		doc, err := peerpods.Decode(cm.Data["INITDATA"])
 		must(t, err)
-		for _, want := range []string{`url = "https://kbs-trustee-operator-system.apps.c1.example.com"`, "MIIBkjCCATegAwIBAgIUE2ETEST"} {
+		for _, want := range []string{`url = \"https://kbs-trustee-operator-system.apps.c1.example.com\"`, certLine(kbsCert)} {
 			if !strings.Contains(string(doc), want) {
 				t.Errorf("initdata lacks %q:\n%s", want, doc)
 			}
 		}
-		if !strings.Contains(errOut.String(), "peer-pods-cm AZURE_SUBNET_ID from cluster cloud-conf") {
-			t.Errorf("stderr does not log the provenance:\n%s", errOut.String())
+		if !strings.Contains(errOut, "peer-pods-cm AZURE_SUBNET_ID from cluster cloud-conf") {
+			t.Errorf("stderr does not log the provenance:\n%s", errOut)
 		}
 	})
 }
 
+// TestNamespaceWriterCannotLeakAKey: whoever can write kbs-https-certificate in the Trustee
+// namespace puts the KBS's private key beside the certificate in tls.crt (by mistake or to
+// have it copied into every peer pod's INITDATA). cmp-plugin, reading it through the API server
+// with the fork's RBAC, refuses the sync, names the Secret and quotes nothing of it.
+func TestNamespaceWriterCannotLeakAKey(t *testing.T) {
+	srv := kubeapi.Start(t, kubeapi.User{Name: repoServer})
+	seed(t, srv)
+	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, ed25519.SeedSize))
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	must(t, err)
+	keyPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	cs := kubernetes.NewForConfigOrDie(srv.Config(kubeapi.Admin.Name))
+	sec, err := cs.CoreV1().Secrets(cluster.TrusteeNamespace).Get(context.Background(), cluster.KBSCertSecret, metav1.GetOptions{})
+	must(t, err)
+	sec.Data["tls.crt"] = []byte(kbsCert + keyPEM)
+	must(t, create(cs.CoreV1().Secrets(cluster.TrusteeNamespace).Update(context.Background(), sec, metav1.UpdateOptions{})))
+
+	code, out, msg := runPlugin(t, srv, repoServer, "", `[{"name":"overlay","string":"overlays/azure"}]`)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, msg)
+	}
+	if out != "" {
+		t.Errorf("stdout is not empty:\n%s", out)
+	}
+	if !strings.Contains(msg, "Secret trustee-operator-system/kbs-https-certificate key tls.crt") || !strings.Contains(msg, "private key") {
+		t.Errorf("the error does not name the Secret and what is wrong:\n%s", msg)
+	}
+	for _, line := range strings.Split(keyPEM, "\n")[:2] {
+		if strings.Contains(msg, line) {
+			t.Errorf("stderr quotes the key (%q):\n%s", line, msg)
+		}
+	}
+}
+
 // spokeRepoServer is the repo server's identity on a spoke of the split case.
 const spokeRepoServer = "system:serviceaccount:coco-pattern-spoke:default"
-
-const hubCert = "-----BEGIN CERTIFICATE-----\nMIIBkjCCATegAwIBAgIUHUBCERT\n-----END CERTIFICATE-----\n"
 
 // On a spoke, with the RBAC the split fork gives the spoke: the KBS facts come from the Secret
 // the trusted hub publishes; the spoke's own ingress domain and Trustee namespace stay closed.
@@ -276,37 +320,47 @@ func TestSpokeDiscoveryWithTheForksRBAC(t *testing.T) {
 	}
 
 	// cmp-plugin generate on the spoke, as Argo CD runs it for the split fork's application.
-	fork := filepath.Join(t.TempDir(), "fork")
-	if _, err := project.Init("../../testdata/cases/split/pattern-gen.yaml", fork, false); err != nil {
-		t.Fatal(err)
-	}
-	wd, _ := os.Getwd()
-	must(t, os.Chdir(filepath.Join(fork, render.SandboxChart)))
-	defer os.Chdir(wd)
-	env := map[string]string{
-		"KUBECONFIG":             srv.Kubeconfig(t, spokeRepoServer),
-		"ARGOCD_APP_NAME":        "sandboxed-containers",
-		"ARGOCD_APP_SOURCE_PATH": render.SandboxChart,
-		"ARGOCD_APP_PARAMETERS":  `[{"name":"overlay","string":"overlays/azure"},{"name":"cluster-group","string":"spoke"}]`,
-	}
-	var out, errOut bytes.Buffer
-	if code := cmpplugin.Main([]string{"generate"}, base.IOStreams{Out: &out, ErrOut: &errOut}, func(k string) string { return env[k] }); code != 0 {
-		t.Fatalf("exit %d:\n%s", code, errOut.String())
+	code, out, errOut := runPlugin(t, srv, spokeRepoServer, "../../testdata/cases/split/pattern-gen.yaml", `[{"name":"overlay","string":"overlays/azure"},{"name":"cluster-group","string":"spoke"}]`)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, errOut)
 	}
 	var cm struct{ Data map[string]string }
-	for _, o := range strings.Split(out.String(), "\n---\n") {
+	for _, o := range strings.Split(out, "\n---\n") {
 		if strings.Contains(o, "name: peer-pods-cm") {
 			must(t, yaml.Unmarshal([]byte(o), &cm))
 		}
 	}
 	doc, err := peerpods.Decode(cm.Data["INITDATA"])
 	must(t, err)
-	for _, want := range []string{`url = "https://kbs-trustee-operator-system.apps.hub.example.com"`, "MIIBkjCCATegAwIBAgIUHUBCERT"} {
+	for _, want := range []string{`url = \"https://kbs-trustee-operator-system.apps.hub.example.com\"`, certLine(hubCert)} {
 		if !strings.Contains(string(doc), want) {
 			t.Errorf("initdata lacks %q:\n%s", want, doc)
 		}
 	}
-	if !strings.Contains(errOut.String(), "domain from cluster Secret openshift-sandboxed-containers-operator/trusted-hub-kbs (from the trusted hub)") {
-		t.Errorf("stderr does not log where the KBS domain came from:\n%s", errOut.String())
+	if !strings.Contains(errOut, "domain from cluster Secret openshift-sandboxed-containers-operator/trusted-hub-kbs key appsDomain (from the trusted hub)") {
+		t.Errorf("stderr does not log where the KBS domain came from:\n%s", errOut)
 	}
+}
+
+// runPlugin runs cmp-plugin generate as Argo CD runs it for a fork made from config (""
+// for the default), in the sandboxed-containers application's folder, with the repo server's
+// kubeconfig for user and the given plugin parameters (JSON).
+func runPlugin(t *testing.T, srv *kubeapi.Server, user, config, params string) (code int, out, errOut string) {
+	t.Helper()
+	fork := filepath.Join(t.TempDir(), "fork")
+	if _, err := project.Init(config, fork, false); err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	must(t, os.Chdir(filepath.Join(fork, render.SandboxChart)))
+	defer os.Chdir(wd)
+	env := map[string]string{
+		"KUBECONFIG":             srv.Kubeconfig(t, user),
+		"ARGOCD_APP_NAME":        "sandboxed-containers",
+		"ARGOCD_APP_SOURCE_PATH": render.SandboxChart,
+		"ARGOCD_APP_PARAMETERS":  params,
+	}
+	var o, e bytes.Buffer
+	code = cmpplugin.Main([]string{"generate"}, base.IOStreams{Out: &o, ErrOut: &e}, func(k string) string { return env[k] })
+	return code, o.String(), e.String()
 }
