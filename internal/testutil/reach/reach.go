@@ -94,7 +94,7 @@ func (w *Watches) Check(allowedGit ...string) error {
 	calls, err := w.Git.Calls()
 	errs = append(errs, err)
 	for _, c := range calls {
-		if sub, _, _ := strings.Cut(c, " "); !slices.Contains(allowedGit, sub) {
+		if sub := gitSubcommand(c); !slices.Contains(allowedGit, sub) {
 			errs = append(errs, fmt.Errorf("git ran: git %s", c))
 		}
 	}
@@ -172,4 +172,20 @@ func Marker(t testing.TB) *FIFO {
 	}
 	t.Cleanup(f.Close)
 	return f
+}
+
+// gitSubcommand is the first word of a git call that is not a global option (git -C dir,
+// --no-replace-objects, -c key=value).
+func gitSubcommand(call string) string {
+	words := strings.Fields(call)
+	for i := 0; i < len(words); i++ {
+		switch w := words[i]; {
+		case w == "-C" || w == "-c":
+			i++
+		case strings.HasPrefix(w, "-"):
+		default:
+			return w
+		}
+	}
+	return ""
 }
