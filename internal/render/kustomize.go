@@ -225,9 +225,6 @@ func kustomizationPaths(k *types.Kustomization) ([]pathEntry, []refusal) {
 	for i, g := range k.SecretGenerator {
 		generator("secretGenerator", i, g.GeneratorArgs)
 	}
-	if p, ok := k.OpenAPI["path"]; ok {
-		out = append(out, pathEntry{field: "openapi.path", value: p})
-	}
 	plugins := "kustomize plugin configurations are not supported in a fork's overlay (they run programs or fetch what they name); use patches, replacements or labels"
 	helm := "kustomize's Helm chart inflation runs helm and fetches charts from repositories; make the chart an application of the clusterGroup instead"
 	for _, f := range []struct {
@@ -241,6 +238,10 @@ func kustomizationPaths(k *types.Kustomization) ([]pathEntry, []refusal) {
 		{"helmCharts", len(k.HelmCharts) > 0, helm},
 		{"helmChartInflationGenerator", len(k.HelmChartInflationGenerator) > 0, helm},
 		{"helmGlobals", k.HelmGlobals != nil, helm},
+		// kustomize keeps a custom schema process-wide (kyaml openapi.SetSchema), so in a
+		// render of every application it would change how later overlays merge their
+		// patches: the review would differ from what Argo CD applies, one process per app.
+		{"openapi", len(k.OpenAPI) > 0, "a custom OpenAPI schema is not supported in a fork's overlay (kustomize would apply it to every overlay built after it); use JSON 6902 patches"},
 	} {
 		if f.set {
 			refused = append(refused, refusal{f.name, f.why})
