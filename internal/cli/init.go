@@ -24,7 +24,7 @@ func newInitCmd(streams base.IOStreams) *cobra.Command {
 			"is used. DIR must be empty unless --force is given; nothing is written when anything fails.",
 		Args: base.RangeArgs(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := project.Init(o.config, args[0], o.force)
+			n, err := project.Init(cmd.Context(), o.config, args[0], o.force)
 			if err != nil {
 				return err
 			}

@@ -56,7 +56,7 @@ func newRenderCmd(streams base.IOStreams) *cobra.Command {
 			// The Helm engine cannot be stopped: the render runs aside and a signal ends the
 			// command at once (base.Await); nothing is printed or written after that.
 			ctx := cmd.Context()
-			res, err := base.Await(ctx, func() (*project.Rendered, error) { return project.Render(src) })
+			res, err := base.Await(ctx, func() (*project.Rendered, error) { return project.Render(ctx, src) })
 			if err != nil {
 				return err
 			}

@@ -24,7 +24,7 @@ func newValidateCmd(streams base.IOStreams) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Fork = forkArg(args)
 			ctx := cmd.Context()
-			rep, err := base.Await(ctx, func() (*project.ValidateReport, error) { return project.Validate(o) })
+			rep, err := base.Await(ctx, func() (*project.ValidateReport, error) { return project.Validate(ctx, o) })
 			if err != nil {
 				return err
 			}

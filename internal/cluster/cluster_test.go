@@ -134,7 +134,7 @@ func seed(t *testing.T, srv *kubeapi.Server) {
 // own renderer.
 func applyForkRBAC(t *testing.T, dyn dynamic.Interface, mapper *restmapper.DeferredDiscoveryRESTMapper, config, group string) {
 	t.Helper()
-	_, tree, err := project.Scaffold(config)
+	_, tree, err := project.Scaffold(context.Background(), config)
 	must(t, err)
 	g, err := render.ReadGlobal(tree)
 	must(t, err)
@@ -348,7 +348,7 @@ func TestSpokeDiscoveryWithTheForksRBAC(t *testing.T) {
 func runPlugin(t *testing.T, srv *kubeapi.Server, user, config, params string) (code int, out, errOut string) {
 	t.Helper()
 	fork := filepath.Join(t.TempDir(), "fork")
-	if _, err := project.Init(config, fork, false); err != nil {
+	if _, err := project.Init(context.Background(), config, fork, false); err != nil {
 		t.Fatal(err)
 	}
 	wd, _ := os.Getwd()

@@ -113,7 +113,7 @@ func flatten(b *strings.Builder, prefix string, m map[string]any) {
 // Everything pinned in the config: the plugin needs neither parameters nor a cluster.
 func TestGenerateFromPinnedValues(t *testing.T) {
 	fork := filepath.Join(t.TempDir(), "fork")
-	if _, err := project.Init(filepath.Join(repoRoot, "testdata", "cases", "osc-1.10-minimal", "pattern-gen.yaml"), fork, false); err != nil {
+	if _, err := project.Init(context.Background(), filepath.Join(repoRoot, "testdata", "cases", "osc-1.10-minimal", "pattern-gen.yaml"), fork, false); err != nil {
 		t.Fatal(err)
 	}
 	objs, err := runPlugin(t, fork, render.SandboxChart, map[string]string{"ARGOCD_APP_PARAMETERS": `[{"name":"overlay","string":"overlays/azure"}]`})
@@ -153,7 +153,7 @@ func TestGenerateFromPinnedValues(t *testing.T) {
 
 func TestGenerateErrors(t *testing.T) {
 	fork := filepath.Join(t.TempDir(), "fork")
-	if _, err := project.Init("", fork, false); err != nil {
+	if _, err := project.Init(context.Background(), "", fork, false); err != nil {
 		t.Fatal(err)
 	}
 	for name, tc := range map[string]struct {
@@ -174,7 +174,7 @@ func TestGenerateErrors(t *testing.T) {
 		})
 	}
 	// The offline render shows the same pod annotation as a placeholder.
-	res, err := project.Render(project.Source{Fork: fork})
+	res, err := project.Render(context.Background(), project.Source{Fork: fork})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func TestGenerateErrors(t *testing.T) {
 // publishes on the spoke, never from the spoke's own domain; without them the plugin fails.
 func TestGenerateOnASpoke(t *testing.T) {
 	fork := filepath.Join(t.TempDir(), "fork")
-	if _, err := project.Init(filepath.Join(repoRoot, "testdata", "cases", "split", "pattern-gen.yaml"), fork, false); err != nil {
+	if _, err := project.Init(context.Background(), filepath.Join(repoRoot, "testdata", "cases", "split", "pattern-gen.yaml"), fork, false); err != nil {
 		t.Fatal(err)
 	}
 	hubCert, spokeCert := testCert(t, "kbs-trustee-operator-system.apps.hub.example.com"), testCert(t, "kbs-trustee-operator-system.apps.spoke.example.com")

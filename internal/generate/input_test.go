@@ -92,7 +92,7 @@ func TestGenerateRefusesBadInput(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fork := filepath.Join(t.TempDir(), "fork")
-			if _, err := project.Init("", fork, false); err != nil {
+			if _, err := project.Init(context.Background(), "", fork, false); err != nil {
 				t.Fatal(err)
 			}
 			for k, v := range tc.values {

@@ -19,7 +19,7 @@ import (
 // (the base read from git objects, working tree as head, both rendered, compared). Target: under 1 s.
 func BenchmarkDiffDefaultFork(b *testing.B) {
 	dir := filepath.Join(b.TempDir(), "fork")
-	if _, err := project.Init("", dir, false); err != nil {
+	if _, err := project.Init(context.Background(), "", dir, false); err != nil {
 		b.Fatal(err)
 	}
 	git := func(args ...string) {
@@ -50,7 +50,7 @@ func BenchmarkDiffDefaultFork(b *testing.B) {
 
 func BenchmarkLoadConfig(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		if _, _, err := project.LoadConfig(""); err != nil {
+		if _, _, err := project.LoadConfig(context.Background(), ""); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -59,7 +59,7 @@ func BenchmarkLoadConfig(b *testing.B) {
 // BenchmarkRenderDefault renders the whole default pattern from its config (target < 150 ms).
 func BenchmarkRenderDefault(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		if _, err := project.Render(project.Source{}); err != nil {
+		if _, err := project.Render(context.Background(), project.Source{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -69,7 +69,7 @@ func BenchmarkRenderDefault(b *testing.B) {
 func BenchmarkRenderSplit(b *testing.B) {
 	cfg := filepath.Join(repoRoot, "testdata", "cases", "split", "pattern-gen.yaml")
 	for i := 0; i < b.N; i++ {
-		if _, err := project.Render(project.Source{Config: cfg}); err != nil {
+		if _, err := project.Render(context.Background(), project.Source{Config: cfg}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -77,7 +77,7 @@ func BenchmarkRenderSplit(b *testing.B) {
 
 // BenchmarkRenderApp renders each application of the default fork on its own.
 func BenchmarkRenderApp(b *testing.B) {
-	_, tree, err := project.Scaffold("")
+	_, tree, err := project.Scaffold(context.Background(), "")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func BenchmarkRenderApp(b *testing.B) {
 // fork on disk (reading the fork is part of every call).
 func BenchmarkGenerate(b *testing.B) {
 	fork := filepath.Join(b.TempDir(), "fork")
-	if _, err := project.Init("", fork, false); err != nil {
+	if _, err := project.Init(context.Background(), "", fork, false); err != nil {
 		b.Fatal(err)
 	}
 	env, err := config.FromEnv(func(k string) string { return benchPluginEnv[k] })
@@ -131,7 +131,7 @@ var benchPluginEnv = map[string]string{
 // BenchmarkRenderSynthetic renders clusterGroups of 10 and 100 applications (copies of
 // hello-openshift in their own namespaces) to show the cost is linear in N (100: < 2 s).
 func BenchmarkRenderSynthetic(b *testing.B) {
-	_, base, err := project.Scaffold("")
+	_, base, err := project.Scaffold(context.Background(), "")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package project_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -14,7 +15,7 @@ import (
 // of 40,000 keys (1 MiB) or 50,000 keys, which every application receives: decoding stays
 // linear (issue 12: yaml.v3's duplicate-key check made this take 5 s and 30 s per read).
 func BenchmarkRenderBigValues(b *testing.B) {
-	_, base, err := project.Scaffold("")
+	_, base, err := project.Scaffold(context.Background(), "")
 	if err != nil {
 		b.Fatal(err)
 	}

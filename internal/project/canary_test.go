@@ -24,7 +24,7 @@ const canary = "CANARY-7f3e9c1d-not-a-real-secret"
 // plugin output, their errors, or the golden files.
 func TestSecretCanary(t *testing.T) {
 	fork := filepath.Join(t.TempDir(), "fork")
-	if _, err := project.Init("", fork, false); err != nil {
+	if _, err := project.Init(context.Background(), "", fork, false); err != nil {
 		t.Fatal(err)
 	}
 	// The user's filled-in secrets file, beside the template (git ignores it).
@@ -32,7 +32,7 @@ func TestSecretCanary(t *testing.T) {
 		t.Fatal(err)
 	}
 	var outputs []string
-	res, err := project.Render(project.Source{Fork: fork})
+	res, err := project.Render(context.Background(), project.Source{Fork: fork})
 	if err != nil {
 		t.Fatal(err)
 	}

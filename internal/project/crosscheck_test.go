@@ -2,6 +2,7 @@ package project_test
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,7 +68,7 @@ func TestCrossCheckWithHelmAndKustomizeCLIs(t *testing.T) {
 	kustomize := tool(t, "PATTERN_GEN_KUSTOMIZE")
 	for name, cfg := range cases(t) {
 		t.Run(name, func(t *testing.T) {
-			l, tree, err := project.Scaffold(cfg)
+			l, tree, err := project.Scaffold(context.Background(), cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -140,7 +141,7 @@ func TestScaffoldedValuesPassClusterGroupSchema(t *testing.T) {
 	}
 	for name, cfg := range cases(t) {
 		t.Run(name, func(t *testing.T) {
-			l, tree, err := project.Scaffold(cfg)
+			l, tree, err := project.Scaffold(context.Background(), cfg)
 			if err != nil {
 				t.Fatal(err)
 			}

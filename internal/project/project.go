@@ -28,12 +28,12 @@ import (
 
 // LoadConfig loads the config file, or the embedded default when file is "". It returns the
 // raw bytes too, since the fork keeps the config as the user wrote it.
-func LoadConfig(file string) (*config.Loaded, []byte, error) {
+func LoadConfig(ctx context.Context, file string) (*config.Loaded, []byte, error) {
 	name, data := patterngen.DefaultConfigName+" (embedded default)", patterngen.DefaultConfig()
 	if file != "" {
 		name = shownSource(file)
 		var err error
-		if data, err = readSource(file, MaxConfigSize); err != nil {
+		if data, err = readSource(ctx, file, MaxConfigSize); err != nil {
 			return nil, nil, config.Problems{{File: name, Msg: "cannot read the config: " + err.Error()}}
 		}
 	}
@@ -60,16 +60,16 @@ func shownSource(src string) string {
 
 // readSource reads a local file, or a remote source through go-getter (cmp-plugin, which never
 // fetches anything, does not link this package).
-func readSource(src string, limit int64) ([]byte, error) {
+func readSource(ctx context.Context, src string, limit int64) ([]byte, error) {
 	if fetch.IsRemote(src) {
-		return fetch.File(context.Background(), src, fetch.Options{MaxBytes: limit, Timeout: FetchTimeout})
+		return fetch.File(ctx, src, fetch.Options{MaxBytes: limit, Timeout: FetchTimeout})
 	}
 	return generate.ReadLimited(src, limit)
 }
 
 // Scaffold builds the fork for a config file (or the embedded default) in memory.
-func Scaffold(configFile string) (*config.Loaded, render.Tree, error) {
-	l, data, err := LoadConfig(configFile)
+func Scaffold(ctx context.Context, configFile string) (*config.Loaded, render.Tree, error) {
+	l, data, err := LoadConfig(ctx, configFile)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -81,9 +81,12 @@ func Scaffold(configFile string) (*config.Loaded, render.Tree, error) {
 }
 
 // Init writes the fork of a config into dir and returns how many files it wrote.
-func Init(configFile, dir string, force bool) (int, error) {
-	_, t, err := Scaffold(configFile)
+func Init(ctx context.Context, configFile, dir string, force bool) (int, error) {
+	_, t, err := Scaffold(ctx, configFile)
 	if err != nil {
+		return 0, err
+	}
+	if err := context.Cause(ctx); err != nil { // stopped while fetching: write nothing
 		return 0, err
 	}
 	mode := treewriter.RefuseNonEmpty
@@ -115,7 +118,7 @@ type Rendered struct {
 }
 
 // Render renders every application of the source offline.
-func Render(src Source) (*Rendered, error) {
+func Render(ctx context.Context, src Source) (*Rendered, error) {
 	var t render.Tree
 	if src.Fork != "" {
 		var err error
@@ -123,7 +126,7 @@ func Render(src Source) (*Rendered, error) {
 			return nil, err
 		}
 	} else {
-		_, tree, err := Scaffold(src.Config)
+		_, tree, err := Scaffold(ctx, src.Config)
 		if err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package project_test
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -31,12 +32,12 @@ func cases(t *testing.T) map[string]string {
 func TestGoldenForkAndRender(t *testing.T) {
 	for name, cfg := range cases(t) {
 		t.Run(name, func(t *testing.T) {
-			_, tree, err := project.Scaffold(cfg)
+			_, tree, err := project.Scaffold(context.Background(), cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			golden.AssertDir(t, filepath.Join(repoRoot, "testdata", "golden", name, "fork"), tree)
-			res, err := project.Render(project.Source{Config: cfg})
+			res, err := project.Render(context.Background(), project.Source{Config: cfg})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -48,14 +49,14 @@ func TestGoldenForkAndRender(t *testing.T) {
 // init followed by render of the fork on disk gives the same objects as rendering the config.
 func TestInitThenRenderFork(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "fork")
-	if _, err := project.Init("", dir, false); err != nil {
+	if _, err := project.Init(context.Background(), "", dir, false); err != nil {
 		t.Fatal(err)
 	}
-	fromDisk, err := project.Render(project.Source{Fork: dir})
+	fromDisk, err := project.Render(context.Background(), project.Source{Fork: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromConfig, err := project.Render(project.Source{})
+	fromConfig, err := project.Render(context.Background(), project.Source{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,12 +70,12 @@ func TestInitThenRenderFork(t *testing.T) {
 
 // Map iteration and template order must never leak into output: 20 renders, byte-identical.
 func TestRenderIsDeterministic(t *testing.T) {
-	first, err := project.Render(project.Source{})
+	first, err := project.Render(context.Background(), project.Source{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 19; i++ {
-		again, err := project.Render(project.Source{})
+		again, err := project.Render(context.Background(), project.Source{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,14 +91,14 @@ func TestInitRefusesNonEmptyDirAndKeepsIt(t *testing.T) {
 	if err := os.WriteFile(keep, []byte("mine"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := project.Init("", dir, false); err == nil {
+	if _, err := project.Init(context.Background(), "", dir, false); err == nil {
 		t.Fatal("init wrote into a non-empty directory without --force")
 	}
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Errorf("directory changed: %d entries", len(entries))
 	}
-	if _, err := project.Init("", dir, true); err != nil {
+	if _, err := project.Init(context.Background(), "", dir, true); err != nil {
 		t.Fatal(err)
 	}
 	if data, err := os.ReadFile(keep); err != nil || string(data) != "mine" {
@@ -116,7 +117,7 @@ func TestBadConfigWritesNothing(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(cfg, []byte("apiVersion: pattern-gen.io/v1alpha1\nkind: Pattern\ngit: {repoURL: https://x.example/r.git}\nazure: {instanceSize: Standard_D2s_v3}\n"), 0o644)
 	dir := filepath.Join(t.TempDir(), "fork")
-	if _, err := project.Init(cfg, dir, false); err == nil {
+	if _, err := project.Init(context.Background(), cfg, dir, false); err == nil {
 		t.Fatal("no error")
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
@@ -125,7 +126,7 @@ func TestBadConfigWritesNothing(t *testing.T) {
 }
 
 func TestRenderOutReplacesOnlyItsOwnOutput(t *testing.T) {
-	res, err := project.Render(project.Source{})
+	res, err := project.Render(context.Background(), project.Source{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package project
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -31,7 +32,7 @@ type ValidateReport struct {
 
 // Validate checks a fork offline: its config, its clusterGroup values, its rendered objects
 // against CRD schemas, and the cross-file rules.
-func Validate(o ValidateOptions) (*ValidateReport, error) {
+func Validate(ctx context.Context, o ValidateOptions) (*ValidateReport, error) {
 	t, err := generate.ReadFork(o.Fork)
 	if err != nil {
 		return nil, err
@@ -55,7 +56,7 @@ func Validate(o ValidateOptions) (*ValidateReport, error) {
 		}
 	}
 	if o.ClusterGroupSchema != "" {
-		schema, err := readSource(o.ClusterGroupSchema, generate.MaxForkFileSize)
+		schema, err := readSource(ctx, o.ClusterGroupSchema, generate.MaxForkFileSize)
 		if err != nil {
 			return nil, fmt.Errorf("--clustergroup-schema %s: %w", shownSource(o.ClusterGroupSchema), err)
 		}

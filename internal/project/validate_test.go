@@ -1,6 +1,7 @@
 package project_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -90,11 +91,11 @@ func editFile(t *testing.T, fork, file, old, new string) {
 func TestValidate(t *testing.T) {
 	crds := crdDir(t)
 	fork := filepath.Join(t.TempDir(), "fork")
-	if _, err := project.Init("", fork, false); err != nil {
+	if _, err := project.Init(context.Background(), "", fork, false); err != nil {
 		t.Fatal(err)
 	}
 	opts := project.ValidateOptions{Fork: fork, ClusterGroupSchema: schemaPath, CRDDir: crds, KubeOpenAPIDir: kubeOpenAPIDir(t)}
-	rep, err := project.Validate(opts)
+	rep, err := project.Validate(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +112,7 @@ func TestValidate(t *testing.T) {
 	edit("values-hub.yaml", "  argoProjects:", "  argoProjectz:")
 	edit("pattern-gen.yaml", "instanceSize: Standard_DC2as_v5", "instanceSize: Standard_D2as_v5")
 	edit("charts/coco-supported/hello-openshift/templates/deployments.yaml", "  replicas: 1", "  replica: 1")
-	rep, err = project.Validate(opts)
+	rep, err = project.Validate(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,11 +141,11 @@ func TestValidate(t *testing.T) {
 // schema, each group's objects against its own namespaces.
 func TestValidateSplit(t *testing.T) {
 	fork := filepath.Join(t.TempDir(), "fork")
-	if _, err := project.Init(filepath.Join(repoRoot, "testdata", "cases", "split", "pattern-gen.yaml"), fork, false); err != nil {
+	if _, err := project.Init(context.Background(), filepath.Join(repoRoot, "testdata", "cases", "split", "pattern-gen.yaml"), fork, false); err != nil {
 		t.Fatal(err)
 	}
 	opts := project.ValidateOptions{Fork: fork, ClusterGroupSchema: schemaPath, CRDDir: crdDir(t), KubeOpenAPIDir: kubeOpenAPIDir(t)}
-	rep, err := project.Validate(opts)
+	rep, err := project.Validate(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func TestValidateSplit(t *testing.T) {
 	edit := func(file, old, new string) { editFile(t, fork, file, old, new) }
 	edit("values-spoke.yaml", "    - kbs-access\n", "")
 	edit("values-trusted-hub.yaml", "  argoProjects:", "  argoProjectz:")
-	rep, err = project.Validate(opts)
+	rep, err = project.Validate(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

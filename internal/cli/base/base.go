@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -61,17 +62,33 @@ func NewRoot(use, short string) *cobra.Command {
 
 // Execute runs root with a context that SIGTERM and SIGINT end (see SignalContext), prints any
 // error and returns the exit code. A command stopped by a signal reports the signal, whatever
-// error its cancelled work returned.
+// error its cancelled work returned. A command that does not return within StopGrace of the
+// signal (one that cannot be cancelled, or does not look at its context) is left behind: the
+// caller exits, so every command stops within about a second, as Argo CD's deadline expects.
+// The grace lets cancelled work that can clean up (a download's temporary folder) do so.
 func Execute(root *cobra.Command, prog string, streams IOStreams) int {
 	ctx, stop := SignalContext(context.Background())
 	defer stop()
-	err := root.ExecuteContext(ctx)
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		select {
+		case err = <-done:
+		case <-time.After(StopGrace):
+		}
+	}
 	var se SignalError
-	if cause := context.Cause(ctx); err != nil && errors.As(cause, &se) {
+	if errors.As(context.Cause(ctx), &se) {
 		err = se
 	}
 	return ExitCode(err, prog, streams)
 }
+
+// StopGrace is how long Execute waits for a command after a signal.
+const StopGrace = 500 * time.Millisecond
 
 // ExitCode prints err (if any), capped by CapMessage, and maps it to the process exit code.
 func ExitCode(err error, prog string, streams IOStreams) int {
