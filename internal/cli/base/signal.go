@@ -24,8 +24,10 @@ func (e SignalError) Error() string {
 }
 
 // SignalContext returns a context that the first SIGTERM or SIGINT cancels with a SignalError
-// as its cause. A second signal ends the process the default way, as one would expect from a
-// second Ctrl-C. stop releases the signals.
+// as its cause. Later signals are taken too, until stop: GNU timeout (and a shell's job control)
+// send a signal to the process and again to its process group, and a second one handled the
+// default way would kill the process before it says why it stopped. Execute ends the command
+// within StopGrace anyway. stop releases the signals.
 func SignalContext(parent context.Context) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(parent)
 	sigs := make(chan os.Signal, 1)
@@ -34,7 +36,6 @@ func SignalContext(parent context.Context) (ctx context.Context, stop func()) {
 	go func() {
 		select {
 		case s := <-sigs:
-			signal.Stop(sigs)
 			cancel(SignalError{Signal: s.(syscall.Signal)})
 		case <-done:
 		}
