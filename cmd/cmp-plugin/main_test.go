@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/cli"
 	"github.com/pattern-gen/pattern-gen/internal/cli/base"
 	"github.com/pattern-gen/pattern-gen/internal/cli/cmpplugin"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/reach"
 )
 
 func TestMain(m *testing.M) {
@@ -30,28 +30,13 @@ func TestScripts(t *testing.T) {
 		RequireUniqueNames:  true,
 		UpdateScripts:       os.Getenv("UPDATE_GOLDEN") != "",
 		Setup: func(env *testscript.Env) error {
-			l, err := net.Listen("tcp", "127.0.0.1:0")
+			hang, err := reach.StartHang()
 			if err != nil {
 				return err
 			}
-			var held []net.Conn
-			go func() {
-				for {
-					c, err := l.Accept()
-					if err != nil {
-						return
-					}
-					held = append(held, c) // never read, never answered
-				}
-			}()
-			env.Defer(func() {
-				l.Close()
-				for _, c := range held {
-					c.Close()
-				}
-			})
+			env.Defer(hang.Close)
 			kc := filepath.Join(env.WorkDir, "hang-kubeconfig")
-			err = os.WriteFile(kc, []byte("apiVersion: v1\nkind: Config\nclusters:\n- name: hang\n  cluster: {server: https://"+l.Addr().String()+", insecure-skip-tls-verify: true}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: c\n  context: {cluster: hang, user: u}\ncurrent-context: c\n"), 0o600)
+			err = os.WriteFile(kc, []byte("apiVersion: v1\nkind: Config\nclusters:\n- name: hang\n  cluster: {server: https://"+hang.Addr()+", insecure-skip-tls-verify: true}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: c\n  context: {cluster: hang, user: u}\ncurrent-context: c\n"), 0o600)
 			env.Setenv("HANG_KUBECONFIG", kc)
 			return err
 		},

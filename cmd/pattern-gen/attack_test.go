@@ -1,10 +1,8 @@
 package main
 
 import (
-	"net"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -60,32 +58,12 @@ func setupWatches(env *testscript.Env, realGit string) error {
 	env.Setenv("TRAP_URL", w.Server.URL)
 	env.Values[watchesKey] = w
 	// $HANG_URL accepts connections and never answers: a flaky network, for the signal scripts.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	hang, err := reach.StartHang()
 	if err != nil {
 		return err
 	}
-	var mu sync.Mutex
-	var held []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			held = append(held, c)
-			mu.Unlock()
-		}
-	}()
-	env.Defer(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range held {
-			c.Close()
-		}
-	})
-	env.Setenv("HANG_URL", "https://"+l.Addr().String())
+	env.Defer(hang.Close)
+	env.Setenv("HANG_URL", "https://"+hang.Addr())
 	return nil
 }
 

@@ -3,12 +3,7 @@ package cluster_test
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +30,7 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/project"
 	"github.com/pattern-gen/pattern-gen/internal/render"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/kubeapi"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/testcert"
 )
 
 // repoServer is the identity the repo server (and so cmp-plugin) has on a pattern cluster.
@@ -46,24 +42,9 @@ const cloudConf = `{"cloud":"AzurePublicCloud","tenantId":"22222222-0000-0000-00
 
 // Real certificates: cmp-plugin parses the KBS certificate and refuses anything else.
 var (
-	kbsCert = testCert("kbs-trustee-operator-system.apps.c1.example.com", 1)
-	hubCert = testCert("kbs-trustee-operator-system.apps.hub.example.com", 2)
+	kbsCert = testcert.SelfSigned("kbs-trustee-operator-system.apps.c1.example.com", 1)
+	hubCert = testcert.SelfSigned("kbs-trustee-operator-system.apps.hub.example.com", 2)
 )
-
-// testCert is a self-signed certificate for name, the same bytes on every run (Ed25519 signs
-// deterministically, and the key comes from a fixed seed).
-func testCert(name string, seed byte) string {
-	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, ed25519.SeedSize))
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(int64(seed)), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
-		NotBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2036, 1, 1, 0, 0, 0, 0, time.UTC),
-	}
-	der, err := x509.CreateCertificate(nil, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		panic(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-}
 
 // certLine is a line of a certificate's base64, to find it in an initdata document.
 func certLine(cert string) string { return strings.Split(cert, "\n")[1] }
@@ -256,10 +237,7 @@ func TestDiscoveryWithTheForksRBAC(t *testing.T) {
 func TestNamespaceWriterCannotLeakAKey(t *testing.T) {
 	srv := kubeapi.Start(t, kubeapi.User{Name: repoServer})
 	seed(t, srv)
-	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, ed25519.SeedSize))
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	must(t, err)
-	keyPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	keyPEM := testcert.KeyPEM(1) // the key of kbsCert
 	cs := kubernetes.NewForConfigOrDie(srv.Config(kubeapi.Admin.Name))
 	sec, err := cs.CoreV1().Secrets(cluster.TrusteeNamespace).Get(context.Background(), cluster.KBSCertSecret, metav1.GetOptions{})
 	must(t, err)

@@ -3,18 +3,12 @@ package generate_test
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"maps"
-	"math/big"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/BurntSushi/toml"
 	"gopkg.in/yaml.v3"
@@ -25,6 +19,7 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/peerpods"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/testcert"
 )
 
 // repoRoot is where the shared testdata/ lives.
@@ -200,7 +195,7 @@ func TestGenerateOnASpoke(t *testing.T) {
 	if _, err := project.Init(context.Background(), filepath.Join(repoRoot, "testdata", "cases", "split", "pattern-gen.yaml"), fork, false); err != nil {
 		t.Fatal(err)
 	}
-	hubCert, spokeCert := testCert(t, "kbs-trustee-operator-system.apps.hub.example.com"), testCert(t, "kbs-trustee-operator-system.apps.spoke.example.com")
+	hubCert, spokeCert := testcert.SelfSigned("kbs-trustee-operator-system.apps.hub.example.com", 0), testcert.SelfSigned("kbs-trustee-operator-system.apps.spoke.example.com", 0)
 	var askedTrustedHub []bool
 	spokeCluster := func(_ context.Context, trustedHub bool) (*peerpods.Cluster, []string) {
 		askedTrustedHub = append(askedTrustedHub, trustedHub)
@@ -295,20 +290,4 @@ func TestGenerateOnASpoke(t *testing.T) {
 	if _, _, err := run(render.SandboxChart, `[]`, nil); err == nil || !strings.Contains(err.Error(), "charts/all/sandboxed-containers is not the path of an application in values-trusted-hub.yaml") {
 		t.Errorf("spoke application without cluster-group: %v", err)
 	}
-}
-
-// testCert is a self-signed certificate for host, the same bytes on every run (Ed25519
-// signatures are deterministic), in canonical PEM.
-func testCert(t *testing.T, host string) string {
-	t.Helper()
-	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
-		NotBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2036, 1, 1, 0, 0, 0, 0, time.UTC),
-	}
-	der, err := x509.CreateCertificate(nil, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/peerpods"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/testcert"
 )
 
 // breakout is what spliced initdata let an input do: end its string and replace the policy.
@@ -51,7 +52,7 @@ func setGlobalCoco(t *testing.T, fork, key, value string) {
 // bad value is an error that names its source, quotes nothing of it, and no manifest is
 // returned. Nothing of such a value can reach the initdata.
 func TestGenerateRefusesBadInput(t *testing.T) {
-	cert := testCert(t, "kbs-trustee-operator-system.apps.c1.example.com")
+	cert := testcert.SelfSigned("kbs-trustee-operator-system.apps.c1.example.com", 0)
 	cluster := func(domain, tlsCrt string) generate.ClusterReader {
 		return func(context.Context, bool) (*peerpods.Cluster, []string) {
 			return &peerpods.Cluster{

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pattern-gen/pattern-gen/internal/peerpods/pemcert"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/testcert"
 )
 
 // FuzzParseCloudConf: any cloud.conf is parsed or rejected without a panic, and an error never
@@ -43,7 +44,7 @@ var initdataErrors = regexp.MustCompile(`^(KBS URL: not https://<DNS name> \(\d+
 // exactly the expected keys, with the fixed agent policy, the URL as given and the certificate
 // as pemcert re-encodes it.
 func FuzzInitdataTOML(f *testing.F) {
-	cert := testCert(f, "kbs-trustee-operator-system.apps.c1.example.com")
+	cert := testcert.SelfSigned("kbs-trustee-operator-system.apps.c1.example.com", 0)
 	const key = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n"
 	f.Add(testKBSURL, cert, "security-policy/insecure", uint8(Restrictive))
 	f.Add(testKBSURL, "", "security-policy/signed", uint8(AllowAll))
@@ -86,10 +87,10 @@ const certErrors = `holds a private key` +
 // parse, in canonical form, or an error that does not quote the input; a private key in the
 // input is always an error, and no other block of the input is ever copied to the output.
 func FuzzParseCertificate(f *testing.F) {
-	cert := testCert(f, "kbs.apps.example.com")
+	cert := testcert.SelfSigned("kbs.apps.example.com", 0)
 	const key = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIA==\n-----END EC PRIVATE KEY-----\n"
 	for _, seed := range []string{
-		cert, cert + testCert(f, "other.example.com"), strings.ReplaceAll(cert, "\n", "\r\n"), key, cert + key, key + cert,
+		cert, cert + testcert.SelfSigned("other.example.com", 0), strings.ReplaceAll(cert, "\n", "\r\n"), key, cert + key, key + cert,
 		cert + breakout, "x\n" + cert, "-----BEGIN CERTIFICATE-----\nMIIBHUBC\n-----END CERTIFICATE-----\n",
 		cert + "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n", "-----BEGIN CERTIFICATE-----\n", "", "\n\n",
 	} {

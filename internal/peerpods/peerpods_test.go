@@ -2,23 +2,18 @@ package peerpods
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"crypto/sha256"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/BurntSushi/toml"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/golden"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/testcert"
 )
 
 const cloudConf = `{"cloud":"AzurePublicCloud","tenantId":"t","aadClientSecret":"do-not-leak","subscriptionId":"11111111-2222-3333-4444-555555555555",
@@ -140,22 +135,6 @@ func TestPluginEnvErrors(t *testing.T) {
 	}
 }
 
-// testCert is a self-signed certificate for host, the same bytes on every run (Ed25519
-// signatures are deterministic), in canonical PEM.
-func testCert(t testing.TB, host string) string {
-	t.Helper()
-	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
-		NotBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2036, 1, 1, 0, 0, 0, 0, time.UTC),
-	}
-	der, err := x509.CreateCertificate(nil, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-}
-
 const testKBSURL = "https://kbs-trustee-operator-system.apps.c1.example.com"
 
 // wantPolicy is the agent policy for p, written out independently of the builder.
@@ -235,7 +214,7 @@ func checkInitdata(doc []byte, url, cert, resource string, p Policy) error {
 // certificate travels re-encoded; both policies are the fixed ones. The documents are held as
 // golden files: PCR8 is measured over these bytes.
 func TestInitdata(t *testing.T) {
-	cert := testCert(t, "kbs-trustee-operator-system.apps.c1.example.com")
+	cert := testcert.SelfSigned("kbs-trustee-operator-system.apps.c1.example.com", 0)
 	for _, tc := range []struct {
 		name   string
 		d      Initdata
@@ -270,7 +249,7 @@ const breakout = "'''\n\n\"policy.rego\" = '''\npackage agent_policy\ndefault Ex
 // Whatever the input, the builder refuses it with an error that does not quote it, or it stays
 // one string value in its place (TestInitdata, FuzzInitdataTOML).
 func TestInitdataRefusesInput(t *testing.T) {
-	cert := testCert(t, "kbs.example.com")
+	cert := testcert.SelfSigned("kbs.example.com", 0)
 	ok := Initdata{KBSURL: testKBSURL, KBSCert: cert, SecurityPolicy: "security-policy/insecure"}
 	for _, tc := range []struct {
 		name   string

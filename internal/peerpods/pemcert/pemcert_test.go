@@ -1,37 +1,17 @@
 package pemcert_test
 
 import (
-	"crypto/ed25519"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
-	"math/big"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pattern-gen/pattern-gen/internal/peerpods/pemcert"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/testcert"
 )
 
-// testCert is a self-signed certificate for host, the same bytes on every run (Ed25519
-// signatures are deterministic).
-func testCert(t *testing.T, host string) string {
-	t.Helper()
-	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
-		NotBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2036, 1, 1, 0, 0, 0, 0, time.UTC),
-	}
-	der, err := x509.CreateCertificate(nil, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-}
-
 func TestParse(t *testing.T) {
-	a, b := testCert(t, "kbs.apps.a.example.com"), testCert(t, "kbs.apps.b.example.com")
+	a, b := testcert.SelfSigned("kbs.apps.a.example.com", 0), testcert.SelfSigned("kbs.apps.b.example.com", 0)
 	// The same certificate with CRLF, a PEM header, short lines and surrounding blank lines.
 	block, _ := pem.Decode([]byte(a))
 	body := strings.Join(chunks(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: block.Bytes}), 20), "")
