@@ -97,7 +97,13 @@ func Validate(ctx context.Context, o ValidateOptions) (*ValidateReport, error) {
 			return nil, fmt.Errorf("%s %s: %w", c.flag, c.dir, err)
 		}
 		schemas, err := c.load(docs)
-		if err != nil {
+		var ps validate.Problems
+		switch {
+		case errors.As(err, &ps): // schemas it could not use, reported with the rest
+			for _, x := range ps {
+				rep.Problems = append(rep.Problems, x.String())
+			}
+		case err != nil:
 			return nil, err
 		}
 		rep.Checked = append(rep.Checked, fmt.Sprintf(c.checked, len(schemas)))

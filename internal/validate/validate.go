@@ -50,7 +50,8 @@ type CRDs map[string]*jsonschema.Schema
 // CustomResourceDefinition documents. Objects get additionalProperties: false unless the CRD
 // preserves unknown fields, so a misspelt field is reported instead of silently pruned.
 // Kubernetes forbids $ref in a CRD schema: each one is a Problem, and all of them come back
-// together as Problems. Nothing outside the documents is ever loaded.
+// together as Problems, with the schemas of the other CRDs. Nothing outside the documents is
+// ever loaded.
 func LoadCRDs(docs map[string][]byte) (CRDs, error) {
 	out := CRDs{}
 	from := map[string]string{}
@@ -121,8 +122,8 @@ func LoadCRDs(docs map[string][]byte) (CRDs, error) {
 			}
 		}
 	}
-	if len(refs) > 0 {
-		return nil, refs
+	if len(refs) > 0 { // the other CRDs still check objects: validate lists every problem at once
+		return out, refs
 	}
 	return out, nil
 }
