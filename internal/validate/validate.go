@@ -71,23 +71,14 @@ func LoadCRDs(docs map[string][]byte) (CRDs, error) {
 			if o.Kind != "CustomResourceDefinition" {
 				continue
 			}
-			var crd struct {
-				Spec struct {
-					Group    string
-					Names    struct{ Kind string }
-					Versions []struct {
-						Name   string
-						Served bool
-						Schema struct {
-							OpenAPIV3Schema map[string]any `yaml:"openAPIV3Schema"`
-						}
-					}
-				}
-			}
-			if err := o.Node.Decode(&crd); err != nil {
+			// Decoded in linear time like every other input; yaml.v3's own decode into a map
+			// compares every pair of keys.
+			m, err := o.Decode()
+			if err != nil {
 				return nil, fmt.Errorf("%s: %w", name, err)
 			}
-			for i, v := range crd.Spec.Versions {
+			def := crdOf(m)
+			for i, v := range def.Spec.Versions {
 				if !v.Served || v.Schema.OpenAPIV3Schema == nil {
 					continue
 				}
@@ -105,7 +96,7 @@ func LoadCRDs(docs map[string][]byte) (CRDs, error) {
 				if err != nil {
 					return nil, err
 				}
-				key := crd.Spec.Group + "/" + v.Name + "/" + crd.Spec.Names.Kind
+				key := def.Spec.Group + "/" + v.Name + "/" + def.Spec.Names.Kind
 				if first, dup := from[key]; dup {
 					return nil, fmt.Errorf("%s and %s both define %s; give only the CRDs of the operator versions the fork pins", first, name, key)
 				}
@@ -459,4 +450,35 @@ func platformNamespace(ns string) bool {
 		return true
 	}
 	return strings.HasPrefix(ns, "kube-")
+}
+
+// crdDef is what LoadCRDs reads of a CustomResourceDefinition.
+type crdDef struct {
+	Spec struct {
+		Group    string
+		Names    struct{ Kind string }
+		Versions []crdVersion
+	}
+}
+
+type crdVersion struct {
+	Name   string
+	Served bool
+	Schema struct{ OpenAPIV3Schema map[string]any }
+}
+
+func crdOf(m map[string]any) crdDef {
+	var c crdDef
+	str := func(v any) string { s, _ := v.(string); return s }
+	c.Spec.Group = str(render.Dig(m, "spec", "group"))
+	c.Spec.Names.Kind = str(render.Dig(m, "spec", "names", "kind"))
+	versions, _ := render.Dig(m, "spec", "versions").([]any)
+	for _, x := range versions {
+		v, _ := x.(map[string]any)
+		cv := crdVersion{Name: str(v["name"])}
+		cv.Served, _ = v["served"].(bool)
+		cv.Schema.OpenAPIV3Schema, _ = render.Dig(v, "schema", "openAPIV3Schema").(map[string]any)
+		c.Spec.Versions = append(c.Spec.Versions, cv)
+	}
+	return c
 }
