@@ -11,6 +11,7 @@ import (
 // plugin reads.
 const (
 	EnvSourcePath    = "ARGOCD_APP_SOURCE_PATH"
+	EnvAppName       = "ARGOCD_APP_NAME"
 	EnvAppParameters = "ARGOCD_APP_PARAMETERS"
 	EnvKubeVersion   = "KUBE_VERSION"
 	// EnvPrefix prefixes every entry of an Application's plugin.env.
@@ -48,6 +49,7 @@ var PluginSettings = []Setting{
 // PluginEnv is everything cmp-plugin learns from its environment, read in one place.
 type PluginEnv struct {
 	SourcePath, KubeVersion string
+	AppName                 string            // the Application's name: which of the applications at SourcePath
 	Params                  map[string]string // setting parameter name -> value
 	Env                     map[string]string // setting env name -> value
 }
@@ -68,6 +70,7 @@ type appParameter struct {
 func FromEnv(getenv func(string) string) (PluginEnv, error) {
 	e := PluginEnv{
 		SourcePath:  getenv(EnvSourcePath),
+		AppName:     getenv(EnvAppName),
 		KubeVersion: getenv(EnvKubeVersion),
 		Params:      map[string]string{},
 		Env:         map[string]string{},

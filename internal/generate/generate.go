@@ -105,14 +105,9 @@ func Run(ctx context.Context, req Request) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var plan *render.AppPlan
-	for i := range s.plans {
-		if s.plans[i].Path == rel {
-			plan = &s.plans[i]
-		}
-	}
-	if plan == nil {
-		return nil, fmt.Errorf("%s is not the path of an application in values-%s.yaml; known paths: %s", rel, s.pattern.ClusterGroup, planPaths(s.plans))
+	plan, err := selectPlan(s.plans, rel, req.Env.AppName, s.pattern.ClusterGroup)
+	if err != nil {
+		return nil, err
 	}
 	if err := loadReach(fork, tree, s, *plan); err != nil {
 		return nil, err
@@ -471,6 +466,35 @@ func platformOf(t render.Tree) string {
 		}
 	}
 	return config.DefaultPlatform
+}
+
+// selectPlan picks the application Argo CD asked for: the one at the plugin's path, and when
+// several applications share a chart path (with different values), the one named
+// ARGOCD_APP_NAME. Guessing there would render one application's values for another.
+func selectPlan(plans []render.AppPlan, rel, appName, group string) (*render.AppPlan, error) {
+	var at []*render.AppPlan
+	for i := range plans {
+		if plans[i].Path == rel {
+			at = append(at, &plans[i])
+		}
+	}
+	switch {
+	case len(at) == 0:
+		return nil, fmt.Errorf("%s is not the path of an application in values-%s.yaml; known paths: %s", rel, group, planPaths(plans))
+	case len(at) == 1:
+		return at[0], nil
+	}
+	var names []string
+	for _, p := range at {
+		if p.Name == appName {
+			return p, nil
+		}
+		names = append(names, p.Name)
+	}
+	if appName == "" {
+		return nil, fmt.Errorf("applications %s of values-%s.yaml all use path %s, and %s is empty: run cmp-plugin from Argo CD, or set it to the application's name", strings.Join(names, ", "), group, rel, config.EnvAppName)
+	}
+	return nil, fmt.Errorf("%s %q is none of the applications of values-%s.yaml at path %s (%s)", config.EnvAppName, appName, group, rel, strings.Join(names, ", "))
 }
 
 func planPaths(plans []render.AppPlan) string {
