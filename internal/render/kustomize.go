@@ -114,6 +114,13 @@ func (c *closure) visit(dir string) error {
 			if err := c.visit(p); err != nil {
 				return err
 			}
+			continue
+		}
+		// kustomize's load restrictor (LoadRestrictionsRootOnly) reads files only below the
+		// kustomization's folder; saying so here keeps cmp-plugin, which loads only these
+		// folders, and the offline render, which has the whole fork, to one message.
+		if dir != "." && dir != "" && !strings.HasPrefix(p, dir+"/") {
+			return fmt.Errorf("%s: %s: %s is outside the kustomization's folder; kustomize reads files only below it (make it a resource folder with its own kustomization.yaml)", file, e.field, p)
 		}
 	}
 	return nil

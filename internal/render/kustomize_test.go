@@ -49,6 +49,7 @@ func TestKustomizeRefusesExternalReach(t *testing.T) {
 		{"helm charts", "resources: [chart.yaml]\nhelmCharts: [{name: x, repo: " + url + "}]", "helmCharts: kustomize's Helm chart inflation", nil},
 		{"absolute", "resources: [chart.yaml, /etc/passwd]", "resources[1]: an absolute path", nil},
 		{"leaves the repository", "resources: [chart.yaml, ../../../etc]", "resources[1]: the path leaves the repository", nil},
+		{"file outside the folder", "resources: [chart.yaml, ../base/extra.yaml]", "resources[1]: base/extra.yaml is outside the kustomization's folder", Tree{"base/extra.yaml": []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")}},
 		{"missing", "resources: [chart.yaml, nothere.yaml]", "resources[1]: overlay/nothere.yaml is not in the fork", nil},
 		{"nested base", "resources: [chart.yaml, ../base]", "base/kustomization.yaml: resources[0]: a URL or git repository", Tree{"base/kustomization.yaml": []byte(head + "resources: [" + url + "/cm.yaml]\n")}},
 	}
