@@ -69,17 +69,12 @@ func stats(ss []sample) (med, lo, hi time.Duration, rss int64) {
 
 // objects decodes a stream, leaving out pattern-gen's own annotations (sources, PCR8), which a
 // shell pipeline cannot produce.
-func objects(stream []byte) (map[string]any, error) {
-	objs, err := manifest.Split("out", stream)
+func objects(stream []byte) (map[string]map[string]any, error) {
+	m, err := manifest.ByID("out", stream)
 	if err != nil {
 		return nil, err
 	}
-	m := map[string]any{}
-	for _, o := range objs {
-		d, err := o.Decode()
-		if err != nil {
-			return nil, err
-		}
+	for _, d := range m {
 		if md, ok := d["metadata"].(map[string]any); ok {
 			if ann, ok := md["annotations"].(map[string]any); ok {
 				for k := range ann {
@@ -89,7 +84,6 @@ func objects(stream []byte) (map[string]any, error) {
 				}
 			}
 		}
-		m[o.ID()] = d
 	}
 	return m, nil
 }

@@ -234,3 +234,21 @@ func (o Object) String(path ...string) string {
 	}
 	return n.Value
 }
+
+// ByID splits a stream and decodes each object, keyed by its ID: how two renders of the same
+// objects (in-process and the helm or kustomize CLI) are compared regardless of order.
+func ByID(source string, stream []byte) (map[string]map[string]any, error) {
+	objs, err := Split(source, stream)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]map[string]any, len(objs))
+	for _, o := range objs {
+		m, err := o.Decode()
+		if err != nil {
+			return nil, err
+		}
+		out[o.ID()] = m
+	}
+	return out, nil
+}

@@ -46,19 +46,11 @@ func run(t *testing.T, name string, args ...string) []byte {
 
 func objectsByID(t *testing.T, source string, stream []byte) map[string]map[string]any {
 	t.Helper()
-	objs, err := manifest.Split(source, stream)
+	m, err := manifest.ByID(source, stream)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]map[string]any{}
-	for _, o := range objs {
-		m, err := o.Decode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[o.ID()] = m
-	}
-	return out
+	return m
 }
 
 // The in-process render must yield the same objects as `helm template` piped into

@@ -158,19 +158,11 @@ func (e *helmCLIError) Error() string { return e.err.Error() + ": " + strings.Tr
 
 func helmObjects(t *testing.T, stream []byte) map[string]map[string]any {
 	t.Helper()
-	objs, err := manifest.Split("out", stream)
+	m, err := manifest.ByID("out", stream)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]map[string]any{}
-	for _, o := range objs {
-		m, err := o.Decode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[o.ID()] = m
-	}
-	return out
+	return m
 }
 
 // A chart whose .helmignore excludes templates renders the same objects in-process and with
