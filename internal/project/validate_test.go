@@ -112,6 +112,8 @@ func TestValidate(t *testing.T) {
 	edit("values-hub.yaml", "  argoProjects:", "  argoProjectz:")
 	edit("pattern-gen.yaml", "instanceSize: Standard_DC2as_v5", "instanceSize: Standard_D2as_v5")
 	edit("charts/coco-supported/hello-openshift/templates/deployments.yaml", "  replicas: 1", "  replica: 1")
+	edit("values-hub.yaml", "mountPath: /var/run/secrets/kubernetes.io/serviceaccount", "mountPath: /var/run/secrets/token")
+	edit("charts/all/cmp-plugin-rbac/values.yaml", "repoServerServiceAccount: default", "repoServerServiceAccount: openshift-gitops-argocd-repo-server")
 	rep, err = project.Validate(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -130,6 +132,8 @@ func TestValidate(t *testing.T) {
 		"values-hub.yaml: clusterGroup.subscriptions.trustee.version: version: makes the clustergroup chart install an OLMv1 ClusterExtension; pin the operator with csv: instead",
 		"values-hub.yaml: clusterGroup.subscriptions.trustee: no csv: pin",
 		"hello-openshift/deployment-hello-openshift-secure.yaml: /spec: Deployment schema: additional properties 'replica' not allowed",
+		"values-hub.yaml: clusterGroup.argoCD.configManagementPlugins[0].volumeMounts: nothing is mounted at /var/run/secrets/kubernetes.io/serviceaccount, so cmp-plugin has no service-account token and applications hello-openshift, sandboxed-containers fail to generate",
+		"hub/cmp-plugin-rbac/rolebinding-openshift-cloud-controller-manager-cmp-plugin-cloud-conf.yaml: subjects[0]: binds ServiceAccount coco-pattern-hub/openshift-gitops-argocd-repo-server, but the repo server (where cmp-plugin runs) runs as coco-pattern-hub/default",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing problem %q in:\n%s", want, got)
@@ -155,6 +159,7 @@ func TestValidateSplit(t *testing.T) {
 	edit := func(file, old, new string) { editFile(t, fork, file, old, new) }
 	edit("values-spoke.yaml", "    - kbs-access\n", "")
 	edit("values-trusted-hub.yaml", "  argoProjects:", "  argoProjectz:")
+	edit("values-spoke.yaml", "path: token", "path: sa-token")
 	rep, err = project.Validate(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -164,12 +169,13 @@ func TestValidateSplit(t *testing.T) {
 		"values-global.yaml + values-trusted-hub.yaml: /clusterGroup: clustergroup schema: additional properties 'argoProjectz' not allowed",
 		"spoke/kbs-access/",
 		"namespace kbs-access is not declared in values-spoke.yaml clusterGroup.namespaces",
+		"values-spoke.yaml: clusterGroup.argoCD.volumes: volume cmp-plugin-sa-token[0] must be projected with a serviceAccountToken at path token",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing problem %q in:\n%s", want, got)
 		}
 	}
-	if len(rep.Problems) != 2 {
-		t.Errorf("%d problems, want 2:\n%s", len(rep.Problems), got)
+	if len(rep.Problems) != 3 {
+		t.Errorf("%d problems, want 3:\n%s", len(rep.Problems), got)
 	}
 }

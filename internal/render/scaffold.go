@@ -25,6 +25,13 @@ const (
 	PluginName    = PluginBase + "-" + PluginVersion
 )
 
+// The plugin sidecar's own service-account token: a projected volume mounted where client-go's
+// in-cluster config reads it, because the repo-server pod gets no automounted token.
+const (
+	TokenVolume    = "cmp-plugin-sa-token"
+	TokenMountPath = "/var/run/secrets/kubernetes.io/serviceaccount"
+)
+
 // Chart locations in the product's assets and in a fork (the same paths).
 const (
 	SandboxChart    = "charts/all/sandboxed-containers"
@@ -55,6 +62,7 @@ type view struct {
 	PluginImage, PluginName                string
 	PluginBase, PluginVersion              string
 	PluginYAML                             string
+	TokenVolume, TokenMountPath            string
 	AppsDomain, KBSCertificate             string
 	// Role is what the clusterGroup file being written is: converged (one cluster), hub (the
 	// trusted hub of a split topology) or spoke.
@@ -103,6 +111,8 @@ func newView(l *config.Loaded) view {
 		PluginBase:      PluginBase,
 		PluginVersion:   PluginVersion,
 		PluginYAML:      PluginYAML(),
+		TokenVolume:     TokenVolume,
+		TokenMountPath:  TokenMountPath,
 		AppsDomain:      p.AppsDomain,
 		KBSCertificate:  p.Trustee.KBSCertificate,
 		Role:            RoleConverged,

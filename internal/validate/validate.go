@@ -362,9 +362,9 @@ func ClusterGroupValues(patterns []*render.Pattern, schema []byte) ([]Problem, e
 // CrossFile checks what no schema states, for the clusterGroup of p and its applications among
 // apps: every Route targets a Service of the same application and namespace; every namespace an
 // object uses is declared in the clusterGroup; subscriptions are pinned with csv: and never with
-// OLMv1's version:.
+// OLMv1's version:; the plugin sidecar can read the cluster (PluginCredentials).
 func CrossFile(p *render.Pattern, apps []render.App) []Problem {
-	var ps []Problem
+	ps := PluginCredentials(p, apps)
 	group := p.ClusterGroup
 	groupFile := "values-" + group + ".yaml"
 	declared := map[string]bool{}
