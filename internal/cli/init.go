@@ -10,21 +10,28 @@ import (
 )
 
 type initOptions struct {
-	config string
-	force  bool
+	config, repoURL string
+	force           bool
 }
 
 func newInitCmd(streams base.IOStreams) *cobra.Command {
 	var o initOptions
 	cmd := &cobra.Command{
-		Use:   "init [--config FILE] [--force] DIR",
+		Use:   "init [--config FILE] [--repo-url URL] [--force] DIR",
 		Short: "Write a complete fork of the pattern into DIR",
 		Long: "Write a complete fork of the Confidential Containers pattern into DIR: value files, charts,\n" +
 			"overlays, a secrets template and a Makefile. Without --config the embedded default config\n" +
-			"is used. DIR must be empty unless --force is given; nothing is written when anything fails.",
+			"is used. The fork's repository URL (git.repoURL, which the cluster deploys from) comes from\n" +
+			"--repo-url, else the config, else DIR's origin remote when DIR is a clone of your fork.\n" +
+			"DIR may be missing, empty, or a clone whose files init replaces are committed unchanged (a\n" +
+			"README the hosting service made); other files are kept. --force overwrites generated files\n" +
+			"whatever their state. Nothing is written when anything fails.",
 		Args: base.RangeArgs(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := project.Init(cmd.Context(), o.config, args[0], o.force)
+			n, err := project.Init(cmd.Context(), project.InitOptions{
+				Config: o.config, Dir: args[0], RepoURL: o.repoURL, Force: o.force,
+				Logf: func(format string, a ...any) { fmt.Fprintf(streams.ErrOut, format+"\n", a...) },
+			})
 			if err != nil {
 				return err
 			}
@@ -33,6 +40,7 @@ func newInitCmd(streams base.IOStreams) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&o.config, "config", "", "pattern-gen config file (default: the embedded default)")
-	cmd.Flags().BoolVar(&o.force, "force", false, "write into a non-empty DIR, replacing generated files and keeping others")
+	cmd.Flags().StringVar(&o.repoURL, "repo-url", "", "URL of the fork's git repository (default: the config's git.repoURL, else DIR's origin remote)")
+	cmd.Flags().BoolVar(&o.force, "force", false, "overwrite generated files even when git does not hold them; other files are kept")
 	return cmd
 }

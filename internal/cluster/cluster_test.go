@@ -29,6 +29,7 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/peerpods"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/forkrepo"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/kubeapi"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/testcert"
 )
@@ -115,7 +116,7 @@ func seed(t *testing.T, srv *kubeapi.Server) {
 // own renderer.
 func applyForkRBAC(t *testing.T, dyn dynamic.Interface, mapper *restmapper.DeferredDiscoveryRESTMapper, config, group string) {
 	t.Helper()
-	_, tree, err := project.Scaffold(context.Background(), config)
+	_, tree, err := project.Scaffold(context.Background(), project.ScaffoldOptions{Config: config, Origin: forkrepo.URL})
 	must(t, err)
 	g, err := render.ReadGlobal(tree)
 	must(t, err)
@@ -326,7 +327,7 @@ func TestSpokeDiscoveryWithTheForksRBAC(t *testing.T) {
 func runPlugin(t *testing.T, srv *kubeapi.Server, user, config, params string) (code int, out, errOut string) {
 	t.Helper()
 	fork := filepath.Join(t.TempDir(), "fork")
-	if _, err := project.Init(context.Background(), config, fork, false); err != nil {
+	if _, err := project.Init(context.Background(), project.InitOptions{Config: config, Dir: fork, RepoURL: forkrepo.URL}); err != nil {
 		t.Fatal(err)
 	}
 	wd, _ := os.Getwd()

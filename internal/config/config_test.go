@@ -14,8 +14,17 @@ import (
 
 const head = "apiVersion: pattern-gen.io/v1alpha1\nkind: Pattern\ngit:\n  repoURL: https://example.com/org/coco.git\n"
 
+// The embedded default names no repository (a fork deploys its own): with one given, as init
+// does, it loads.
 func TestDefaultConfigLoads(t *testing.T) {
-	l, err := config.Load("default.yaml", patterngen.DefaultConfig())
+	if url := config.RepoURLOf(patterngen.DefaultConfig()); url != "" {
+		t.Fatalf("the embedded default names repository %q; a fork must name its own", url)
+	}
+	data, err := config.SetRepoURL(patterngen.DefaultConfig(), "https://example.com/org/coco.git")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := config.Load("default.yaml", data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +265,52 @@ func TestSchemaMatchesLoader(t *testing.T) {
 
 func TestMissingRepoURL(t *testing.T) {
 	_, err := config.Load("c.yaml", []byte("apiVersion: pattern-gen.io/v1alpha1\nkind: Pattern\n"))
-	if err == nil || err.Error() != "c.yaml: git.repoURL: missing; set the URL of your fork, e.g. https://github.com/ORG/coco-pattern.git" {
+	if err == nil || err.Error() != "c.yaml: git.repoURL: "+config.RepoURLMissing {
 		t.Errorf("got %v", err)
+	}
+}
+
+// SetRepoURL changes only git.repoURL: comments, order and the other keys stay, and the result
+// is one YAML document whatever the URL holds.
+func TestSetRepoURL(t *testing.T) {
+	const url = "x: \"y\"\n# z" // what a splice would turn into keys and comments
+	for _, in := range []string{
+		head,
+		"# top\napiVersion: pattern-gen.io/v1alpha1\nkind: Pattern # k\ngit: {revision: main}\n",
+		"apiVersion: pattern-gen.io/v1alpha1\nkind: Pattern\n",
+	} {
+		got, err := config.SetRepoURL([]byte(in), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u := config.RepoURLOf(got); u != url {
+			t.Errorf("SetRepoURL(%q) = %q: reads back %q", in, got, u)
+		}
+		for _, keep := range []string{"# top", "kind: Pattern # k", "revision: main"} {
+			if strings.Contains(in, keep) && !strings.Contains(string(got), keep) {
+				t.Errorf("SetRepoURL(%q) = %q: lost %q", in, got, keep)
+			}
+		}
+		if _, err := config.Load("c.yaml", got); err == nil || !strings.Contains(err.Error(), "git.repoURL: \"x: ") {
+			t.Errorf("the URL is validated as one value: %v", err)
+		}
+	}
+	if _, err := config.SetRepoURL([]byte("git: [a]\n"), "u"); err == nil {
+		t.Error("SetRepoURL accepted a git: that is not a mapping")
+	}
+}
+
+func TestWithoutCredentials(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://x-access-token:tok@github.com/o/r.git": "https://github.com/o/r.git",
+		"https://tok@github.com/o/r.git":                "https://github.com/o/r.git",
+		"ssh://git@github.com/o/r.git":                  "ssh://git@github.com/o/r.git",
+		"ssh://git:pw@github.com/o/r.git":               "ssh://github.com/o/r.git",
+		"git@github.com:o/r.git":                        "git@github.com:o/r.git",
+		"https://github.com/o/r.git":                    "https://github.com/o/r.git",
+	} {
+		if got, _ := config.WithoutCredentials(in); got != want {
+			t.Errorf("WithoutCredentials(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

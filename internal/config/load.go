@@ -200,6 +200,9 @@ func (w *walker) checkTypeMeta(doc *yaml.Node) Problems {
 }
 
 func mappingValue(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {
 			return m.Content[i+1]

@@ -235,12 +235,16 @@ func (l *Loaded) validate() Problems {
 	}
 	switch {
 	case p.Git.RepoURL == "":
-		bad("git.repoURL", "missing; set the URL of your fork, e.g. https://github.com/ORG/coco-pattern.git")
+		bad("git.repoURL", "%s", RepoURLMissing)
 	case scpLikeGitURL.MatchString(p.Git.RepoURL):
 	default:
 		u, err := url.Parse(p.Git.RepoURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http" && u.Scheme != "ssh") || u.Host == "" {
-			bad("git.repoURL", "%q is not a git URL; use https://host/org/repo.git, ssh://host/org/repo.git or git@host:org/repo.git", p.Git.RepoURL)
+		switch {
+		case err != nil || (u.Scheme != "https" && u.Scheme != "http" && u.Scheme != "ssh") || u.Host == "":
+			bad("git.repoURL", "%q is not a git URL; use https://host/org/repo.git, ssh://host/org/repo.git or git@host:org/repo.git", redactURL(p.Git.RepoURL, u))
+		case u.User != nil && (u.Scheme != "ssh" || hasPassword(u)):
+			// Not shown: it is a credential, and values-global.yaml is public.
+			bad("git.repoURL", "carries credentials; give the URL without them and Argo CD a repository Secret")
 		}
 	}
 	if strings.ContainsAny(p.Git.Revision, " \t~^:?*[\\") {
@@ -458,4 +462,25 @@ func CheckAzureValue(key, v string) error {
 		return fmt.Errorf("the value (%d characters) is not valid; want %s", len(v), want)
 	}
 	return nil
+}
+
+// RepoURLMissing is the problem of a fork without a repository URL, naming every way to give one.
+const RepoURLMissing = "missing; the fork's bootstrap points the cluster at it: set git.repoURL in the config, pass --repo-url URL, or run pattern-gen init in a clone of your fork (it reads the origin remote)"
+
+func hasPassword(u *url.URL) bool {
+	_, ok := u.User.Password()
+	return ok
+}
+
+// redactURL shows a URL in a message without its user information.
+func redactURL(raw string, u *url.URL) string {
+	if u != nil && u.User != nil {
+		c := *u
+		c.User = nil
+		return c.String()
+	}
+	if at := strings.LastIndex(raw, "@"); at >= 0 && !scpLikeGitURL.MatchString(raw) {
+		return "<redacted>" + raw[at:]
+	}
+	return raw
 }

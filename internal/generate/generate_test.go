@@ -19,6 +19,7 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/peerpods"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/forkrepo"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/testcert"
 )
 
@@ -108,7 +109,7 @@ func flatten(b *strings.Builder, prefix string, m map[string]any) {
 // Everything pinned in the config: the plugin needs neither parameters nor a cluster.
 func TestGenerateFromPinnedValues(t *testing.T) {
 	fork := filepath.Join(t.TempDir(), "fork")
-	if _, err := project.Init(context.Background(), filepath.Join(repoRoot, "testdata", "cases", "osc-1.10-minimal", "pattern-gen.yaml"), fork, false); err != nil {
+	if _, err := project.Init(context.Background(), project.InitOptions{Config: filepath.Join(repoRoot, "testdata", "cases", "osc-1.10-minimal", "pattern-gen.yaml"), Dir: fork}); err != nil {
 		t.Fatal(err)
 	}
 	objs, err := runPlugin(t, fork, render.SandboxChart, map[string]string{"ARGOCD_APP_PARAMETERS": `[{"name":"overlay","string":"overlays/azure"}]`})
@@ -148,7 +149,7 @@ func TestGenerateFromPinnedValues(t *testing.T) {
 
 func TestGenerateErrors(t *testing.T) {
 	fork := filepath.Join(t.TempDir(), "fork")
-	if _, err := project.Init(context.Background(), "", fork, false); err != nil {
+	if _, err := project.Init(context.Background(), project.InitOptions{Dir: fork, RepoURL: forkrepo.URL}); err != nil {
 		t.Fatal(err)
 	}
 	for name, tc := range map[string]struct {
@@ -192,7 +193,7 @@ func TestGenerateErrors(t *testing.T) {
 // publishes on the spoke, never from the spoke's own domain; without them the plugin fails.
 func TestGenerateOnASpoke(t *testing.T) {
 	fork := filepath.Join(t.TempDir(), "fork")
-	if _, err := project.Init(context.Background(), filepath.Join(repoRoot, "testdata", "cases", "split", "pattern-gen.yaml"), fork, false); err != nil {
+	if _, err := project.Init(context.Background(), project.InitOptions{Config: filepath.Join(repoRoot, "testdata", "cases", "split", "pattern-gen.yaml"), Dir: fork}); err != nil {
 		t.Fatal(err)
 	}
 	hubCert, spokeCert := testcert.SelfSigned("kbs-trustee-operator-system.apps.hub.example.com", 0), testcert.SelfSigned("kbs-trustee-operator-system.apps.spoke.example.com", 0)

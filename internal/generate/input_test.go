@@ -13,6 +13,7 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/peerpods"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/forkrepo"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/testcert"
 )
 
@@ -93,7 +94,7 @@ func TestGenerateRefusesBadInput(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fork := filepath.Join(t.TempDir(), "fork")
-			if _, err := project.Init(context.Background(), "", fork, false); err != nil {
+			if _, err := project.Init(context.Background(), project.InitOptions{Dir: fork, RepoURL: forkrepo.URL}); err != nil {
 				t.Fatal(err)
 			}
 			for k, v := range tc.values {

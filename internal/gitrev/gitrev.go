@@ -43,6 +43,11 @@ func (r *Repo) Resolve(rev string) (string, error) {
 	return sha, nil
 }
 
+// RemoteURL returns the URL of a remote as git uses it (url.<base>.insteadOf applied).
+func (r *Repo) RemoteURL(name string) (string, error) {
+	return git(r.Root, "remote", "get-url", "--", name)
+}
+
 // DefaultBase is the merge base of HEAD with the remote's default branch, or HEAD when the
 // repository has no remote default branch.
 func (r *Repo) DefaultBase() (string, error) {

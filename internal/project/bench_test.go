@@ -13,13 +13,14 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/forkrepo"
 )
 
 // BenchmarkDiffDefaultFork measures `pattern-gen diff` of two revisions of the default fork
 // (the base read from git objects, working tree as head, both rendered, compared). Target: under 1 s.
 func BenchmarkDiffDefaultFork(b *testing.B) {
 	dir := filepath.Join(b.TempDir(), "fork")
-	if _, err := project.Init(context.Background(), "", dir, false); err != nil {
+	if _, err := project.Init(context.Background(), project.InitOptions{Dir: dir, RepoURL: forkrepo.URL}); err != nil {
 		b.Fatal(err)
 	}
 	git := func(args ...string) {
@@ -77,7 +78,7 @@ func BenchmarkRenderSplit(b *testing.B) {
 
 // BenchmarkRenderApp renders each application of the default fork on its own.
 func BenchmarkRenderApp(b *testing.B) {
-	_, tree, err := project.Scaffold(context.Background(), "")
+	_, tree, err := project.Scaffold(context.Background(), project.ScaffoldOptions{RepoURL: forkrepo.URL})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func BenchmarkRenderApp(b *testing.B) {
 // fork on disk (reading the fork is part of every call).
 func BenchmarkGenerate(b *testing.B) {
 	fork := filepath.Join(b.TempDir(), "fork")
-	if _, err := project.Init(context.Background(), "", fork, false); err != nil {
+	if _, err := project.Init(context.Background(), project.InitOptions{Dir: fork, RepoURL: forkrepo.URL}); err != nil {
 		b.Fatal(err)
 	}
 	env, err := config.FromEnv(func(k string) string { return benchPluginEnv[k] })
@@ -131,7 +132,7 @@ var benchPluginEnv = map[string]string{
 // BenchmarkRenderSynthetic renders clusterGroups of 10 and 100 applications (copies of
 // hello-openshift in their own namespaces) to show the cost is linear in N (100: < 2 s).
 func BenchmarkRenderSynthetic(b *testing.B) {
-	_, base, err := project.Scaffold(context.Background(), "")
+	_, base, err := project.Scaffold(context.Background(), project.ScaffoldOptions{RepoURL: forkrepo.URL})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,13 +9,14 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/forkrepo"
 )
 
 // BenchmarkRenderBigValues renders the default fork whose values-global.yaml carries a mapping
 // of 40,000 keys (1 MiB) or 50,000 keys, which every application receives: decoding stays
 // linear (issue 12: yaml.v3's duplicate-key check made this take 5 s and 30 s per read).
 func BenchmarkRenderBigValues(b *testing.B) {
-	_, base, err := project.Scaffold(context.Background(), "")
+	_, base, err := project.Scaffold(context.Background(), project.ScaffoldOptions{RepoURL: forkrepo.URL})
 	if err != nil {
 		b.Fatal(err)
 	}

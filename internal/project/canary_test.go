@@ -14,6 +14,7 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/forkrepo"
 )
 
 // canary is a fake secret; it must never leave the place it was put.
@@ -24,7 +25,7 @@ const canary = "CANARY-7f3e9c1d-not-a-real-secret"
 // plugin output, their errors, or the golden files.
 func TestSecretCanary(t *testing.T) {
 	fork := filepath.Join(t.TempDir(), "fork")
-	if _, err := project.Init(context.Background(), "", fork, false); err != nil {
+	if _, err := project.Init(context.Background(), project.InitOptions{Dir: fork, RepoURL: forkrepo.URL}); err != nil {
 		t.Fatal(err)
 	}
 	// The user's filled-in secrets file, beside the template (git ignores it).

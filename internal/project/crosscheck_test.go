@@ -14,6 +14,7 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/forkrepo"
 	"github.com/pattern-gen/pattern-gen/internal/treewriter"
 	"github.com/pattern-gen/pattern-gen/internal/validate"
 )
@@ -60,7 +61,7 @@ func TestCrossCheckWithHelmAndKustomizeCLIs(t *testing.T) {
 	kustomize := tool(t, "PATTERN_GEN_KUSTOMIZE")
 	for name, cfg := range cases(t) {
 		t.Run(name, func(t *testing.T) {
-			l, tree, err := project.Scaffold(context.Background(), cfg)
+			l, tree, err := project.Scaffold(context.Background(), project.ScaffoldOptions{Config: cfg, Origin: forkrepo.URL})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -133,7 +134,7 @@ func TestScaffoldedValuesPassClusterGroupSchema(t *testing.T) {
 	}
 	for name, cfg := range cases(t) {
 		t.Run(name, func(t *testing.T) {
-			l, tree, err := project.Scaffold(context.Background(), cfg)
+			l, tree, err := project.Scaffold(context.Background(), project.ScaffoldOptions{Config: cfg, Origin: forkrepo.URL})
 			if err != nil {
 				t.Fatal(err)
 			}

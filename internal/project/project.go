@@ -29,19 +29,43 @@ import (
 // LoadConfig loads the config file, or the embedded default when file is "". It returns the
 // raw bytes too, since the fork keeps the config as the user wrote it.
 func LoadConfig(ctx context.Context, file string) (*config.Loaded, []byte, error) {
+	return loadConfig(ctx, ScaffoldOptions{Config: file})
+}
+
+// loadConfig reads the config and gives it the repository URL the options choose.
+func loadConfig(ctx context.Context, o ScaffoldOptions) (*config.Loaded, []byte, error) {
 	name, data := patterngen.DefaultConfigName+" (embedded default)", patterngen.DefaultConfig()
-	if file != "" {
-		name = shownSource(file)
+	if o.Config != "" {
+		name = shownSource(o.Config)
 		var err error
-		if data, err = readSource(ctx, file, MaxConfigSize); err != nil {
+		if data, err = readSource(ctx, o.Config, MaxConfigSize); err != nil {
 			return nil, nil, config.Problems{{File: name, Msg: "cannot read the config: " + err.Error()}}
 		}
+	}
+	if url := o.repoURL(config.RepoURLOf(data)); url != "" {
+		edited, err := config.SetRepoURL(data, url)
+		if err != nil {
+			// Load names the line of what is wrong with the document.
+			_, lerr := config.Load(name, data)
+			return nil, nil, cmpOr(lerr, fmt.Errorf("%s: %w", name, err))
+		}
+		data = edited
 	}
 	l, err := config.Load(name, data)
 	if err != nil {
 		return nil, nil, err
 	}
 	return l, data, nil
+}
+
+// cmpOr returns the first non-nil error.
+func cmpOr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
 }
 
 // MaxConfigSize bounds a config file: a real one is a few KiB.
@@ -67,9 +91,28 @@ func readSource(ctx context.Context, src string, limit int64) ([]byte, error) {
 	return generate.ReadLimited(src, limit)
 }
 
+// ScaffoldOptions says which config to scaffold and where the fork's repository is.
+type ScaffoldOptions struct {
+	Config string // a config file or URL; "" for the embedded default
+	// RepoURL replaces the config's git.repoURL (init --repo-url). Origin is used only when
+	// neither gives one: the target clone's origin remote for init.
+	RepoURL, Origin string
+}
+
+// repoURL is the URL to write into the config, "" to leave the config as it is.
+func (o ScaffoldOptions) repoURL(inConfig string) string {
+	switch {
+	case o.RepoURL != "":
+		return o.RepoURL
+	case inConfig == "" && o.Origin != "":
+		return o.Origin
+	}
+	return ""
+}
+
 // Scaffold builds the fork for a config file (or the embedded default) in memory.
-func Scaffold(ctx context.Context, configFile string) (*config.Loaded, render.Tree, error) {
-	l, data, err := LoadConfig(ctx, configFile)
+func Scaffold(ctx context.Context, o ScaffoldOptions) (*config.Loaded, render.Tree, error) {
+	l, data, err := loadConfig(ctx, o)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -80,24 +123,58 @@ func Scaffold(ctx context.Context, configFile string) (*config.Loaded, render.Tr
 	return l, t, nil
 }
 
-// Init writes the fork of a config into dir and returns how many files it wrote.
-func Init(ctx context.Context, configFile, dir string, force bool) (int, error) {
-	_, t, err := Scaffold(ctx, configFile)
+// InitOptions says what init writes where.
+type InitOptions struct {
+	Config, Dir string
+	RepoURL     string // --repo-url: replaces the config's git.repoURL
+	Force       bool   // overwrite generated files that are not committed unchanged in git
+	// Logf reports what init decided for the user (where the repository URL came from).
+	Logf func(format string, args ...any)
+}
+
+// Init writes the fork of a config into dir and returns how many files it wrote. The fork's
+// repository URL comes from --repo-url, else the config, else dir's origin remote when dir is
+// a clone (the natural flow: create the repository, clone it, init in it).
+func Init(ctx context.Context, o InitOptions) (int, error) {
+	logf := o.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	so := ScaffoldOptions{Config: o.Config, RepoURL: o.RepoURL}
+	repo := cloneOf(o.Dir)
+	if repo != nil {
+		if origin, err := repo.RemoteURL("origin"); err == nil && origin != "" {
+			clean, stripped := config.WithoutCredentials(origin)
+			so.Origin = clean
+			if stripped {
+				logf("the origin remote's URL carries credentials; the fork names it without them (give Argo CD a repository Secret)")
+			}
+		}
+	}
+	l, t, err := Scaffold(ctx, so)
 	if err != nil {
 		return 0, err
+	}
+	if o.RepoURL == "" && so.Origin != "" && l.Pattern.Git.RepoURL == so.Origin {
+		logf("git.repoURL: %s (the origin remote of %s)", so.Origin, o.Dir)
 	}
 	if err := context.Cause(ctx); err != nil { // stopped while fetching: write nothing
 		return 0, err
 	}
-	mode := treewriter.RefuseNonEmpty
-	if force {
-		mode = treewriter.Overlay
+	if !o.Force {
+		if err := checkInitTarget(o.Dir, repo, t); err != nil {
+			return 0, err
+		}
 	}
-	if err := treewriter.Write(dir, t, mode); err != nil {
+	if err := treewriter.Write(o.Dir, t, treewriter.Overlay); err != nil {
 		return 0, err
 	}
 	return len(t), nil
 }
+
+// PreviewRepoURL stands for the fork's repository when a config without git.repoURL is
+// rendered (never written to a fork): .invalid is reserved and resolves nowhere (RFC 2606).
+const PreviewRepoURL = "https://fork.invalid/repository-url-not-set.git"
 
 // Source says what to render: a fork on disk, or the fork a config (or the default) scaffolds.
 // Env stands in for the plugin env and parameters of the Applications (offline, no cluster).
@@ -126,7 +203,8 @@ func Render(ctx context.Context, src Source) (*Rendered, error) {
 			return nil, err
 		}
 	} else {
-		_, tree, err := Scaffold(ctx, src.Config)
+		// The repository URL changes no rendered object: a config without one renders too.
+		_, tree, err := Scaffold(ctx, ScaffoldOptions{Config: src.Config, Origin: PreviewRepoURL})
 		if err != nil {
 			return nil, err
 		}

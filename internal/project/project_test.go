@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pattern-gen/pattern-gen/internal/project"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/forkrepo"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/golden"
 )
 
@@ -32,7 +33,7 @@ func cases(t *testing.T) map[string]string {
 func TestGoldenForkAndRender(t *testing.T) {
 	for name, cfg := range cases(t) {
 		t.Run(name, func(t *testing.T) {
-			_, tree, err := project.Scaffold(context.Background(), cfg)
+			_, tree, err := project.Scaffold(context.Background(), project.ScaffoldOptions{Config: cfg, Origin: forkrepo.URL})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -49,7 +50,7 @@ func TestGoldenForkAndRender(t *testing.T) {
 // init followed by render of the fork on disk gives the same objects as rendering the config.
 func TestInitThenRenderFork(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "fork")
-	if _, err := project.Init(context.Background(), "", dir, false); err != nil {
+	if _, err := project.Init(context.Background(), project.InitOptions{Dir: dir, RepoURL: forkrepo.URL}); err != nil {
 		t.Fatal(err)
 	}
 	fromDisk, err := project.Render(context.Background(), project.Source{Fork: dir})
@@ -91,14 +92,14 @@ func TestInitRefusesNonEmptyDirAndKeepsIt(t *testing.T) {
 	if err := os.WriteFile(keep, []byte("mine"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := project.Init(context.Background(), "", dir, false); err == nil {
+	if _, err := project.Init(context.Background(), project.InitOptions{Dir: dir, RepoURL: forkrepo.URL}); err == nil {
 		t.Fatal("init wrote into a non-empty directory without --force")
 	}
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Errorf("directory changed: %d entries", len(entries))
 	}
-	if _, err := project.Init(context.Background(), "", dir, true); err != nil {
+	if _, err := project.Init(context.Background(), project.InitOptions{Dir: dir, RepoURL: forkrepo.URL, Force: true}); err != nil {
 		t.Fatal(err)
 	}
 	if data, err := os.ReadFile(keep); err != nil || string(data) != "mine" {
@@ -117,7 +118,7 @@ func TestBadConfigWritesNothing(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(cfg, []byte("apiVersion: pattern-gen.io/v1alpha1\nkind: Pattern\ngit: {repoURL: https://x.example/r.git}\nazure: {instanceSize: Standard_D2s_v3}\n"), 0o644)
 	dir := filepath.Join(t.TempDir(), "fork")
-	if _, err := project.Init(context.Background(), cfg, dir, false); err == nil {
+	if _, err := project.Init(context.Background(), project.InitOptions{Config: cfg, Dir: dir}); err == nil {
 		t.Fatal("no error")
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {

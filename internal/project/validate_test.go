@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/pattern-gen/pattern-gen/internal/project"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/forkrepo"
 )
 
 const sharedCRDs = "../../../shared/reference/crds"
@@ -91,7 +92,7 @@ func editFile(t *testing.T, fork, file, old, new string) {
 func TestValidate(t *testing.T) {
 	crds := crdDir(t)
 	fork := filepath.Join(t.TempDir(), "fork")
-	if _, err := project.Init(context.Background(), "", fork, false); err != nil {
+	if _, err := project.Init(context.Background(), project.InitOptions{Dir: fork, RepoURL: forkrepo.URL}); err != nil {
 		t.Fatal(err)
 	}
 	opts := project.ValidateOptions{Fork: fork, ClusterGroupSchema: schemaPath, CRDDir: crds, KubeOpenAPIDir: kubeOpenAPIDir(t)}
@@ -123,7 +124,7 @@ func TestValidate(t *testing.T) {
 		t.Errorf("the undeclared namespace is reported %d times, want once", n)
 	}
 	for _, want := range []string{
-		"pattern-gen.yaml:20: azure.instanceSize: \"Standard_D2as_v5\" is not a confidential VM size",
+		"pattern-gen.yaml:22: azure.instanceSize: \"Standard_D2as_v5\" is not a confidential VM size",
 		"values-global.yaml + values-hub.yaml: /clusterGroup: clustergroup schema: additional properties 'argoProjectz' not allowed",
 		"trustee/kbsconfig-trustee-operator-system-kbsconfig.yaml: /spec: KbsConfig schema: additional properties 'kbsServiceTyp' not allowed",
 		"sandboxed-containers/kataconfig-default-kata-config.yaml: /spec: KataConfig schema: additional properties 'enablePeerPod' not allowed",
@@ -145,7 +146,7 @@ func TestValidate(t *testing.T) {
 // schema, each group's objects against its own namespaces.
 func TestValidateSplit(t *testing.T) {
 	fork := filepath.Join(t.TempDir(), "fork")
-	if _, err := project.Init(context.Background(), filepath.Join(repoRoot, "testdata", "cases", "split", "pattern-gen.yaml"), fork, false); err != nil {
+	if _, err := project.Init(context.Background(), project.InitOptions{Config: filepath.Join(repoRoot, "testdata", "cases", "split", "pattern-gen.yaml"), Dir: fork}); err != nil {
 		t.Fatal(err)
 	}
 	opts := project.ValidateOptions{Fork: fork, ClusterGroupSchema: schemaPath, CRDDir: crdDir(t), KubeOpenAPIDir: kubeOpenAPIDir(t)}
