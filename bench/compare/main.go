@@ -22,6 +22,7 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
 	"github.com/pattern-gen/pattern-gen/internal/peerpods"
 	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/forkrepo"
 )
 
 const runs = 15
@@ -106,7 +107,7 @@ func compare() error {
 	}
 	defer os.RemoveAll(work)
 	fork := filepath.Join(work, "fork")
-	if _, err := run(work, nil, bin, "init", fork); err != nil {
+	if _, err := run(work, nil, bin, "init", "--repo-url", forkrepo.URL, fork); err != nil {
 		return err
 	}
 	tree, err := generate.ReadFork(fork)
