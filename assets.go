@@ -8,7 +8,7 @@ import (
 	"io/fs"
 )
 
-//go:embed all:charts all:overlays values/coco-pattern.yaml
+//go:embed all:charts all:overlays values/coco-pattern.yaml values/pins.yaml
 var assets embed.FS
 
 // Assets returns the embedded charts/, overlays/ and values/ trees.

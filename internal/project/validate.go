@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	patterngen "github.com/pattern-gen/pattern-gen"
 	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/generate"
+	"github.com/pattern-gen/pattern-gen/internal/pins"
 	"github.com/pattern-gen/pattern-gen/internal/render"
 	"github.com/pattern-gen/pattern-gen/internal/validate"
 )
@@ -111,14 +114,19 @@ func Validate(ctx context.Context, o ValidateOptions) (*ValidateReport, error) {
 			rep.Problems = append(rep.Problems, x.String())
 		}
 	}
+	table, err := PinsTable()
+	if err != nil {
+		return nil, err
+	}
 	var groups []string
 	for _, p := range patterns {
 		groups = append(groups, p.ClusterGroup)
-		for _, x := range validate.CrossFile(p, res.Applications) {
+		for _, x := range append(validate.CrossFile(p, res.Applications), validate.Pins(p, res.Applications, table)...) {
 			rep.Problems = append(rep.Problems, x.String())
 		}
 	}
-	rep.Checked = append(rep.Checked, "cross-file rules of clusterGroup "+strings.Join(groups, ", "))
+	rep.Checked = append(rep.Checked, "cross-file rules of clusterGroup "+strings.Join(groups, ", "),
+		"pins and served API versions ("+pins.File+")")
 	return rep, nil
 }
 
@@ -134,4 +142,13 @@ func readDir(dir string, exts ...string) (map[string][]byte, error) {
 		return err
 	})
 	return docs, err
+}
+
+// PinsTable is the product's table of external components (values/pins.yaml).
+func PinsTable() (pins.Table, error) {
+	data, err := fs.ReadFile(patterngen.Assets(), pins.File)
+	if err != nil {
+		return pins.Table{}, err
+	}
+	return pins.Parse(data)
 }

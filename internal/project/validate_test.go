@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/pattern-gen/pattern-gen/internal/project"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/forkrepo"
 )
@@ -17,7 +19,8 @@ import (
 const sharedCRDs = "../../../shared/reference/crds"
 
 // crdDir gathers the CRDs of the kinds the default fork renders: the shared reference copies
-// (KataConfig, Trustee 1.1, OLM) and External Secrets from its Go module, pinned here.
+// (KataConfig, Trustee 1.1, OLM) and External Secrets from its Go module, at the version the
+// pins table (values/pins.yaml) says the fork's chart bundles.
 func crdDir(t *testing.T) string {
 	t.Helper()
 	if _, err := os.Stat(sharedCRDs); err != nil {
@@ -36,15 +39,24 @@ func crdDir(t *testing.T) string {
 	copyFile(filepath.Join(sharedCRDs, "kataconfiguration.openshift.io_kataconfigs.yaml"))
 	copyFile(filepath.Join(sharedCRDs, "trustee-v1.1.0", "confidentialcontainers.org_kbsconfigs.yaml"))
 	copyFile(filepath.Join(sharedCRDs, "olm", "operators.coreos.com_subscriptions.yaml"))
-	out, err := exec.Command("go", "mod", "download", "-json", "github.com/external-secrets/external-secrets@v1.3.2").Output()
+	// External Secrets at exactly the version the pinned golang-external-secrets chart bundles.
+	table, err := project.PinsTable()
 	if err != nil {
-		t.Fatalf("go mod download external-secrets: %v", err)
+		t.Fatal(err)
+	}
+	eso, err := table.Named("golang-external-secrets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("go", "mod", "download", "-json", eso.Bundles.Module).Output()
+	if err != nil {
+		t.Fatalf("go mod download %s: %v", eso.Bundles.Module, err)
 	}
 	var mod struct{ Dir string }
 	if err := json.Unmarshal(out, &mod); err != nil {
 		t.Fatal(err)
 	}
-	copyFile(filepath.Join(mod.Dir, "config", "crds", "bases", "external-secrets.io_externalsecrets.yaml"))
+	copyFile(filepath.Join(mod.Dir, filepath.FromSlash(eso.Bundles.CRDs), "external-secrets.io_externalsecrets.yaml"))
 	return dir
 }
 
@@ -100,7 +112,7 @@ func TestValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Problems) > 0 || len(rep.Checked) != 5 {
+	if len(rep.Problems) > 0 || len(rep.Checked) != 6 {
 		t.Fatalf("the default fork: problems %v, checked %v", rep.Problems, rep.Checked)
 	}
 
@@ -115,6 +127,8 @@ func TestValidate(t *testing.T) {
 	edit("charts/coco-supported/hello-openshift/templates/deployments.yaml", "  replicas: 1", "  replica: 1")
 	edit("values-hub.yaml", "mountPath: /var/run/secrets/kubernetes.io/serviceaccount", "mountPath: /var/run/secrets/token")
 	edit("charts/all/cmp-plugin-rbac/values.yaml", "repoServerServiceAccount: default", "repoServerServiceAccount: openshift-gitops-argocd-repo-server")
+	edit("values-hub.yaml", "chart: golang-external-secrets\n      chartVersion: 0.2.*", "chart: golang-external-secrets\n      chartVersion: 0.1.*")
+	edit("charts/hub/trustee/templates/_helpers.tpl", "apiVersion: external-secrets.io/v1\n", "apiVersion: external-secrets.io/v1alpha1\n")
 	rep, err = project.Validate(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -134,6 +148,8 @@ func TestValidate(t *testing.T) {
 		"values-hub.yaml: clusterGroup.subscriptions.trustee: no csv: pin",
 		"hello-openshift/deployment-hello-openshift-secure.yaml: /spec: Deployment schema: additional properties 'replica' not allowed",
 		"values-hub.yaml: clusterGroup.argoCD.configManagementPlugins[0].volumeMounts: nothing is mounted at /var/run/secrets/kubernetes.io/serviceaccount, so cmp-plugin has no service-account token and applications hello-openshift, sandboxed-containers fail to generate",
+		"values-hub.yaml: clusterGroup.applications.golang-external-secrets.chartVersion: \"0.1.*\" is not the range pattern-gen pins and tests (\"0.2.*\", values/pins.yaml); set \"0.2.*\"",
+		"hub/trustee/externalsecret-trustee-operator-system-kbs-https-certificate-eso.yaml: apiVersion: ExternalSecret external-secrets.io/v1alpha1 is not served by the pinned golang-external-secrets 0.2.* (external-secrets 0.16.2), which serves external-secrets.io/v1, v1beta1",
 		"hub/cmp-plugin-rbac/rolebinding-openshift-cloud-controller-manager-cmp-plugin-cloud-conf.yaml: subjects[0]: binds ServiceAccount coco-pattern-hub/openshift-gitops-argocd-repo-server, but the repo server (where cmp-plugin runs) runs as coco-pattern-hub/default",
 	} {
 		if !strings.Contains(got, want) {
@@ -178,5 +194,72 @@ func TestValidateSplit(t *testing.T) {
 	}
 	if len(rep.Problems) != 3 {
 		t.Errorf("%d problems, want 3:\n%s", len(rep.Problems), got)
+	}
+}
+
+// The pins table's word on what a bundled operator serves is checked against that operator's
+// own CRDs, from its Go module at the bundled version: a pin moved without its API versions
+// fails here.
+func TestPinsTableMatchesBundledCRDs(t *testing.T) {
+	table, err := project.PinsTable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, c := range table.Components {
+		if c.Bundles == nil {
+			continue
+		}
+		out, err := exec.Command("go", "mod", "download", "-json", c.Bundles.Module).Output()
+		if err != nil {
+			t.Fatalf("go mod download %s: %v", c.Bundles.Module, err)
+		}
+		var mod struct{ Dir string }
+		if err := json.Unmarshal(out, &mod); err != nil {
+			t.Fatal(err)
+		}
+		served := map[string][]string{} // group/kind -> served versions
+		files, err := filepath.Glob(filepath.Join(mod.Dir, filepath.FromSlash(c.Bundles.CRDs), "*.yaml"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("%s: no CRDs in %s: %v", c.Name, c.Bundles.CRDs, err)
+		}
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var crd struct {
+				Spec struct {
+					Group    string
+					Names    struct{ Kind string }
+					Versions []struct {
+						Name   string
+						Served bool
+					}
+				}
+			}
+			if err := yaml.Unmarshal(data, &crd); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			for _, v := range crd.Spec.Versions {
+				if v.Served {
+					served[crd.Spec.Group+"/"+crd.Spec.Names.Kind] = append(served[crd.Spec.Group+"/"+crd.Spec.Names.Kind], v.Name)
+				}
+			}
+		}
+		for _, api := range c.Serves {
+			for _, kind := range api.Kinds {
+				got := served[api.Group+"/"+kind]
+				slices.Sort(got)
+				want := slices.Sorted(slices.Values(api.Versions))
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: %s %s serves %v at %s, the table says %v", c.Name, c.Bundles.Name, kind, got, c.Bundles.Module, want)
+				}
+				checked++
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no kind of a bundled operator was checked")
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/pins"
 )
 
 //go:embed all:fork
@@ -63,6 +64,7 @@ type view struct {
 	PluginBase, PluginVersion              string
 	PluginYAML                             string
 	TokenVolume, TokenMountPath            string
+	Pins                                   pins.Table // chart versions and other external pins
 	AppsDomain, KBSCertificate             string
 	// Role is what the clusterGroup file being written is: converged (one cluster), hub (the
 	// trusted hub of a split topology) or spoke.
@@ -178,6 +180,13 @@ func forkTemplates(v view) []forkFile {
 // charts/ and overlays/; configData is the config file as the user wrote it, kept in the fork.
 func Scaffold(l *config.Loaded, configData []byte, assets fs.FS) (Tree, error) {
 	v := newView(l)
+	data, err := fs.ReadFile(assets, pins.File)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", pins.File, err)
+	}
+	if v.Pins, err = pins.Parse(data); err != nil {
+		return nil, err
+	}
 	t := Tree{ConfigFile: configData, PluginYAMLPath: []byte(v.PluginYAML)}
 	for _, f := range forkTemplates(v) {
 		data, err := forkFiles.ReadFile(f.src)
