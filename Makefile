@@ -6,10 +6,12 @@ HELM_VERSION  := v3.22.0
 KUSTOMIZE_VERSION := v5.8.2
 ARGOCD_VERSION := v2.14.21
 KUBE_VERSION  := v1.36.3
+ARGOCD_OPERATOR_VERSION := v0.18.0
 HELM          := $(TOOLS_BIN)/helm-$(HELM_VERSION)
 KUSTOMIZE     := $(TOOLS_BIN)/kustomize-$(KUSTOMIZE_VERSION)
 ARGOCD        := $(TOOLS_BIN)/argocd-$(ARGOCD_VERSION)
 KUBE_APISERVER := $(TOOLS_BIN)/kube-apiserver-$(KUBE_VERSION)
+ARGOCD_OPERATOR := $(TOOLS_BIN)/argocd-operator-$(ARGOCD_OPERATOR_VERSION)
 ETCD          := /usr/bin/etcd
 OUT           ?= out
 GO            ?= go
@@ -40,12 +42,19 @@ $(KUSTOMIZE):
 	cd / && GOBIN=$(TOOLS_BIN) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 	mv $(TOOLS_BIN)/kustomize $@
 
-e2e-tools: $(ARGOCD) $(KUBE_APISERVER) $(ETCD) ## Build the real Argo CD and kube-apiserver, install etcd
+e2e-tools: $(ARGOCD) $(KUBE_APISERVER) $(ARGOCD_OPERATOR) $(ETCD) ## Build the real Argo CD, kube-apiserver and argocd-operator, install etcd
 
 # argo-cd pins k8s.io 0.31, so it is built from its own module (e2e/), never linked into the product.
 $(ARGOCD):
 	@mkdir -p $(TOOLS_BIN)
 	cd e2e && $(GO) build -o $@.tmp github.com/argoproj/argo-cd/v2/cmd
+	mv $@.tmp $@
+
+# argocd-operator (OpenShift GitOps upstream) writes the repo-server Deployment the plugin runs in;
+# it links argo-cd v3 and k8s.io 0.34, so it has its own wrapper module too.
+$(ARGOCD_OPERATOR):
+	@mkdir -p $(TOOLS_BIN)
+	cd e2e/argocd-operator && $(GO) build -o $@.tmp github.com/argoproj-labs/argocd-operator/cmd
 	mv $@.tmp $@
 
 # The ldflags give clients (Helm, kubectl) a parseable server version.
@@ -61,6 +70,7 @@ $(ETCD):
 
 TEST_ENV = PATTERN_GEN_HELM=$(HELM) PATTERN_GEN_KUSTOMIZE=$(KUSTOMIZE) \
 	PATTERN_GEN_ARGOCD=$(ARGOCD) PATTERN_GEN_KUBE_APISERVER=$(KUBE_APISERVER) PATTERN_GEN_ETCD=$(ETCD) \
+	PATTERN_GEN_ARGOCD_OPERATOR=$(ARGOCD_OPERATOR) \
 	PATTERN_GEN_BIN=$(CURDIR)/bin/pattern-gen PATTERN_GEN_CMP_PLUGIN=$(CURDIR)/bin/cmp-plugin \
 	PATTERN_GEN_REQUIRE_TOOLS=1
 
