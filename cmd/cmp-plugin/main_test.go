@@ -10,7 +10,9 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/cli"
 	"github.com/pattern-gen/pattern-gen/internal/cli/base"
 	"github.com/pattern-gen/pattern-gen/internal/cli/cmpplugin"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/forkrepo"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/reach"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/testcert"
 )
 
 func TestMain(m *testing.M) {
@@ -38,6 +40,12 @@ func TestScripts(t *testing.T) {
 			kc := filepath.Join(env.WorkDir, "hang-kubeconfig")
 			err = os.WriteFile(kc, []byte("apiVersion: v1\nkind: Config\nclusters:\n- name: hang\n  cluster: {server: https://"+hang.Addr()+", insecure-skip-tls-verify: true}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: c\n  context: {cluster: hang, user: u}\ncurrent-context: c\n"), 0o600)
 			env.Setenv("HANG_KUBECONFIG", kc)
+			if err != nil {
+				return err
+			}
+			// With no cluster to read, the KBS certificate (required with trustee.https) is pinned.
+			pinned, err := testcert.WritePinnedConfig(env.WorkDir, forkrepo.URL)
+			env.Setenv("PINNED_CERT_CONFIG", pinned)
 			return err
 		},
 	})

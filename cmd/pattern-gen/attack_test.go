@@ -7,7 +7,9 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/pattern-gen/pattern-gen/internal/testutil/forkrepo"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/reach"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/testcert"
 )
 
 // TestAttacks runs the attack corpus in testdata/attacks: what someone who can push to a fork,
@@ -64,7 +66,10 @@ func setupWatches(env *testscript.Env, realGit string) error {
 	}
 	env.Defer(hang.Close)
 	env.Setenv("HANG_URL", "https://"+hang.Addr())
-	return nil
+	// A fork whose plugin applications render with no cluster: the KBS certificate pinned.
+	pinned, err := testcert.WritePinnedConfig(env.WorkDir, forkrepo.URL)
+	env.Setenv("PINNED_CERT_CONFIG", pinned)
+	return err
 }
 
 // watchReset forgets what the script's own set-up did (its git commits) before the command

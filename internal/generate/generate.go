@@ -257,7 +257,9 @@ func (s *Renderer) RenderApp(plan render.AppPlan) ([]manifest.Object, error) {
 	var restrictive *initdataDoc
 	if s.domain != "" {
 		var err error
-		if restrictive, err = s.initdata(false); err != nil {
+		if restrictive, err = s.initdata(false); errors.Is(err, errNoKBSCert) {
+			resolveErr = errors.Join(resolveErr, err) // named with every other missing source
+		} else if err != nil {
 			return nil, err
 		}
 	}
@@ -428,15 +430,14 @@ func (s *Renderer) buildInitdata(policy peerpods.Policy) ([]byte, error) {
 	} else if cluster != nil && cluster.KBSCert != "" {
 		d.KBSCert, src = cluster.KBSCert, "cluster "+cluster.KBSCertFrom
 		fix = "fix the Secret, or pin the certificate in trustee.kbsCertificate in pattern-gen.yaml"
+	} else if https, _ := s.pattern.Dig("global", "coco", "trustee", "https").(bool); https && s.strict {
+		// The KBS serves its own certificate (trustee.https), which no pod VM trusts unless the
+		// initdata carries it: a render without it would be cached by Argo CD and fail every
+		// attestation, so the sync fails instead (Argo CD retries; the refresher hard-refreshes
+		// when the certificate appears).
+		return nil, fmt.Errorf("%w in %s, and trustee.https is true: the pod VMs could not trust the KBS; load the secrets (make load-secrets: External Secrets then creates it), or pin trustee.kbsCertificate in pattern-gen.yaml", errNoKBSCert, s.certSource())
 	} else if policy == peerpods.Restrictive {
-		from := "Secret trustee-operator-system/kbs-https-certificate"
-		if s.pattern.Spoke() {
-			from = "Secret openshift-sandboxed-containers-operator/trusted-hub-kbs, from the trusted hub"
-		}
-		if cluster != nil && cluster.KBSCertFrom != "" {
-			from = cluster.KBSCertFrom
-		}
-		s.logf("warning: no KBS certificate found (%s); the initdata carries none, which works only for a KBS with a publicly trusted certificate", from)
+		s.logf("warning: no KBS certificate found (%s); the initdata carries none, which works only for a KBS with a publicly trusted certificate", s.certSource())
 	}
 	if d.KBSCert != "" {
 		cert, err := pemcert.Parse(d.KBSCert)
@@ -453,6 +454,20 @@ func (s *Renderer) buildInitdata(policy peerpods.Policy) ([]byte, error) {
 		return nil, fmt.Errorf("initdata: %w", err)
 	}
 	return doc, nil
+}
+
+// errNoKBSCert: the KBS serves its own certificate and no source gives it.
+var errNoKBSCert = errors.New("no KBS certificate")
+
+// certSource names where the KBS certificate is read from on this cluster.
+func (s *Renderer) certSource() string {
+	if s.cluster != nil && s.cluster.KBSCertFrom != "" {
+		return s.cluster.KBSCertFrom
+	}
+	if s.pattern.Spoke() {
+		return "Secret openshift-sandboxed-containers-operator/trusted-hub-kbs, from the trusted hub"
+	}
+	return "Secret trustee-operator-system/kbs-https-certificate"
 }
 
 // platformOf reads the platform from the fork's config, defaulting to Azure.

@@ -279,10 +279,11 @@ func TestGenerateOnASpoke(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "let the plugin read Secret openshift-sandboxed-containers-operator/trusted-hub-kbs on this spoke") {
 		t.Errorf("got %v", err)
 	}
-	// A parameter names the hub's domain explicitly.
+	// A parameter names the hub's domain explicitly; with trustee.https the certificate must
+	// still come from the hub, and its absence fails the sync (it is never left out silently).
 	_, _, err = run(render.SandboxChart, `[{"name":"overlay","string":"overlays/azure"},{"name":"cluster-group","string":"spoke"},{"name":"cluster-domain","string":"apps.hub2.example.com"}]`, empty)
-	if err != nil {
-		t.Errorf("with cluster-domain: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "no KBS certificate in Secret openshift-sandboxed-containers-operator/trusted-hub-kbs key tls.crt (from the trusted hub), and trustee.https is true") || strings.Contains(err.Error(), "apps domain") {
+		t.Errorf("with cluster-domain and no certificate: %v", err)
 	}
 	// Errors: an unknown group, and a spoke application asked for in the hub's group.
 	if _, _, err := run(render.SandboxChart, `[{"name":"cluster-group","string":"edge"}]`, nil); err == nil || !strings.Contains(err.Error(), `cluster-group "edge": no values-edge.yaml at the repository root`) {

@@ -10,7 +10,11 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"os"
+	"path/filepath"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // SelfSigned is a self-signed certificate for host in canonical PEM. Ed25519 signs
@@ -41,4 +45,27 @@ func KeyPEM(seed byte) string {
 		panic(err)
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+// PinnedConfig is a pattern-gen config for the embedded default's pattern with the KBS
+// certificate SelfSigned(host, seed) pinned (trustee.kbsCertificate), for tests of a plugin
+// that reads no cluster: with trustee.https, a certificate is required at sync time.
+func PinnedConfig(repoURL, host string, seed byte) []byte {
+	data, err := yaml.Marshal(map[string]any{
+		"apiVersion": "pattern-gen.io/v1alpha1", "kind": "Pattern",
+		"git":     map[string]any{"repoURL": repoURL},
+		"trustee": map[string]any{"kbsCertificate": SelfSigned(host, seed)},
+	})
+	if err != nil {
+		panic(err)
+	}
+	return data
+}
+
+// WritePinnedConfig writes PinnedConfig for the test fork's repository and a KBS on
+// apps.c1.example.com to dir/pinned-cert.yaml and returns the path, for testscript set-ups
+// ($PINNED_CERT_CONFIG).
+func WritePinnedConfig(dir, repoURL string) (string, error) {
+	p := filepath.Join(dir, "pinned-cert.yaml")
+	return p, os.WriteFile(p, PinnedConfig(repoURL, "kbs-trustee-operator-system.apps.c1.example.com", 1), 0o644)
 }
