@@ -1,6 +1,8 @@
 package peerpods
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -136,4 +138,23 @@ func Provenance(vs []Value) string {
 	}
 	b, _ := json.Marshal(m) // encoding/json sorts map keys: deterministic
 	return string(b)
+}
+
+// Digest identifies the cluster facts a sync-time render used: equal digests, equal renders
+// (for the same revision and parameters). The refresher compares it across time to tell when
+// Argo CD's cached render is stale. It is a hash: nothing of the facts can be read back.
+func (c *Cluster) Digest() string {
+	facts := struct {
+		CloudConf                        *CloudConf
+		LiveImageID, AppsDomain, KBSCert string
+	}{}
+	if c != nil {
+		facts.CloudConf, facts.LiveImageID, facts.AppsDomain, facts.KBSCert = c.CloudConf, c.LiveImageID, c.AppsDomain, c.KBSCert
+	}
+	data, err := json.Marshal(facts)
+	if err != nil {
+		panic(err) // strings and a struct of strings always encode
+	}
+	sum := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }

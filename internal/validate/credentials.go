@@ -90,12 +90,14 @@ func tokenVolumeProblem(p *render.Pattern, name string) string {
 }
 
 // rbacSubjects checks that every binding of a cmp-plugin role names the account the repo
-// server runs as: "default" in the clusterGroup's Argo CD namespace.
+// server runs as, "default" in the clusterGroup's Argo CD namespace, and no account but that
+// one and the refresher's.
 func rbacSubjects(p *render.Pattern, apps []render.App) []Problem {
 	if b, _ := p.Dig("global", "singleArgoCD").(bool); b {
 		return nil // the clustergroup chart renders no ArgoCD of its own: the namespace is not ours to say
 	}
-	want := p.Name + "-" + p.ClusterGroup
+	argoNS := p.Name + "-" + p.ClusterGroup
+	fix := fmt.Sprintf("the repo server (where cmp-plugin runs) runs as %s/default: the clustergroup chart sets no spec.repo.serviceaccount; set repoServerServiceAccount: default", argoNS)
 	var ps []Problem
 	for _, app := range apps {
 		if app.Plan.Group != p.ClusterGroup {
@@ -110,14 +112,29 @@ func rbacSubjects(p *render.Pattern, apps []render.App) []Problem {
 				continue
 			}
 			subjects, _ := m["subjects"].([]any)
+			repoServer := false
 			for i, s := range subjects {
 				sm, _ := s.(map[string]any)
-				if sm["kind"] == "ServiceAccount" && (sm["name"] != "default" || sm["namespace"] != want) {
-					ps = append(ps, Problem{File: app.Plan.ObjectPath(o), Path: fmt.Sprintf("subjects[%d]", i),
-						Msg: fmt.Sprintf("binds ServiceAccount %v/%v, but the repo server (where cmp-plugin runs) runs as %s/default: the clustergroup chart sets no spec.repo.serviceaccount; set repoServerServiceAccount: default", sm["namespace"], sm["name"], want)})
+				if sm["kind"] != "ServiceAccount" {
+					continue
 				}
+				switch {
+				case sm["namespace"] == argoNS && sm["name"] == "default":
+					repoServer = true
+				case sm["namespace"] == argoNS && sm["name"] == RefresherAccount:
+				default:
+					ps = append(ps, Problem{File: app.Plan.ObjectPath(o), Path: fmt.Sprintf("subjects[%d]", i),
+						Msg: fmt.Sprintf("binds ServiceAccount %v/%v, but %s", sm["namespace"], sm["name"], fix)})
+				}
+			}
+			if !repoServer && o.String("roleRef", "name") != RefresherAccount {
+				ps = append(ps, Problem{File: app.Plan.ObjectPath(o), Path: "subjects", Msg: "does not bind the repo server's account: " + fix})
 			}
 		}
 	}
 	return ps
 }
+
+// RefresherAccount is the service account of the refresher (charts/all/cmp-plugin-rbac), which
+// reads the same objects as the plugin.
+const RefresherAccount = "cmp-plugin-refresher"

@@ -415,7 +415,9 @@ func CrossFile(p *render.Pattern, apps []render.App) []Problem {
 		reported := map[string]bool{}
 		for _, o := range app.Objects {
 			file := app.Plan.ObjectPath(o)
-			if o.Namespace != "" && !declared[o.Namespace] && !platformNamespace(o.Namespace) && !reported[o.Namespace] {
+			// The clustergroup chart makes the group's Argo CD namespace itself (its ArgoCD CR lives there).
+			argoNS := o.Namespace == p.Name+"-"+group
+			if o.Namespace != "" && !declared[o.Namespace] && !platformNamespace(o.Namespace) && !argoNS && !reported[o.Namespace] {
 				reported[o.Namespace] = true // once per application and namespace
 				ps = append(ps, Problem{File: file, Path: "metadata.namespace", Msg: fmt.Sprintf("namespace %s is not declared in %s clusterGroup.namespaces", o.Namespace, groupFile)})
 			}

@@ -17,6 +17,8 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/peerpods"
+	"github.com/pattern-gen/pattern-gen/internal/refresh"
+	"github.com/pattern-gen/pattern-gen/internal/render"
 )
 
 // clusterReadTimeout bounds discovery well inside Argo CD's default 60 s manifest deadline.
@@ -37,7 +39,7 @@ func Main(args []string, streams base.IOStreams, getenv func(string) string) int
 	root := base.NewRoot("cmp-plugin", "Argo CD config-management plugin of the Confidential Containers pattern")
 	root.SetOut(streams.ErrOut) // help and usage never go to stdout, which Argo CD parses
 	root.SetErr(streams.ErrOut)
-	root.AddCommand(newGenerateCmd(streams, getenv))
+	root.AddCommand(newGenerateCmd(streams, getenv), newRefreshCmd(streams, getenv))
 	root.SetArgs(args)
 	return base.Execute(root, "cmp-plugin", streams)
 }
@@ -99,4 +101,33 @@ func writeManifests(ctx context.Context, w io.Writer, out []byte, limit int) err
 	}
 	_, err := bytes.NewReader(out).WriteTo(w)
 	return err
+}
+
+func newRefreshCmd(streams base.IOStreams, getenv func(string) string) *cobra.Command {
+	o := refresh.Options{Plugin: render.PluginBase}
+	var every time.Duration
+	cmd := &cobra.Command{
+		Use:   "refresh --namespace NS [--every DURATION] [--trusted-hub]",
+		Short: "Hard-refresh the plugin applications whose cluster facts changed since their render",
+		Long: "Read the cluster facts cmp-plugin renders from (cloud-conf, the apps domain, the KBS\n" +
+			"certificate, the live peer-pods-cm) and hard-refresh every Application in NS rendered by\n" +
+			"the plugin whose recorded digest of those facts differs, so Argo CD renders it again.\n" +
+			"Once, or every DURATION until stopped (the cmp-plugin-refresher Deployment).",
+		Args: base.RangeArgs(0, 0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Namespace == "" {
+				return base.UsageError{Err: fmt.Errorf("--namespace is required: the Argo CD namespace of the plugin applications")}
+			}
+			cfg, err := cluster.RESTConfig(getenv)
+			if err != nil {
+				return err
+			}
+			o.Logf = base.Logger(cmd.Context(), streams.ErrOut, "cmp-plugin refresh")
+			return refresh.Run(cmd.Context(), cfg, o, every)
+		},
+	}
+	cmd.Flags().StringVar(&o.Namespace, "namespace", "", "the Argo CD namespace of the plugin applications")
+	cmd.Flags().DurationVar(&every, "every", 0, "refresh every DURATION until stopped (0: once)")
+	cmd.Flags().BoolVar(&o.TrustedHub, "trusted-hub", false, "a spoke of a split topology: read the KBS facts the trusted hub publishes")
+	return cmd
 }
