@@ -28,13 +28,18 @@ const (
 	domain      = "apps.e2e.example.com"
 )
 
-// The fork pins the NSG in git, so that key comes from the repository's values.
-const forkConfig = `apiVersion: pattern-gen.io/v1alpha1
+// forkConfig pins the NSG in git, so that key comes from the repository's values, and the KBS
+// certificate, which the plugin (with no cluster credentials here) needs with trustee.https.
+func forkConfig(t *testing.T) string {
+	return `apiVersion: pattern-gen.io/v1alpha1
 kind: Pattern
 git: {repoURL: https://example.com/org/coco.git}
 azure:
   nsgID: ` + nsgID + `
-`
+trustee:
+  kbsCertificate: |
+` + indent(selfSignedCert(t, "kbs-trustee-operator-system."+domain), 4)
+}
 
 func str(s string) *string { return &s }
 
@@ -172,7 +177,7 @@ func checkPeerPodsCM(t *testing.T, manifests []string) {
 
 func TestRepoServerGenerateManifest(t *testing.T) {
 	b := needBinaries(t)
-	a := startArgo(t, b, forkConfig)
+	a := startArgo(t, b, forkConfig(t))
 	client := repoClient(t, a)
 
 	t.Run("injects peer-pod settings", func(t *testing.T) {

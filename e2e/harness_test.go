@@ -5,7 +5,14 @@
 package e2e
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -16,6 +23,7 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"sigs.k8s.io/yaml"
 )
 
 // tool returns the path the environment variable env gives (the Makefile sets them all), or
@@ -110,14 +118,72 @@ func start(t *testing.T, logDir, name string, env []string, path string, args ..
 
 func waitFor(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	waitWithin(t, what, 60*time.Second, ok)
+}
+
+// waitWithin polls ok until it holds, failing the test after d.
+func waitWithin(t *testing.T, what string, d time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		if ok() {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("%s did not come up within 60 s", what)
+	t.Fatalf("%s did not happen within %v", what, d)
+}
+
+// selfSignedCert is a real certificate for host: cmp-plugin parses the KBS certificate and
+// refuses anything else. (The product's testcert package is out of this module's reach.)
+func selfSignedCert(t *testing.T, host string) string {
+	t.Helper()
+	pub, key, err := ed25519.GenerateKey(rand.Reader)
+	must(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, key)
+	must(t, err)
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+// pinsTable is the product's table of pinned components (../values/pins.yaml): the tests
+// install what it names, so a pin cannot move without them.
+const pinsTable = "../values/pins.yaml"
+
+// esoCRDFiles are the CustomResourceDefinitions of the External Secrets version the pinned
+// golang-external-secrets chart bundles, from that version's Go module.
+func esoCRDFiles(t *testing.T) []string {
+	t.Helper()
+	data, err := os.ReadFile(pinsTable)
+	must(t, err)
+	var table struct {
+		Components []struct {
+			Name    string
+			Bundles *struct{ Module, CRDs string }
+		}
+	}
+	must(t, yaml.Unmarshal(data, &table))
+	for _, c := range table.Components {
+		if c.Name != "golang-external-secrets" || c.Bundles == nil {
+			continue
+		}
+		out, err := exec.Command("go", "mod", "download", "-json", c.Bundles.Module).Output()
+		if err != nil {
+			t.Fatalf("go mod download %s: %v", c.Bundles.Module, err)
+		}
+		var mod struct{ Dir string }
+		must(t, json.Unmarshal(out, &mod))
+		// The folder also holds the kustomization.yaml that lists them.
+		files, err := filepath.Glob(filepath.Join(mod.Dir, filepath.FromSlash(c.Bundles.CRDs), "*_*.yaml"))
+		must(t, err)
+		if len(files) == 0 {
+			t.Fatalf("no CRDs in %s of %s", c.Bundles.CRDs, c.Bundles.Module)
+		}
+		return files
+	}
+	t.Fatalf("%s names no golang-external-secrets bundle", pinsTable)
+	return nil
 }
 
 // startArgo scaffolds a fork from config, commits it to a local git repository and starts the

@@ -214,7 +214,8 @@ func TestOperatorGivesPluginAToken(t *testing.T) {
 		t.Errorf("the repo-server pod has no container argocd-repo-server; containers: %v", keys(mounts))
 	}
 
-	// cmp-plugin-rbac binds exactly the account that pod runs as.
+	// cmp-plugin-rbac binds the account that pod runs as to every grant of the plugin, and no
+	// other account but the refresher's (cmp-plugin-refresher, which reads the same objects).
 	bindings := 0
 	for _, d := range helmTemplate(t, helm, a.fork, "cmp-plugin-rbac", "charts/all/cmp-plugin-rbac", "-f", "values-global.yaml", "-f", "values-hub.yaml") {
 		kind := d["kind"]
@@ -229,8 +230,21 @@ func TestOperatorGivesPluginAToken(t *testing.T) {
 		data, err := json.Marshal(d)
 		must(t, err)
 		must(t, json.Unmarshal(data, &rb))
-		if len(rb.Subjects) != 1 || rb.Subjects[0].Kind != "ServiceAccount" || rb.Subjects[0].Name != account || rb.Subjects[0].Namespace != hubArgoNS {
-			t.Errorf("%s %s/%s binds %+v, want only ServiceAccount %s/%s (the repo-server pod's)", kind, rb.Metadata.Namespace, rb.Metadata.Name, rb.Subjects, hubArgoNS, account)
+		if rb.Metadata.Name == "cmp-plugin-refresher" {
+			continue // the refresher's own grant (its Applications)
+		}
+		repoServer := false
+		for _, sub := range rb.Subjects {
+			switch {
+			case sub.Kind == "ServiceAccount" && sub.Namespace == hubArgoNS && sub.Name == account:
+				repoServer = true
+			case sub.Kind == "ServiceAccount" && sub.Namespace == hubArgoNS && sub.Name == "cmp-plugin-refresher":
+			default:
+				t.Errorf("%s %s/%s also binds %+v", kind, rb.Metadata.Namespace, rb.Metadata.Name, sub)
+			}
+		}
+		if !repoServer {
+			t.Errorf("%s %s/%s binds %+v, not ServiceAccount %s/%s (the repo-server pod's)", kind, rb.Metadata.Namespace, rb.Metadata.Name, rb.Subjects, hubArgoNS, account)
 		}
 	}
 	if bindings == 0 {

@@ -24,12 +24,11 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// The pattern under test: the default fork without Vault (no External Secrets operator runs
-// here), with the plugin reading the cluster for everything else.
+// The pattern under test: the default config as a user gets it (Vault and External Secrets,
+// trustee.https), naming its repository; the plugin reads the cluster for everything else.
 const syncConfig = `apiVersion: pattern-gen.io/v1alpha1
 kind: Pattern
 git: {repoURL: https://example.com/org/coco.git}
-secretStore: {backend: none}
 `
 
 const (
@@ -122,6 +121,7 @@ type clusterSpec struct {
 	crdDocs                []string // CRDs of the test's own (kinds with no CRD to copy)
 	namespaces             []string // namespaces the cluster already has
 	objects                []string // objects the cluster already has (cloud-conf ...)
+	trustedHub             bool     // a spoke: the plugin and refresher read what the hub publishes
 }
 
 // argoCluster is a kube-apiserver with Argo CD's application controller, repo server and our
@@ -141,7 +141,8 @@ func startArgoCluster(t *testing.T, b binaries, helm string, a *argo, spec clust
 	t.Helper()
 	argoNS := "coco-pattern-" + spec.group
 	repoServer := "system:serviceaccount:" + argoNS + ":default"
-	api := startAPIServer(t, repoServer)
+	refresher := "system:serviceaccount:" + argoNS + ":cmp-plugin-refresher"
+	api := startAPIServer(t, repoServer, refresher)
 	c := &argoCluster{spec: spec, argoNS: argoNS, admin: api.kubeconfig(t, "admin", argoNS), fork: a.fork, patternGen: b.patternGen}
 	k := newKube(t, c.admin)
 	c.k = k
@@ -176,6 +177,22 @@ func startArgoCluster(t *testing.T, b binaries, helm string, a *argo, spec clust
 		filepath.Join(p.bin, "argocd-application-controller"), "--repo-server", p.repoServer, "--repo-server-plaintext",
 		"--redis", p.redis, "--metrics-port", fmt.Sprint(freePort(t)), "--loglevel", "info", "--status-processors", "2", "--operation-processors", "2")
 
+	// The refresher the fork's cmp-plugin-rbac chart deploys (cmp-plugin refresh), run as a
+	// process as its pod would be (no kubelet here): with that Deployment's service account and
+	// only its grants, every 2 s instead of the chart's 60 s to keep the test short.
+	// Only where the clusterGroup has plugin applications, as cmp-plugin-rbac deploys it.
+	for _, app := range groupValues(t, a.fork, spec.group).ClusterGroup.Applications {
+		if _, ok := app["plugin"]; !ok {
+			continue
+		}
+		args := []string{"refresh", "--namespace", argoNS, "--every", "2s"}
+		if spec.trustedHub {
+			args = append(args, "--trusted-hub")
+		}
+		start(t, p.logs, "refresher", []string{"KUBECONFIG=" + api.kubeconfig(t, refresher, argoNS), "HOME=" + a.work}, b.cmpPlugin, args...)
+		break
+	}
+
 	// The OpenShift router is outside this test: stand in for it and admit every Route, which
 	// Argo CD's health check for routes waits for.
 	ctx, stopRouter := context.WithCancel(context.Background())
@@ -184,12 +201,19 @@ func startArgoCluster(t *testing.T, b binaries, helm string, a *argo, spec clust
 	return c
 }
 
-// syncApplications creates the clusterGroup's Applications in the order of their sync-wave
-// annotation, each wave once synced (the plugin can read the cluster only after
-// cmp-plugin-rbac, wave -1, is applied), then waits with pattern-gen until all are synced.
+// syncApplications creates the clusterGroup's Applications and waits until all are synced.
 func (c *argoCluster) syncApplications(t *testing.T) {
 	t.Helper()
 	began := time.Now()
+	c.createApplications(t)
+	c.waitSynced(t, began, "the Applications were created")
+}
+
+// createApplications creates the clusterGroup's Applications in the order of their sync-wave
+// annotation, each wave once synced (the plugin can read the cluster only after
+// cmp-plugin-rbac, wave -1, is applied).
+func (c *argoCluster) createApplications(t *testing.T) {
+	t.Helper()
 	apps := applications(t, c.fork, c.spec, c.argoNS)
 	sort.SliceStable(apps, func(i, j int) bool { return wave(apps[i]) < wave(apps[j]) })
 	for i, app := range apps {
@@ -207,8 +231,14 @@ func (c *argoCluster) syncApplications(t *testing.T) {
 			})
 		}
 	}
+}
+
+// waitSynced waits with pattern-gen until every Application is synced, and logs how long that
+// took since began (what happened then: since).
+func (c *argoCluster) waitSynced(t *testing.T, began time.Time, since string) {
+	t.Helper()
 	out, err := c.pg("wait", "--for", "synced", "--timeout", "4m")
-	t.Logf("%s: pattern-gen wait --for synced (%v after the Applications were created):\n%s", c.spec.group, time.Since(began).Round(time.Second), out)
+	t.Logf("%s: pattern-gen wait --for synced (%v after %s):\n%s", c.spec.group, time.Since(began).Round(time.Second), since, out)
 	if err != nil {
 		status, _ := c.pg("status")
 		t.Fatalf("%s: not synced: %v\n%s", c.spec.group, err, status)
@@ -322,20 +352,52 @@ func TestArgoCDSyncsThePattern(t *testing.T) {
 	a := newWorkspace(t, b, syncConfig)
 	c := startArgoCluster(t, b, helm, a, clusterSpec{
 		group: "hub", hubDomain: appsDomain, localDomain: appsDomain,
-		crdFiles: []string{
+		// The CRDs of exactly the pinned versions: External Secrets as the pinned
+		// golang-external-secrets chart bundles it, Trustee 1.1.0.
+		crdFiles: append(esoCRDFiles(t),
 			filepath.Join(refCRDs, "kataconfiguration.openshift.io_kataconfigs.yaml"),
 			filepath.Join(refCRDs, "trustee-v1.1.0", "confidentialcontainers.org_kbsconfigs.yaml"),
 			filepath.Join(refCRDs, "openshift", "config.openshift.io_ingresses.yaml"),
-		},
+		),
 		crdDocs:    []string{routeCRD},
 		namespaces: []string{"openshift-sandboxed-containers-operator", "trustee-operator-system", "hello-openshift", "openshift-cloud-controller-manager"},
-		// What the cluster itself has: cloud-conf and the apps domain.
+		// What the cluster itself has: cloud-conf and the apps domain. No KBS certificate: on a
+		// first install it exists only once the secrets are loaded.
 		objects: []string{
 			fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cloud-conf, namespace: openshift-cloud-controller-manager}\ndata:\n  cloud.conf: '%s'\n", cloudConf),
 			"apiVersion: config.openshift.io/v1\nkind: Ingress\nmetadata: {name: cluster}\nspec: {domain: " + appsDomain + "}\n",
 		},
 	})
-	c.syncApplications(t)
+	c.createApplications(t)
+
+	// With trustee.https and no certificate yet, the plugin applications fail to generate,
+	// saying why, instead of rendering initdata no pod VM could use.
+	appGVK := schema.GroupVersionKind{Group: "argoproj.io", Version: "v1alpha1", Kind: "Application"}
+	waitFor(t, "sandboxed-containers reporting the missing KBS certificate", func() bool {
+		u, err := c.get(t, appGVK, c.argoNS, "sandboxed-containers")
+		if err != nil {
+			return false
+		}
+		conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+		for _, cond := range conds {
+			if m, _ := cond.(map[string]any); strings.Contains(fmt.Sprint(m["message"]), "no KBS certificate in Secret trustee-operator-system/kbs-https-certificate") {
+				return true
+			}
+		}
+		return false
+	})
+	// Now the user runs load-secrets: Vault gets the secrets and External Secrets writes the
+	// Secrets the ExternalSecrets name, among them the KBS certificate. Neither runs here, so
+	// the test stands in for External Secrets. No one refreshes anything by hand: the refresher
+	// sees the new certificate and hard-refreshes (Argo CD would otherwise serve the cached
+	// error for an hour after three failures).
+	cert := selfSignedCert(t, "kbs-trustee-operator-system."+appsDomain)
+	certAt := time.Now()
+	eso, stopESO := context.WithCancel(context.Background())
+	t.Cleanup(stopESO)
+	go standInForExternalSecrets(eso, c.k, map[string]map[string]string{"kbs-https-certificate": {"tls.crt": cert}})
+	c.waitSynced(t, certAt, "the secrets were loaded")
+	certLine := strings.Split(cert, "\n")[1]
 
 	// Every object of the pattern exists, with the values the plugin injected at sync time.
 	cm, err := c.get(t, schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, "openshift-sandboxed-containers-operator", "peer-pods-cm")
@@ -370,7 +432,31 @@ func TestArgoCDSyncsThePattern(t *testing.T) {
 	must(t, err)
 	if ann, _, _ := unstructured.NestedString(dep.Object, "spec", "template", "metadata", "annotations", "io.katacontainers.config.hypervisor.cc_init_data"); ann == "" || strings.HasPrefix(ann, "<") {
 		t.Errorf("the live secure Deployment has no initdata: %q", ann)
+	} else if !strings.Contains(string(decodeInitdata(t, ann)), certLine) {
+		t.Errorf("the live secure Deployment's initdata lacks the KBS certificate created after the first sync")
 	}
+	if !strings.Contains(string(decodeInitdata(t, data["INITDATA"])), certLine) {
+		t.Errorf("the live peer-pods-cm INITDATA lacks the KBS certificate created after the first sync")
+	}
+
+	// The cluster moves to another resource group: the new cloud-conf reaches the live
+	// peer-pods-cm through the refresher, within a bounded time and with no manual refresh.
+	cm, err = c.get(t, schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, "openshift-cloud-controller-manager", "cloud-conf")
+	must(t, err)
+	moved := strings.Replace(cloudConf, `"resourceGroup":"sync-rg"`, `"resourceGroup":"sync-moved-rg"`, 1)
+	must(t, unstructured.SetNestedField(cm.Object, moved, "data", "cloud.conf"))
+	_, err = c.k.resource(t, schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, "openshift-cloud-controller-manager").Update(context.Background(), cm, metav1.UpdateOptions{})
+	must(t, err)
+	movedAt := time.Now()
+	waitWithin(t, "the new cloud-conf reaching the live peer-pods-cm", 2*time.Minute, func() bool {
+		cm, err := c.get(t, schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, "openshift-sandboxed-containers-operator", "peer-pods-cm")
+		if err != nil {
+			return false
+		}
+		rg, _, _ := unstructured.NestedString(cm.Object, "data", "AZURE_RESOURCE_GROUP")
+		return rg == "sync-moved-rg"
+	})
+	t.Logf("the new cloud-conf reached the live peer-pods-cm %v after it changed", time.Since(movedAt).Round(time.Second))
 
 	status, err := c.pg("status")
 	if err != nil {
@@ -401,6 +487,51 @@ func wave(app map[string]any) int {
 	n := 0
 	fmt.Sscanf(w, "%d", &n)
 	return n
+}
+
+// standInForExternalSecrets does what External Secrets does once load-secrets has put the
+// pattern's secrets into Vault; neither runs here. For every ExternalSecret it writes the target
+// Secret (spec.target.name, else the ExternalSecret's name) with each spec.data secretKey (the
+// values given, else a stand-in; a spec.dataFrom-only one gets one key), then reports condition
+// Ready=True, reason SecretSynced, which Argo CD's health check reads
+// (argo-cd resource_customizations/external-secrets.io/ExternalSecret/health.lua).
+func standInForExternalSecrets(ctx context.Context, k *kube, values map[string]map[string]string) {
+	ess := k.dyn.Resource(schema.GroupVersionResource{Group: "external-secrets.io", Version: "v1", Resource: "externalsecrets"})
+	secrets := k.dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "secrets"})
+	for ctx.Err() == nil {
+		list, err := ess.List(ctx, metav1.ListOptions{})
+		for i := 0; err == nil && i < len(list.Items); i++ {
+			es := &list.Items[i]
+			if conds, _, _ := unstructured.NestedSlice(es.Object, "status", "conditions"); len(conds) > 0 {
+				continue
+			}
+			target, _, _ := unstructured.NestedString(es.Object, "spec", "target", "name")
+			if target == "" {
+				target = es.GetName()
+			}
+			data := map[string]any{}
+			entries, _, _ := unstructured.NestedSlice(es.Object, "spec", "data")
+			for _, e := range entries {
+				key, _, _ := unstructured.NestedString(e.(map[string]any), "secretKey")
+				data[key] = "e2e stand-in for " + key
+				if v, ok := values[target][key]; ok {
+					data[key] = v
+				}
+			}
+			if len(entries) == 0 {
+				data["value"] = "e2e stand-in"
+			}
+			secret := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Secret",
+				"metadata": map[string]any{"name": target, "namespace": es.GetNamespace()}, "stringData": data}}
+			if _, err := secrets.Namespace(es.GetNamespace()).Create(ctx, secret, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+				continue
+			}
+			_ = unstructured.SetNestedSlice(es.Object, []any{map[string]any{"type": "Ready", "status": "True", "reason": "SecretSynced",
+				"message": "secret synced (e2e stand-in)", "lastTransitionTime": time.Now().UTC().Format(time.RFC3339)}}, "status", "conditions")
+			_, _ = ess.Namespace(es.GetNamespace()).UpdateStatus(ctx, es, metav1.UpdateOptions{})
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }
 
 // admitRoutes does what the OpenShift router does for every Route: report it admitted.

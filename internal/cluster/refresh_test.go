@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
@@ -69,10 +70,13 @@ func TestRefresherFollowsTheFacts(t *testing.T) {
 	opts := refresh.Options{Namespace: "coco-pattern-hub", Plugin: render.PluginBase}
 	once := func(user string) []string {
 		t.Helper()
-		got, err := refresh.Once(ctx, srv.Config(user), opts)
+		rep, err := refresh.Once(ctx, srv.Config(user), opts)
 		must(t, err)
-		slices.Sort(got)
-		return got
+		if len(rep.Synced) > 0 {
+			t.Errorf("asked to sync %v before Argo CD rendered them again", rep.Synced)
+		}
+		slices.Sort(rep.Refreshed)
+		return rep.Refreshed
 	}
 	annotations := func(name string) map[string]string {
 		u, err := apps.Get(ctx, name, metav1.GetOptions{})
@@ -117,7 +121,42 @@ func TestRefresherFollowsTheFacts(t *testing.T) {
 	if d := annotations("hello-openshift")[refresh.DigestAnnotation]; d == first[refresh.DigestAnnotation] {
 		t.Error("the recorded digest did not change with cloud-conf")
 	}
+	// Argo CD has rendered them again at the same revision: both are OutOfSync. It would not
+	// sync that by itself (automated sync runs once per revision without selfHeal); the
+	// refresher asks, once, for the application whose policy is automated, with that policy's
+	// prune and retry, and only records the other.
 	refreshed(plugins...)
+	setStatus := func(name, sync string) {
+		patch := `{"status":{"sync":{"status":"` + sync + `","revision":"0123abcd"}}}`
+		_, err := apps.Patch(ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
+		must(t, err)
+	}
+	_, err = apps.Patch(ctx, "sandboxed-containers", types.MergePatchType, []byte(`{"spec":{"syncPolicy":{"automated":{"prune":true},"retry":{"limit":20}}}}`), metav1.PatchOptions{})
+	must(t, err)
+	setStatus("sandboxed-containers", "OutOfSync")
+	setStatus("hello-openshift", "OutOfSync")
+	rep, err := refresh.Once(ctx, srv.Config(refresher), opts)
+	must(t, err)
+	if len(rep.Refreshed) != 0 || !slices.Equal(rep.Synced, []string{"sandboxed-containers"}) {
+		t.Errorf("after the new render: %+v, want only sandboxed-containers asked to sync", rep)
+	}
+	u, err := apps.Get(ctx, "sandboxed-containers", metav1.GetOptions{})
+	must(t, err)
+	if rev, _, _ := unstructured.NestedString(u.Object, "operation", "sync", "revision"); rev != "0123abcd" {
+		t.Errorf("sync operation %v, want revision 0123abcd", u.Object["operation"])
+	}
+	if prune, _, _ := unstructured.NestedBool(u.Object, "operation", "sync", "prune"); !prune {
+		t.Errorf("sync operation %v does not keep the policy's prune", u.Object["operation"])
+	}
+	if limit, _, _ := unstructured.NestedInt64(u.Object, "operation", "retry", "limit"); limit != 20 {
+		t.Errorf("sync operation %v does not keep the policy's retry", u.Object["operation"])
+	}
+	if _, found, _ := unstructured.NestedMap(liveApp(t, apps, "hello-openshift"), "operation"); found {
+		t.Error("an application without automated sync was asked to sync")
+	}
+	if rep, err := refresh.Once(ctx, srv.Config(refresher), opts); err != nil || len(rep.Refreshed)+len(rep.Synced) != 0 {
+		t.Errorf("a second round after the sync: %+v %v", rep, err)
+	}
 	must(t, cs.CoreV1().Secrets(cluster.TrusteeNamespace).Delete(ctx, cluster.KBSCertSecret, metav1.DeleteOptions{}))
 	_, err = cs.CoreV1().Secrets(cluster.TrusteeNamespace).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: cluster.KBSCertSecret}, Data: map[string][]byte{"tls.crt": []byte(hubCert)}}, metav1.CreateOptions{})
 	must(t, err)
@@ -131,12 +170,19 @@ func TestRefresherFollowsTheFacts(t *testing.T) {
 	if _, err := refresh.Once(ctx, srv.Config(repoServer), opts); err == nil || !strings.Contains(err.Error(), "forbidden") {
 		t.Errorf("the repo server's account listed Applications: %v", err)
 	}
-	if got, err := refresh.Once(ctx, srv.Config("nobody"), opts); err == nil || len(got) != 0 {
-		t.Errorf("an account without grants: refreshed %v, %v", got, err)
+	if rep, err := refresh.Once(ctx, srv.Config("nobody"), opts); err == nil || len(rep.Refreshed)+len(rep.Synced) != 0 {
+		t.Errorf("an account without grants: %+v, %v", rep, err)
 	}
 	for _, n := range plugins {
 		if a := annotations(n); a[refresh.RefreshAnnotation] != "" {
 			t.Errorf("%s refreshed by an account that could not read the facts", n)
 		}
 	}
+}
+
+func liveApp(t *testing.T, apps dynamic.ResourceInterface, name string) map[string]any {
+	t.Helper()
+	u, err := apps.Get(context.Background(), name, metav1.GetOptions{})
+	must(t, err)
+	return u.Object
 }

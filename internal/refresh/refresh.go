@@ -5,7 +5,8 @@
 // ARGOCD_REPO_SERVER_PAUSE_GEN_AFTER_FAILED_ATTEMPTS and _PAUSE_GEN_MINUTES): a new cloud-conf or
 // a KBS certificate created after the first sync would reach nothing until someone
 // hard-refreshes. The refresher reads the same facts cmp-plugin reads, with the same grants,
-// and hard-refreshes the plugin applications whose recorded digest of those facts differs.
+// hard-refreshes the plugin applications whose recorded digest of those facts differs, and
+// then asks for the sync automated sync would ask for had the revision changed.
 package refresh
 
 import (
@@ -31,6 +32,9 @@ const (
 	// DigestAnnotation holds the digest of the cluster facts when the refresher last asked
 	// Argo CD to render the application again.
 	DigestAnnotation = "pattern-gen.io/sync-inputs"
+	// SyncedAnnotation holds the digest whose render the refresher last saw synced (or asked
+	// Argo CD to sync).
+	SyncedAnnotation = "pattern-gen.io/synced-inputs"
 	// RefreshAnnotation is Argo CD's: "hard" drops the cached render and renders again; the
 	// application controller removes it once done.
 	RefreshAnnotation = "argocd.argoproj.io/refresh"
@@ -46,41 +50,105 @@ type Options struct {
 	Logf       func(format string, args ...any)
 }
 
-// Once reads the facts and hard-refreshes every plugin application whose recorded digest
-// differs, recording the new one. It refreshes nothing when a fact could not be read (a
-// flaky API server must not look like a change) and returns the names it refreshed.
-func Once(ctx context.Context, cfg *rest.Config, o Options) ([]string, error) {
+// Report is what one round did.
+type Report struct {
+	Refreshed []string // hard-refreshed: the facts changed since their render
+	Synced    []string // asked to sync: regenerated at the same revision, and now OutOfSync
+}
+
+// Once reads the facts and, for every plugin application:
+//   - whose recorded digest differs, sets the hard-refresh annotation and records the digest;
+//   - once Argo CD has rendered it again, if it is OutOfSync and its sync policy is automated,
+//     asks for a sync, as automated sync would for a new revision. Argo CD does not do this
+//     itself: it syncs a revision automatically once, and new manifests at the same revision
+//     wait for selfHeal, which the clustergroup chart does not set (argo-cd v2.14
+//     controller/appcontroller.go autoSync, alreadyAttemptedSync).
+//
+// Each happens once per digest. Nothing happens when a fact could not be read: a flaky API
+// server must not look like a change.
+func Once(ctx context.Context, cfg *rest.Config, o Options) (Report, error) {
+	var rep Report
 	facts, warnings := cluster.Read(ctx, cfg, o.TrustedHub)
 	if len(warnings) > 0 {
-		return nil, fmt.Errorf("the cluster facts could not all be read, so nothing is refreshed this round: %s", strings.Join(warnings, "; "))
+		return rep, fmt.Errorf("the cluster facts could not all be read, so nothing is refreshed this round: %s", strings.Join(warnings, "; "))
 	}
 	digest := facts.Digest()
 	cfg = rest.CopyConfig(cfg)
 	cfg.UserAgent = "cmp-plugin-refresher"
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
-		return nil, err
+		return rep, err
 	}
 	apps := dyn.Resource(applicationsGVR).Namespace(o.Namespace)
 	list, err := apps.List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("list Applications in %s: %w", o.Namespace, err)
+		return rep, fmt.Errorf("list Applications in %s: %w", o.Namespace, err)
 	}
-	var refreshed []string
 	for i := range list.Items {
 		app := &list.Items[i]
-		if !usesPlugin(app, o.Plugin) || app.GetAnnotations()[DigestAnnotation] == digest {
+		if !usesPlugin(app, o.Plugin) {
 			continue
 		}
-		patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{
-			RefreshAnnotation: "hard", DigestAnnotation: digest,
-		}}})
-		if _, err := apps.Patch(ctx, app.GetName(), types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
-			return refreshed, fmt.Errorf("hard-refresh Application %s/%s: %w", o.Namespace, app.GetName(), err)
+		patch, did := nextStep(app, digest)
+		if patch == nil {
+			continue
 		}
-		refreshed = append(refreshed, app.GetName())
+		data, _ := json.Marshal(patch)
+		if _, err := apps.Patch(ctx, app.GetName(), types.MergePatchType, data, metav1.PatchOptions{}); err != nil {
+			return rep, fmt.Errorf("update Application %s/%s: %w", o.Namespace, app.GetName(), err)
+		}
+		switch did {
+		case "refresh":
+			rep.Refreshed = append(rep.Refreshed, app.GetName())
+		case "sync":
+			rep.Synced = append(rep.Synced, app.GetName())
+		}
 	}
-	return refreshed, nil
+	return rep, nil
+}
+
+// nextStep is the merge patch that takes app one step towards having synced what the facts
+// of digest render, and what it does ("refresh", "sync", "" for only recording), or nil.
+func nextStep(app *unstructured.Unstructured, digest string) (map[string]any, string) {
+	ann := app.GetAnnotations()
+	annotate := func(kv ...string) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return map[string]any{"metadata": map[string]any{"annotations": m}}
+	}
+	switch {
+	case ann[DigestAnnotation] != digest:
+		return annotate(RefreshAnnotation, "hard", DigestAnnotation, digest), "refresh"
+	case ann[SyncedAnnotation] == digest || ann[RefreshAnnotation] != "":
+		return nil, "" // done, or Argo CD has not rendered it again yet
+	}
+	status, _, _ := unstructured.NestedString(app.Object, "status", "sync", "status")
+	phase, _, _ := unstructured.NestedString(app.Object, "status", "operationState", "phase")
+	_, pending, _ := unstructured.NestedMap(app.Object, "operation")
+	automated, isAuto, _ := unstructured.NestedMap(app.Object, "spec", "syncPolicy", "automated")
+	switch {
+	case status == "Synced" || (status == "OutOfSync" && !isAuto):
+		return annotate(SyncedAnnotation, digest), "" // nothing to apply, or the user syncs by hand
+	case status != "OutOfSync" || pending || phase == "Running":
+		return nil, "" // not rendered yet (Unknown), or an operation is under way: next round
+	}
+	prune, _ := automated["prune"].(bool)
+	sync := map[string]any{"prune": prune}
+	if rev, _, _ := unstructured.NestedString(app.Object, "status", "sync", "revision"); rev != "" {
+		sync["revision"] = rev
+	}
+	if opts, ok, _ := unstructured.NestedStringSlice(app.Object, "spec", "syncPolicy", "syncOptions"); ok {
+		sync["syncOptions"] = opts
+	}
+	op := map[string]any{"initiatedBy": map[string]any{"username": "cmp-plugin-refresher"}, "sync": sync}
+	if retry, ok, _ := unstructured.NestedMap(app.Object, "spec", "syncPolicy", "retry"); ok {
+		op["retry"] = retry
+	}
+	patch := annotate(SyncedAnnotation, digest)
+	patch["operation"] = op
+	return patch, "sync"
 }
 
 // usesPlugin tells whether any source of the application is rendered by the plugin.
@@ -104,9 +172,12 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, every time.Duration) 
 		logf = func(string, ...any) {}
 	}
 	round := func() error {
-		names, err := Once(ctx, cfg, o)
-		if len(names) > 0 {
-			logf("hard-refreshed %s: the cluster facts they render from changed", strings.Join(names, ", "))
+		rep, err := Once(ctx, cfg, o)
+		if len(rep.Refreshed) > 0 {
+			logf("hard-refreshed %s: the cluster facts they render from changed", strings.Join(rep.Refreshed, ", "))
+		}
+		if len(rep.Synced) > 0 {
+			logf("asked Argo CD to sync %s: rendered again from the changed facts, and OutOfSync", strings.Join(rep.Synced, ", "))
 		}
 		return err
 	}
