@@ -25,9 +25,13 @@ build: ## Build bin/pattern-gen and bin/cmp-plugin
 	$(GO) build -o bin/pattern-gen ./cmd/pattern-gen
 	CGO_ENABLED=0 $(GO) build -o bin/cmp-plugin ./cmd/cmp-plugin
 
+# The repository the fork deploys from (git.repoURL has no default): name yours with
+# `make run REPO_URL=https://github.com/ORG/coco-pattern.git`.
+REPO_URL      ?= https://github.com/example-org/coco-pattern.git
+
 run: build ## The main job: scaffold a fork from the embedded default config and render it
 	rm -rf $(OUT)
-	bin/pattern-gen init $(OUT)/coco-pattern
+	bin/pattern-gen init --repo-url $(REPO_URL) $(OUT)/coco-pattern
 	bin/pattern-gen render --out $(OUT)/coco-pattern/rendered $(OUT)/coco-pattern
 
 tools: $(HELM) $(KUSTOMIZE) ## Build the pinned helm and kustomize CLIs used as independent cross-checks
