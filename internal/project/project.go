@@ -5,6 +5,7 @@ package project
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -42,7 +43,8 @@ func loadConfig(ctx context.Context, o ScaffoldOptions) (*config.Loaded, []byte,
 			return nil, nil, config.Problems{{File: name, Msg: "cannot read the config: " + err.Error()}}
 		}
 	}
-	if url := o.repoURL(config.RepoURLOf(data)); url != "" {
+	url, from := o.repoURL(config.RepoURLOf(data))
+	if url != "" {
 		edited, err := config.SetRepoURL(data, url)
 		if err != nil {
 			// Load names the line of what is wrong with the document.
@@ -52,6 +54,16 @@ func loadConfig(ctx context.Context, o ScaffoldOptions) (*config.Loaded, []byte,
 		data = edited
 	}
 	l, err := config.Load(name, data)
+	var ps config.Problems
+	if errors.As(err, &ps) && from != "" {
+		// A URL init put there is not on any line of the config: name where it came from.
+		for i := range ps {
+			if ps[i].Path == "git.repoURL" {
+				ps[i].File, ps[i].Line = from, 0
+			}
+		}
+		return nil, nil, ps
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -95,19 +107,21 @@ func readSource(ctx context.Context, src string, limit int64) ([]byte, error) {
 type ScaffoldOptions struct {
 	Config string // a config file or URL; "" for the embedded default
 	// RepoURL replaces the config's git.repoURL (init --repo-url). Origin is used only when
-	// neither gives one: the target clone's origin remote for init.
-	RepoURL, Origin string
+	// neither gives one: the target clone's origin remote for init; OriginName says so in
+	// messages.
+	RepoURL, Origin, OriginName string
 }
 
-// repoURL is the URL to write into the config, "" to leave the config as it is.
-func (o ScaffoldOptions) repoURL(inConfig string) string {
+// repoURL is the URL to write into the config and where it comes from, or "" to leave the
+// config as it is.
+func (o ScaffoldOptions) repoURL(inConfig string) (url, from string) {
 	switch {
 	case o.RepoURL != "":
-		return o.RepoURL
+		return o.RepoURL, "--repo-url"
 	case inConfig == "" && o.Origin != "":
-		return o.Origin
+		return o.Origin, cmp.Or(o.OriginName, "the origin remote")
 	}
-	return ""
+	return "", ""
 }
 
 // Scaffold builds the fork for a config file (or the embedded default) in memory.
@@ -145,7 +159,7 @@ func Init(ctx context.Context, o InitOptions) (int, error) {
 	if repo != nil {
 		if origin, err := repo.RemoteURL("origin"); err == nil && origin != "" {
 			clean, stripped := config.WithoutCredentials(origin)
-			so.Origin = clean
+			so.Origin, so.OriginName = clean, "the origin remote of "+o.Dir+" (or pass --repo-url)"
 			if stripped {
 				logf("the origin remote's URL carries credentials; the fork names it without them (give Argo CD a repository Secret)")
 			}

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -20,10 +21,14 @@ import (
 //     cmp-plugin-rbac must bind exactly that account.
 func PluginCredentials(p *render.Pattern, apps []render.App) []Problem {
 	groupFile := "values-" + p.ClusterGroup + ".yaml"
-	var users []string
-	for _, app := range apps {
-		if app.Plan.Group == p.ClusterGroup && app.Plan.Plugin {
-			users = append(users, app.Plan.Name)
+	var users []string // the applications cmp-plugin renders (another plugin is not ours to judge)
+	entries, _ := p.Dig("clusterGroup", "applications").(map[string]any)
+	for key, e := range entries {
+		spec, _ := e.(map[string]any)
+		plugin, _ := spec["plugin"].(map[string]any)
+		if name, _ := plugin["name"].(string); strings.HasPrefix(name, render.PluginBase) {
+			appName, _ := spec["name"].(string)
+			users = append(users, cmp.Or(appName, key))
 		}
 	}
 	if len(users) == 0 {

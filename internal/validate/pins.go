@@ -32,7 +32,10 @@ func Pins(p *render.Pattern, apps []render.App, t pins.Table) []Problem {
 		if !ok {
 			continue
 		}
-		if got := fmt.Sprint(spec["chartVersion"]); got != c.Pinned {
+		if _, ok := spec["chartVersion"]; !ok {
+			ps = append(ps, Problem{File: groupFile, Path: "clusterGroup.applications." + key,
+				Msg: fmt.Sprintf("no chartVersion: Argo CD would install the newest %s chart; set chartVersion: %q (%s)", chart, c.Pinned, pins.File)})
+		} else if got := fmt.Sprint(spec["chartVersion"]); got != c.Pinned {
 			ps = append(ps, Problem{File: groupFile, Path: "clusterGroup.applications." + key + ".chartVersion",
 				Msg: fmt.Sprintf("%q is not the range pattern-gen pins and tests (%q, %s); set %q", got, c.Pinned, pins.File, c.Pinned)})
 		}

@@ -67,10 +67,12 @@ func TestFIFORecordsEveryOpen(t *testing.T) {
 			t.Errorf("%d reads: Opened() = %v", reads, f.Opened())
 		}
 		f.Reset()
+		f.Close() // must not hang, with or without readers before
 		f.Close()
-		f.Close()
-		if f.Opened() {
-			t.Errorf("%d reads: Close recorded its own open", reads)
+		// Only without earlier readers is "not opened" stable: the writer may still serve the
+		// last reader while it closes, and record that after the Reset.
+		if reads == 0 && f.Opened() {
+			t.Errorf("Close recorded its own open")
 		}
 	}
 }
