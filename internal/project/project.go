@@ -156,13 +156,11 @@ func Init(ctx context.Context, o InitOptions) (int, error) {
 	}
 	so := ScaffoldOptions{Config: o.Config, RepoURL: o.RepoURL}
 	repo := cloneOf(o.Dir)
+	stripped := false
 	if repo != nil {
 		if origin, err := repo.RemoteURL("origin"); err == nil && origin != "" {
-			clean, stripped := config.WithoutCredentials(origin)
-			so.Origin, so.OriginName = clean, "the origin remote of "+o.Dir+" (or pass --repo-url)"
-			if stripped {
-				logf("the origin remote's URL carries credentials; the fork names it without them (give Argo CD a repository Secret)")
-			}
+			so.Origin, stripped = config.WithoutCredentials(origin)
+			so.OriginName = "the origin remote of " + o.Dir + " (or pass --repo-url)"
 		}
 	}
 	l, t, err := Scaffold(ctx, so)
@@ -171,6 +169,9 @@ func Init(ctx context.Context, o InitOptions) (int, error) {
 	}
 	if o.RepoURL == "" && so.Origin != "" && l.Pattern.Git.RepoURL == so.Origin {
 		logf("git.repoURL: %s (the origin remote of %s)", so.Origin, o.Dir)
+		if stripped {
+			logf("the origin remote's URL carries credentials; the fork names it without them (give Argo CD a repository Secret)")
+		}
 	}
 	if err := context.Cause(ctx); err != nil { // stopped while fetching: write nothing
 		return 0, err
