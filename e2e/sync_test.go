@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -437,6 +439,21 @@ func TestArgoCDSyncsThePattern(t *testing.T) {
 	}
 	if !strings.Contains(string(decodeInitdata(t, data["INITDATA"])), certLine) {
 		t.Errorf("the live peer-pods-cm INITDATA lacks the KBS certificate created after the first sync")
+	}
+	// The KBS's reference values carry the PCR8 of that initdata, hashed here independently:
+	// the trustee application, rendered by cmp-plugin, follows the certificate too.
+	if ann, _, _ := unstructured.NestedString(dep.Object, "spec", "template", "metadata", "annotations", "io.katacontainers.config.hypervisor.cc_init_data"); ann != "" {
+		sum := sha256.Sum256(decodeInitdata(t, ann))
+		pcr := sha256.Sum256(append(make([]byte, 32), sum[:]...))
+		want := hex.EncodeToString(pcr[:])
+		waitWithin(t, "the secure pod's PCR8 reaching the live rvps-reference-values", 2*time.Minute, func() bool {
+			cm, err := c.get(t, schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, "trustee-operator-system", "rvps-reference-values")
+			if err != nil {
+				return false
+			}
+			values, _, _ := unstructured.NestedString(cm.Object, "data", "reference-values.json")
+			return strings.Contains(values, `"name": "snp_pcr08"`) && strings.Contains(values, want)
+		})
 	}
 
 	// The cluster moves to another resource group: the new cloud-conf reaches the live

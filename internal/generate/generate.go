@@ -8,6 +8,8 @@ package generate
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
@@ -29,6 +32,9 @@ import (
 const (
 	AnnotationSources = "pattern-gen.io/peer-pods-sources"
 	AnnotationPCR8    = "pattern-gen.io/initdata-pcr8"
+	// RVPSConfigMap is the trustee chart's reference values, which the plugin fills with the
+	// PCR8 of the initdata it injects.
+	RVPSConfigMap = "rvps-reference-values"
 	// KBSHostPrefix is the host of the trustee chart's Route kbs, before the apps domain.
 	KBSHostPrefix = "kbs-trustee-operator-system."
 )
@@ -159,11 +165,17 @@ type Renderer struct {
 	docs      [2]*initdataDoc // restrictive, allow-all (built on first use)
 }
 
-// initdataDoc is one initdata document with its encoding and PCR8 reference value.
+// initdataDoc is one initdata document with its encoding and PCR8 reference value, its own
+// sha256, and when its reference values expire: with the KBS certificate it carries.
 type initdataDoc struct {
-	toml          []byte
-	encoded, pcr8 string
+	toml                           []byte
+	encoded, pcr8, digest, expires string
 }
+
+// noExpiry is the expiration of reference values for an initdata without a KBS certificate (a
+// KBS behind a publicly trusted one): RVPS wants one, and the values leave the ConfigMap with
+// the next render that changes the initdata anyway.
+const noExpiry = "9999-12-31T23:59:59Z"
 
 // RendererOptions say what NewRenderer renders and with which facts.
 type RendererOptions struct {
@@ -217,7 +229,7 @@ func (s *Renderer) initdata(allowAll bool) (*initdataDoc, error) {
 		i, policy = 1, peerpods.AllowAll
 	}
 	if s.docs[i] == nil {
-		doc, err := s.buildInitdata(policy)
+		doc, expires, err := s.buildInitdata(policy)
 		if err != nil {
 			return nil, err
 		}
@@ -225,7 +237,11 @@ func (s *Renderer) initdata(allowAll bool) (*initdataDoc, error) {
 		if err != nil {
 			return nil, fmt.Errorf("encode initdata: %w", err)
 		}
-		s.docs[i] = &initdataDoc{toml: doc, encoded: enc, pcr8: peerpods.PCR8(doc)}
+		sum := sha256.Sum256(doc)
+		s.docs[i] = &initdataDoc{toml: doc, encoded: enc, pcr8: peerpods.PCR8(doc), digest: hex.EncodeToString(sum[:]), expires: noExpiry}
+		if !expires.IsZero() {
+			s.docs[i].expires = expires.Format(time.RFC3339)
+		}
 	}
 	return s.docs[i], nil
 }
@@ -266,6 +282,14 @@ func (s *Renderer) RenderApp(plan render.AppPlan) ([]manifest.Object, error) {
 	// What the plugin derives reaches Helm as literal values (--set-literal): no character of a
 	// value from a parameter, env, the cluster or the fork is read as --set syntax.
 	plan.Params = literalFacts(plan.Params)
+	if restrictive != nil {
+		// The trustee chart fills RVPS with the reference values of the initdata this render
+		// gives pods; other charts do not read them.
+		plan.Params = append(plan.Params,
+			render.Param{Name: "global.coco.trustee.initdata.pcr8", Value: restrictive.pcr8, Literal: true},
+			render.Param{Name: "global.coco.trustee.initdata.sha256", Value: restrictive.digest, Literal: true},
+			render.Param{Name: "global.coco.trustee.initdata.expires", Value: restrictive.expires, Literal: true})
+	}
 	if resolveErr == nil || !s.strict {
 		for _, v := range resolved { // resolved keeps a fixed key order
 			plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure." + peerpods.ValuesKey(v.Key), Value: v.Value, Literal: true})
@@ -281,6 +305,15 @@ func (s *Renderer) RenderApp(plan render.AppPlan) ([]manifest.Object, error) {
 	objs, err := render.RenderApp(s.tree, plan)
 	if err != nil {
 		return nil, err
+	}
+	for _, o := range objs {
+		if o.Kind == "ConfigMap" && o.Name == RVPSConfigMap && s.strict {
+			if restrictive == nil {
+				s.logf("warning: %s carries no initdata reference value (no KBS address or certificate yet), so no pod attests as affirming; it is filled once they exist", RVPSConfigMap)
+			} else {
+				s.logf("%s: initdata PCR8 %s, expires %s", RVPSConfigMap, restrictive.pcr8, restrictive.expires)
+			}
+		}
 	}
 	noDomain := fmt.Errorf("the apps domain for the KBS URL has no source: set plugin parameter %s or plugin env %s, let the plugin read %s, or set appsDomain in pattern-gen.yaml (global.coco.appsDomain)", config.SetClusterDomain.Param, config.SetClusterDomain.Env, s.clusterKBSSource())
 	for _, o := range objs {
@@ -413,14 +446,14 @@ func resolveDomain(env config.PluginEnv, cluster *peerpods.Cluster, pattern *ren
 // buildInitdata builds the initdata document for policy. The KBS certificate, from the fork's
 // values or else the cluster, is parsed and re-encoded on its way in, so only certificates
 // reach the document; an error names where it came from, never its content.
-func (s *Renderer) buildInitdata(policy peerpods.Policy) ([]byte, error) {
+func (s *Renderer) buildInitdata(policy peerpods.Policy) ([]byte, time.Time, error) {
 	domain, cluster := s.domain, s.cluster
 	flavour, _ := s.pattern.Dig("global", "coco", "securityPolicyFlavour").(string)
 	if flavour == "" {
 		flavour = config.DefaultFlavour
 	}
 	if len(validation.IsConfigMapKey(flavour)) > 0 {
-		return nil, fmt.Errorf("values global.coco.securityPolicyFlavour: not a policy name (%d characters); use insecure, signed or reject (trustee.securityPolicyFlavour in pattern-gen.yaml)", len(flavour))
+		return nil, time.Time{}, fmt.Errorf("values global.coco.securityPolicyFlavour: not a policy name (%d characters); use insecure, signed or reject (trustee.securityPolicyFlavour in pattern-gen.yaml)", len(flavour))
 	}
 	d := peerpods.Initdata{KBSURL: "https://" + KBSHostPrefix + domain, SecurityPolicy: "security-policy/" + flavour, Policy: policy}
 	var src, fix string
@@ -435,7 +468,7 @@ func (s *Renderer) buildInitdata(policy peerpods.Policy) ([]byte, error) {
 		// initdata carries it: a render without it would be cached by Argo CD and fail every
 		// attestation, so the sync fails instead (Argo CD retries; the refresher hard-refreshes
 		// when the certificate appears).
-		return nil, fmt.Errorf("%w in %s, and trustee.https is true: the pod VMs could not trust the KBS; load the secrets (make load-secrets: External Secrets then creates it), or pin trustee.kbsCertificate in pattern-gen.yaml", errNoKBSCert, s.certSource())
+		return nil, time.Time{}, fmt.Errorf("%w in %s, and trustee.https is true: the pod VMs could not trust the KBS; load the secrets (make load-secrets: External Secrets then creates it), or pin trustee.kbsCertificate in pattern-gen.yaml", errNoKBSCert, s.certSource())
 	} else if policy == peerpods.Restrictive {
 		s.logf("warning: no KBS certificate found (%s); the initdata carries none, which works only for a KBS with a publicly trusted certificate", s.certSource())
 	}
@@ -445,15 +478,22 @@ func (s *Renderer) buildInitdata(policy peerpods.Policy) ([]byte, error) {
 			fix = "give only the certificate, and remove the key from where it is kept"
 		}
 		if err != nil {
-			return nil, fmt.Errorf("the KBS certificate from %s %w; %s", src, err, fix)
+			return nil, time.Time{}, fmt.Errorf("the KBS certificate from %s %w; %s", src, err, fix)
 		}
 		d.KBSCert = cert
 	}
+	var expires time.Time
+	if d.KBSCert != "" {
+		var err error
+		if expires, err = pemcert.Expiry(d.KBSCert); err != nil {
+			return nil, time.Time{}, fmt.Errorf("the KBS certificate from %s %w", src, err)
+		}
+	}
 	doc, err := d.TOML()
 	if err != nil {
-		return nil, fmt.Errorf("initdata: %w", err)
+		return nil, time.Time{}, fmt.Errorf("initdata: %w", err)
 	}
-	return doc, nil
+	return doc, expires, nil
 }
 
 // errNoKBSCert: the KBS serves its own certificate and no source gives it.

@@ -147,7 +147,7 @@ func TestValidate(t *testing.T) {
 		"values-hub.yaml: clusterGroup.subscriptions.trustee.version: version: makes the clustergroup chart install an OLMv1 ClusterExtension; pin the operator with csv: instead",
 		"values-hub.yaml: clusterGroup.subscriptions.trustee: no csv: pin",
 		"hello-openshift/deployment-hello-openshift-secure.yaml: /spec: Deployment schema: additional properties 'replica' not allowed",
-		"values-hub.yaml: clusterGroup.argoCD.configManagementPlugins[0].volumeMounts: nothing is mounted at /var/run/secrets/kubernetes.io/serviceaccount, so cmp-plugin has no service-account token and applications hello-openshift, sandboxed-containers fail to generate",
+		"values-hub.yaml: clusterGroup.argoCD.configManagementPlugins[0].volumeMounts: nothing is mounted at /var/run/secrets/kubernetes.io/serviceaccount, so cmp-plugin has no service-account token and applications hello-openshift, sandboxed-containers, trustee fail to generate",
 		"values-hub.yaml: clusterGroup.applications.golang-external-secrets.chartVersion: \"0.1.*\" is not the range pattern-gen pins and tests (\"0.2.*\", values/pins.yaml); set \"0.2.*\"",
 		"hub/trustee/externalsecret-trustee-operator-system-kbs-https-certificate-eso.yaml: apiVersion: ExternalSecret external-secrets.io/v1alpha1 is not served by the pinned golang-external-secrets 0.2.* (external-secrets 0.16.2), which serves external-secrets.io/v1, v1beta1",
 		"hub/cmp-plugin-rbac/rolebinding-openshift-cloud-controller-manager-cmp-plugin-cloud-conf.yaml: subjects[0]: binds ServiceAccount coco-pattern-hub/openshift-gitops-argocd-repo-server, but the repo server (where cmp-plugin runs) runs as coco-pattern-hub/default",

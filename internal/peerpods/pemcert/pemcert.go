@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // ErrPrivateKey means the input holds a private key. Callers say where it is and how to remove
@@ -72,3 +73,27 @@ func Parse(pemText string) (string, error) {
 }
 
 var notPEM = errors.New("is not a PEM certificate (-----BEGIN CERTIFICATE----- ...)")
+
+// Expiry is when the first of the certificates of a Parse result expires.
+func Expiry(canonical string) (time.Time, error) {
+	var first time.Time
+	rest := []byte(canonical)
+	for {
+		b, tail := pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		cert, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return time.Time{}, errors.New("not a certificate Parse returned")
+		}
+		if first.IsZero() || cert.NotAfter.Before(first) {
+			first = cert.NotAfter
+		}
+		rest = tail
+	}
+	if first.IsZero() {
+		return first, notPEM
+	}
+	return first.UTC(), nil
+}

@@ -1,0 +1,146 @@
+package generate_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pattern-gen/pattern-gen/internal/generate"
+	"github.com/pattern-gen/pattern-gen/internal/manifest"
+	"github.com/pattern-gen/pattern-gen/internal/peerpods"
+	"github.com/pattern-gen/pattern-gen/internal/project"
+	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/forkrepo"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/testcert"
+)
+
+// pcr8Of computes, apart from the product's code, the vTPM PCR8 a pod VM reports for an
+// encoded initdata: base64, gunzip, sha256, then one extend from zero.
+func pcr8Of(t *testing.T, encoded string) (pcr8, digest string) {
+	t.Helper()
+	raw, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := sha256.Sum256(doc)
+	pcr := sha256.Sum256(append(make([]byte, 32), d[:]...))
+	return hex.EncodeToString(pcr[:]), hex.EncodeToString(d[:])
+}
+
+// The trustee application's RVPS carries the PCR8 of exactly the restrictive initdata the pods
+// get, computed by cmp-plugin from the same KBS address and certificate: a pod's annotation,
+// hashed independently, is found there; the allow-all one is not (its host may exec into it).
+func TestReferenceValuesMatchThePodsInitdata(t *testing.T) {
+	fork := filepath.Join(t.TempDir(), "fork")
+	if _, err := project.Init(context.Background(), project.InitOptions{Dir: fork, RepoURL: forkrepo.URL}); err != nil {
+		t.Fatal(err)
+	}
+	cert := testcert.SelfSigned("kbs-trustee-operator-system.apps.c1.example.com", 3)
+	facts := &peerpods.Cluster{
+		CloudConf:  &peerpods.CloudConf{Location: "westeurope", SubscriptionID: "11111111-2222-3333-4444-555555555555", ResourceGroup: "rg", VnetName: "v", VnetResourceGroup: "n", SubnetName: "w", SecurityGroupName: "g"},
+		AppsDomain: "apps.c1.example.com", AppsDomainFrom: "ingresses.config.openshift.io/cluster",
+		KBSCert: cert, KBSCertFrom: "Secret trustee-operator-system/kbs-https-certificate key tls.crt",
+	}
+	run := func(app string, facts *peerpods.Cluster) ([]manifest.Object, string) {
+		t.Helper()
+		var log strings.Builder
+		out, err := generate.Run(context.Background(), generate.Request{
+			Dir: filepath.Join(fork, app), Env: pluginEnv(t, map[string]string{"ARGOCD_APP_SOURCE_PATH": app}),
+			Cluster: func(context.Context, bool) (*peerpods.Cluster, []string) { return facts, nil },
+			Logf:    func(f string, a ...any) { fmt.Fprintf(&log, f+"\n", a...) },
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", app, err)
+		}
+		objs, err := manifest.Split("stdout", out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return objs, log.String()
+	}
+	type entry struct {
+		Name, Expiration string
+		Value            []string
+	}
+	rvps := func(objs []manifest.Object) []entry {
+		t.Helper()
+		for _, o := range objs {
+			if o.Kind == "ConfigMap" && o.Name == generate.RVPSConfigMap {
+				var es []entry
+				if err := json.Unmarshal([]byte(o.String("data", "reference-values.json")), &es); err != nil {
+					t.Fatal(err)
+				}
+				return es
+			}
+		}
+		t.Fatal("no rvps-reference-values")
+		return nil
+	}
+
+	pods, _ := run(render.HelloChart, facts)
+	annotation := func(name string) string {
+		for _, o := range pods {
+			if o.Kind == "Deployment" && o.Name == name {
+				return o.String("spec", "template", "metadata", "annotations", "io.katacontainers.config.hypervisor.cc_init_data")
+			}
+		}
+		t.Fatalf("no Deployment %s", name)
+		return ""
+	}
+	securePCR8, secureDigest := pcr8Of(t, annotation("secure"))
+	insecurePCR8, _ := pcr8Of(t, annotation("insecure-policy"))
+
+	objs, log := run(render.TrusteeChart, facts)
+	entries := rvps(objs)
+	names := map[string]entry{}
+	for _, e := range entries {
+		names[e.Name] = e
+		if e.Expiration != "2036-01-01T00:00:00Z" {
+			t.Errorf("%s expires %q, want the KBS certificate's NotAfter", e.Name, e.Expiration)
+		}
+		if slices.Contains(e.Value, insecurePCR8) {
+			t.Errorf("%s lists the allow-all initdata's PCR8", e.Name)
+		}
+	}
+	for _, name := range []string{"snp_pcr08", "tdx_pcr08", "init_data"} {
+		if !slices.Contains(names[name].Value, securePCR8) {
+			t.Errorf("RVPS %s %v lacks the secure pod's PCR8 %s", name, names[name].Value, securePCR8)
+		}
+	}
+	if !slices.Contains(names["init_data"].Value, secureDigest+strings.Repeat("0", 32)) {
+		t.Errorf("RVPS init_data %v lacks the raw digest padded to 48 bytes", names["init_data"].Value)
+	}
+	if !strings.Contains(log, "rvps-reference-values: initdata PCR8 "+securePCR8) {
+		t.Errorf("the log does not name the PCR8:\n%s", log)
+	}
+
+	// Before the secrets are loaded there is no certificate: the trustee application still
+	// renders (it makes the ExternalSecret that brings the certificate), with no reference value.
+	noCert := *facts
+	noCert.KBSCert = ""
+	objs, log = run(render.TrusteeChart, &noCert)
+	if es := rvps(objs); len(es) != 0 {
+		t.Errorf("without a certificate RVPS holds %v", es)
+	}
+	if !strings.Contains(log, "warning: rvps-reference-values carries no initdata reference value") {
+		t.Errorf("no warning:\n%s", log)
+	}
+}
