@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -59,12 +61,17 @@ func TestArgoCDSyncsSplitTopology(t *testing.T) {
 	a := newWorkspace(t, b, splitConfig)
 
 	hub := startArgoCluster(t, b, helm, a, clusterSpec{
-		group: "trusted-hub", hubDomain: hubDomain, localDomain: hubDomain,
-		crdFiles:   append(esoCRDFiles(t), filepath.Join(refCRDs, "trustee-v1.1.0", "confidentialcontainers.org_kbsconfigs.yaml")),
+		group: "trusted-hub", hubDomain: hubDomain, localDomain: hubDomain, noPeerPods: true,
+		crdFiles: append(esoCRDFiles(t), filepath.Join(refCRDs, "trustee-v1.1.0", "confidentialcontainers.org_kbsconfigs.yaml"),
+			filepath.Join(refCRDs, "openshift", "config.openshift.io_ingresses.yaml")),
 		crdDocs:    append([]string{routeCRD}, acmCRDs...),
-		namespaces: []string{"trustee-operator-system"},
-		// The KBS certificate, which Vault and External Secrets provide on a real hub.
-		objects: []string{"apiVersion: v1\nkind: Secret\nmetadata: {name: kbs-https-certificate, namespace: trustee-operator-system}\nstringData:\n  tls.crt: |\n" + indent(hubKBSCert, 4)},
+		namespaces: []string{"trustee-operator-system", "openshift-cloud-controller-manager"},
+		// The hub's apps domain, and the KBS certificate, which Vault and External Secrets
+		// provide on a real hub. cmp-plugin renders trustee here from both.
+		objects: []string{
+			"apiVersion: config.openshift.io/v1\nkind: Ingress\nmetadata: {name: cluster}\nspec: {domain: " + hubDomain + "}\n",
+			"apiVersion: v1\nkind: Secret\nmetadata: {name: kbs-https-certificate, namespace: trustee-operator-system}\nstringData:\n  tls.crt: |\n" + indent(hubKBSCert, 4),
+		},
 	})
 	// The secrets are loaded (load-secrets): External Secrets, which does not run here, writes
 	// what the ExternalSecrets name on each cluster; the test stands in for it.
@@ -128,6 +135,15 @@ func TestArgoCDSyncsSplitTopology(t *testing.T) {
 	enc, _, _ := unstructured.NestedString(dep.Object, "spec", "template", "metadata", "annotations", "io.katacontainers.config.hypervisor.cc_init_data")
 	if err := contains(string(decodeInitdata(t, enc)), "kbs-trustee-operator-system."+hubDomain); err != nil {
 		t.Errorf("the spoke's secure Deployment: %v", err)
+	}
+	// The hub's KBS affirms what the spoke's pods present: its live RVPS carries the PCR8 of the
+	// spoke pod's initdata, hashed here independently, though nobody copied it there.
+	sum := sha256.Sum256(decodeInitdata(t, enc))
+	pcr := sha256.Sum256(append(make([]byte, 32), sum[:]...))
+	rvps, err := hub.get(t, schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, "trustee-operator-system", "rvps-reference-values")
+	must(t, err)
+	if values, _, _ := unstructured.NestedString(rvps.Object, "data", "reference-values.json"); !strings.Contains(values, hex.EncodeToString(pcr[:])) || !strings.Contains(values, `"name": "tdx_pcr08"`) {
+		t.Errorf("the hub's rvps-reference-values lacks the spoke pod's PCR8 %x:\n%s", pcr, values)
 	}
 	for _, c := range []*argoCluster{hub, spoke} {
 		out, err := c.pg("status")

@@ -124,6 +124,7 @@ type clusterSpec struct {
 	namespaces             []string // namespaces the cluster already has
 	objects                []string // objects the cluster already has (cloud-conf ...)
 	trustedHub             bool     // a spoke: the plugin and refresher read what the hub publishes
+	noPeerPods             bool     // a trusted hub: no sandboxed containers, no peer-pods-cm to read
 }
 
 // argoCluster is a kube-apiserver with Argo CD's application controller, repo server and our
@@ -190,6 +191,9 @@ func startArgoCluster(t *testing.T, b binaries, helm string, a *argo, spec clust
 		args := []string{"refresh", "--namespace", argoNS, "--every", "2s"}
 		if spec.trustedHub {
 			args = append(args, "--trusted-hub")
+		}
+		if spec.noPeerPods {
+			args = append(args, "--no-peer-pods")
 		}
 		start(t, p.logs, "refresher", []string{"KUBECONFIG=" + api.kubeconfig(t, refresher, argoNS), "HOME=" + a.work}, b.cmpPlugin, args...)
 		break

@@ -70,7 +70,7 @@ func RESTConfig(getenv func(string) string) (*rest.Config, error) {
 // wrong (forbidden, unreachable) is returned as a warning so that lower sources can still serve.
 // On a spoke (trustedHub) the KBS runs on the trusted hub: its domain and certificate come from
 // the Secret the hub publishes, never from this cluster's ingress or Trustee namespace.
-func Read(ctx context.Context, cfg *rest.Config, trustedHub bool) (*peerpods.Cluster, []string) {
+func Read(ctx context.Context, cfg *rest.Config, scope peerpods.Scope) (*peerpods.Cluster, []string) {
 	cfg = rest.CopyConfig(cfg)
 	cfg.UserAgent = "cmp-plugin"
 	dyn, err := dynamic.NewForConfig(cfg)
@@ -102,10 +102,12 @@ func Read(ctx context.Context, cfg *rest.Config, trustedHub bool) (*peerpods.Clu
 			}
 		}
 	}
-	if cm := get(configMapGVR, OSCNamespace, PeerPodsConfigMap, "ConfigMap "+OSCNamespace+"/"+PeerPodsConfigMap); cm != nil {
-		c.LiveImageID = dataOf(cm)[ImageIDKey]
+	if scope.PeerPods {
+		if cm := get(configMapGVR, OSCNamespace, PeerPodsConfigMap, "ConfigMap "+OSCNamespace+"/"+PeerPodsConfigMap); cm != nil {
+			c.LiveImageID = dataOf(cm)[ImageIDKey]
+		}
 	}
-	if trustedHub {
+	if scope.TrustedHub {
 		what := "Secret " + OSCNamespace + "/" + TrustedHubSecret
 		c.AppsDomainFrom = what + " key " + TrustedHubDomain + " (from the trusted hub)"
 		c.KBSCertFrom = what + " key " + KBSCertKey + " (from the trusted hub)"

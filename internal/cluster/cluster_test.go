@@ -154,7 +154,7 @@ func TestDiscoveryWithTheForksRBAC(t *testing.T) {
 	seed(t, srv)
 
 	t.Run("reads every fact with just the granted access", func(t *testing.T) {
-		c, warnings := cluster.Read(context.Background(), srv.Config(repoServer), false)
+		c, warnings := cluster.Read(context.Background(), srv.Config(repoServer), peerpods.Scope{PeerPods: true})
 		if len(warnings) > 0 {
 			t.Errorf("warnings: %v", warnings)
 		}
@@ -172,7 +172,7 @@ func TestDiscoveryWithTheForksRBAC(t *testing.T) {
 	})
 
 	t.Run("without access it warns and goes on", func(t *testing.T) {
-		c, warnings := cluster.Read(context.Background(), srv.Config("nobody"), false)
+		c, warnings := cluster.Read(context.Background(), srv.Config("nobody"), peerpods.Scope{PeerPods: true})
 		if len(warnings) != 4 || c.CloudConf != nil || c.AppsDomain != "" {
 			t.Errorf("got %+v with warnings %v", c, warnings)
 		}
@@ -285,7 +285,7 @@ func TestSpokeDiscoveryWithTheForksRBAC(t *testing.T) {
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(discovery.NewDiscoveryClientForConfigOrDie(cfg)))
 	applyForkRBAC(t, dyn, mapper, "../../testdata/cases/split/pattern-gen.yaml", "spoke")
 
-	c, warnings := cluster.Read(ctx, srv.Config(spokeRepoServer), true)
+	c, warnings := cluster.Read(ctx, srv.Config(spokeRepoServer), peerpods.Scope{TrustedHub: true, PeerPods: true})
 	if len(warnings) > 0 {
 		t.Errorf("warnings: %v", warnings)
 	}

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/pattern-gen/pattern-gen/internal/cluster"
+	"github.com/pattern-gen/pattern-gen/internal/peerpods"
 	"github.com/pattern-gen/pattern-gen/internal/refresh"
 	"github.com/pattern-gen/pattern-gen/internal/render"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/kubeapi"
@@ -67,7 +68,7 @@ func TestRefresherFollowsTheFacts(t *testing.T) {
 
 	ctx := context.Background()
 	apps := dyn.Resource(applicationsGVR).Namespace("coco-pattern-hub")
-	opts := refresh.Options{Namespace: "coco-pattern-hub", Plugin: render.PluginBase}
+	opts := refresh.Options{Namespace: "coco-pattern-hub", Plugin: render.PluginBase, Scope: peerpods.Scope{PeerPods: true}}
 	once := func(user string) []string {
 		t.Helper()
 		rep, err := refresh.Once(ctx, srv.Config(user), opts)

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -39,9 +40,8 @@ const (
 	KBSHostPrefix = "kbs-trustee-operator-system."
 )
 
-// ClusterReader reads the cluster's facts; nil means discovery is off. trustedHub is set on a
-// spoke, whose KBS runs on the trusted hub.
-type ClusterReader func(ctx context.Context, trustedHub bool) (*peerpods.Cluster, []string)
+// ClusterReader reads the cluster's facts in scope; nil means discovery is off.
+type ClusterReader func(ctx context.Context, scope peerpods.Scope) (*peerpods.Cluster, []string)
 
 // Request is one cmp-plugin generate call.
 type Request struct {
@@ -94,7 +94,7 @@ func Run(ctx context.Context, req Request) ([]byte, error) {
 	case "", "enabled":
 		if req.Cluster != nil {
 			var warnings []string
-			cluster, warnings = req.Cluster(ctx, pattern.Spoke())
+			cluster, warnings = req.Cluster(ctx, ScopeOf(pattern))
 			for _, w := range warnings {
 				req.Logf("warning: %s", w)
 			}
@@ -126,6 +126,28 @@ func Run(ctx context.Context, req Request) ([]byte, error) {
 		return nil, fmt.Errorf("application %s rendered no objects; refusing to return an empty set, which Argo CD would prune everything for", plan.Name)
 	}
 	return manifest.Stream(objs)
+}
+
+// ScopeOf is what a clusterGroup's renders read of its cluster: a spoke reads what the trusted hub
+// publishes; a group that subscribes to OpenShift sandboxed containers reads its peer-pods-cm.
+func ScopeOf(p *render.Pattern) peerpods.Scope {
+	s := peerpods.Scope{TrustedHub: p.Spoke()}
+	subs := p.Dig("clusterGroup", "subscriptions")
+	var list []any
+	switch v := subs.(type) {
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			list = append(list, v[k])
+		}
+	case []any:
+		list = v
+	}
+	for _, sub := range list {
+		if m, _ := sub.(map[string]any); m["name"] == "sandboxed-containers-operator" {
+			s.PeerPods = true
+		}
+	}
+	return s
 }
 
 // loadReach reads into tree what rendering plan can reach and nothing else: the chart's folder,

@@ -198,8 +198,9 @@ func TestGenerateOnASpoke(t *testing.T) {
 	}
 	hubCert, spokeCert := testcert.SelfSigned("kbs-trustee-operator-system.apps.hub.example.com", 0), testcert.SelfSigned("kbs-trustee-operator-system.apps.spoke.example.com", 0)
 	var askedTrustedHub []bool
-	spokeCluster := func(_ context.Context, trustedHub bool) (*peerpods.Cluster, []string) {
-		askedTrustedHub = append(askedTrustedHub, trustedHub)
+	spokeCluster := func(_ context.Context, scope peerpods.Scope) (*peerpods.Cluster, []string) {
+		askedTrustedHub = append(askedTrustedHub, scope.TrustedHub)
+		trustedHub := scope.TrustedHub
 		c := &peerpods.Cluster{CloudConf: &peerpods.CloudConf{Location: "northeurope", SubscriptionID: "11111111-2222-3333-4444-555555555555",
 			ResourceGroup: "spoke-rg", VnetName: "v", VnetResourceGroup: "spoke-net", SubnetName: "w", SecurityGroupName: "n"}}
 		if trustedHub {
@@ -270,8 +271,8 @@ func TestGenerateOnASpoke(t *testing.T) {
 	}
 
 	// Nothing published yet on the spoke: a clear error, never the spoke's own domain.
-	empty := func(ctx context.Context, trustedHub bool) (*peerpods.Cluster, []string) {
-		c, _ := spokeCluster(ctx, trustedHub)
+	empty := func(ctx context.Context, scope peerpods.Scope) (*peerpods.Cluster, []string) {
+		c, _ := spokeCluster(ctx, scope)
 		c.AppsDomain, c.KBSCert = "", ""
 		return c, nil
 	}

@@ -55,7 +55,7 @@ func setGlobalCoco(t *testing.T, fork, key, value string) {
 func TestGenerateRefusesBadInput(t *testing.T) {
 	cert := testcert.SelfSigned("kbs-trustee-operator-system.apps.c1.example.com", 0)
 	cluster := func(domain, tlsCrt string) generate.ClusterReader {
-		return func(context.Context, bool) (*peerpods.Cluster, []string) {
+		return func(context.Context, peerpods.Scope) (*peerpods.Cluster, []string) {
 			return &peerpods.Cluster{
 				AppsDomain: domain, AppsDomainFrom: "ingresses.config.openshift.io/cluster",
 				KBSCert: tlsCrt, KBSCertFrom: "Secret trustee-operator-system/kbs-https-certificate key tls.crt",

@@ -64,7 +64,7 @@ func TestReferenceValuesMatchThePodsInitdata(t *testing.T) {
 		var log strings.Builder
 		out, err := generate.Run(context.Background(), generate.Request{
 			Dir: filepath.Join(fork, app), Env: pluginEnv(t, map[string]string{"ARGOCD_APP_SOURCE_PATH": app}),
-			Cluster: func(context.Context, bool) (*peerpods.Cluster, []string) { return facts, nil },
+			Cluster: func(context.Context, peerpods.Scope) (*peerpods.Cluster, []string) { return facts, nil },
 			Logf:    func(f string, a ...any) { fmt.Fprintf(&log, f+"\n", a...) },
 		})
 		if err != nil {
@@ -142,5 +142,62 @@ func TestReferenceValuesMatchThePodsInitdata(t *testing.T) {
 	}
 	if !strings.Contains(log, "warning: rvps-reference-values carries no initdata reference value") {
 		t.Errorf("no warning:\n%s", log)
+	}
+}
+
+// In a split fork the trusted hub's RVPS carries the PCR8 of the initdata the spokes' pods get:
+// the plugin on the hub builds the same document from the hub's KBS address and certificate,
+// which the spokes receive through the kbs-publish policy. Nobody copies a hash.
+func TestHubReferenceValuesMatchTheSpokesInitdata(t *testing.T) {
+	fork := filepath.Join(t.TempDir(), "fork")
+	if _, err := project.Init(context.Background(), project.InitOptions{Config: filepath.Join(repoRoot, "testdata", "cases", "split", "pattern-gen.yaml"), Dir: fork}); err != nil {
+		t.Fatal(err)
+	}
+	hubCert := testcert.SelfSigned("kbs-trustee-operator-system.apps.hub.example.com", 4)
+	var scopes []peerpods.Scope
+	// One cluster reader for both clusters: what each reads depends on the scope it asks for.
+	read := func(_ context.Context, scope peerpods.Scope) (*peerpods.Cluster, []string) {
+		scopes = append(scopes, scope)
+		c := &peerpods.Cluster{CloudConf: &peerpods.CloudConf{Location: "westeurope", SubscriptionID: "11111111-2222-3333-4444-555555555555", ResourceGroup: "rg", VnetName: "v", VnetResourceGroup: "n", SubnetName: "w", SecurityGroupName: "g"}}
+		if scope.TrustedHub { // the spoke: what the hub published
+			c.AppsDomain, c.KBSCert, c.KBSCertFrom = "apps.hub.example.com", hubCert, "Secret openshift-sandboxed-containers-operator/trusted-hub-kbs key tls.crt (from the trusted hub)"
+		} else { // the hub itself
+			c.AppsDomain, c.KBSCert, c.KBSCertFrom = "apps.hub.example.com", hubCert, "Secret trustee-operator-system/kbs-https-certificate key tls.crt"
+		}
+		return c, nil
+	}
+	render1 := func(app, params string) []manifest.Object {
+		t.Helper()
+		out, err := generate.Run(context.Background(), generate.Request{
+			Dir: filepath.Join(fork, app), Env: pluginEnv(t, map[string]string{"ARGOCD_APP_SOURCE_PATH": app, "ARGOCD_APP_PARAMETERS": params}),
+			Cluster: read, Logf: func(string, ...any) {},
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", app, err)
+		}
+		objs, err := manifest.Split("stdout", out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return objs
+	}
+	var spokePCR8 string
+	for _, o := range render1(render.HelloChart, `[{"name":"cluster-group","string":"spoke"}]`) {
+		if o.Kind == "Deployment" && o.Name == "secure" {
+			spokePCR8, _ = pcr8Of(t, o.String("spec", "template", "metadata", "annotations", "io.katacontainers.config.hypervisor.cc_init_data"))
+		}
+	}
+	var values string
+	for _, o := range render1(render.TrusteeChart, "") {
+		if o.Kind == "ConfigMap" && o.Name == generate.RVPSConfigMap {
+			values = o.String("data", "reference-values.json")
+		}
+	}
+	if spokePCR8 == "" || !strings.Contains(values, `"name": "snp_pcr08"`) || !strings.Contains(values, spokePCR8) {
+		t.Errorf("the hub's RVPS lacks the spoke pod's PCR8 %q:\n%s", spokePCR8, values)
+	}
+	// The spoke reads what the hub publishes and its peer-pods-cm; the hub runs no peer pods.
+	if want := []peerpods.Scope{{TrustedHub: true, PeerPods: true}, {}}; !slices.Equal(scopes, want) {
+		t.Errorf("scopes read %+v, want %+v", scopes, want)
 	}
 }

@@ -24,6 +24,14 @@ type Cluster struct {
 	AppsDomainFrom, KBSCertFrom string
 }
 
+// Scope says which of the cluster's facts a render needs. TrustedHub: a spoke, whose KBS runs on
+// the trusted hub (its domain and certificate come from what the hub publishes). PeerPods: the
+// cluster runs OpenShift sandboxed containers, so its live peer-pods-cm is read (a trusted hub
+// has none, and grants none to read).
+type Scope struct {
+	TrustedHub, PeerPods bool
+}
+
 // Value is one resolved setting and where it came from.
 type Value struct {
 	Key, Value, Source string

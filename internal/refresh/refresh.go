@@ -25,6 +25,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/pattern-gen/pattern-gen/internal/cluster"
+	"github.com/pattern-gen/pattern-gen/internal/peerpods"
 )
 
 // Annotations the refresher reads and writes on Applications.
@@ -44,10 +45,10 @@ var applicationsGVR = schema.GroupVersionResource{Group: "argoproj.io", Version:
 
 // Options say where the applications are and which facts they depend on.
 type Options struct {
-	Namespace  string // the Argo CD namespace holding the Applications
-	Plugin     string // applications whose plugin name starts with this are refreshed
-	TrustedHub bool   // a spoke: the KBS facts come from the Secret the trusted hub publishes
-	Logf       func(format string, args ...any)
+	Namespace string         // the Argo CD namespace holding the Applications
+	Plugin    string         // applications whose plugin name starts with this are refreshed
+	Scope     peerpods.Scope // the facts the plugin applications read, as cmp-plugin reads them
+	Logf      func(format string, args ...any)
 }
 
 // Report is what one round did.
@@ -68,7 +69,7 @@ type Report struct {
 // server must not look like a change.
 func Once(ctx context.Context, cfg *rest.Config, o Options) (Report, error) {
 	var rep Report
-	facts, warnings := cluster.Read(ctx, cfg, o.TrustedHub)
+	facts, warnings := cluster.Read(ctx, cfg, o.Scope)
 	if len(warnings) > 0 {
 		return rep, fmt.Errorf("the cluster facts could not all be read, so nothing is refreshed this round: %s", strings.Join(warnings, "; "))
 	}

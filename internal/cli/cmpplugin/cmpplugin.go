@@ -75,14 +75,14 @@ func runGenerate(ctx context.Context, streams base.IOStreams, getenv func(string
 	out, err := base.Await(ctx, func() ([]byte, error) {
 		return generate.Run(ctx, generate.Request{
 			Dir: dir, Env: env, Logf: logf,
-			Cluster: func(ctx context.Context, trustedHub bool) (*peerpods.Cluster, []string) {
+			Cluster: func(ctx context.Context, scope peerpods.Scope) (*peerpods.Cluster, []string) {
 				cfg, err := cluster.RESTConfig(getenv)
 				if err != nil {
 					return nil, []string{"cluster discovery skipped: " + err.Error()}
 				}
 				ctx, cancel := context.WithTimeout(ctx, clusterReadTimeout)
 				defer cancel()
-				return cluster.Read(ctx, cfg, trustedHub)
+				return cluster.Read(ctx, cfg, scope)
 			},
 		})
 	})
@@ -128,6 +128,8 @@ func newRefreshCmd(streams base.IOStreams, getenv func(string) string) *cobra.Co
 	}
 	cmd.Flags().StringVar(&o.Namespace, "namespace", "", "the Argo CD namespace of the plugin applications")
 	cmd.Flags().DurationVar(&every, "every", 0, "refresh every DURATION until stopped (0: once)")
-	cmd.Flags().BoolVar(&o.TrustedHub, "trusted-hub", false, "a spoke of a split topology: read the KBS facts the trusted hub publishes")
+	cmd.Flags().BoolVar(&o.Scope.TrustedHub, "trusted-hub", false, "a spoke of a split topology: read the KBS facts the trusted hub publishes")
+	noPeerPods := cmd.Flags().Bool("no-peer-pods", false, "the cluster runs no sandboxed containers (a trusted hub): do not read peer-pods-cm")
+	cmd.PreRun = func(*cobra.Command, []string) { o.Scope.PeerPods = !*noPeerPods }
 	return cmd
 }
