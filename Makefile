@@ -17,7 +17,7 @@ OUT           ?= out
 GO            ?= go
 export GOTOOLCHAIN := local
 
-.PHONY: all build run test test-unit test-e2e golden lint verify tools e2e-tools bench clean
+.PHONY: all build run test test-unit test-e2e golden lint verify tools e2e-tools python-yaml bench clean
 
 all: build
 
@@ -72,6 +72,10 @@ $(KUBE_APISERVER):
 $(ETCD):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server
 
+# The Validated Patterns secrets parser (shared reference) that a test runs is Python with PyYAML.
+python-yaml:
+	@python3 -c 'import yaml' 2>/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-yaml; }
+
 TEST_ENV = PATTERN_GEN_HELM=$(HELM) PATTERN_GEN_KUSTOMIZE=$(KUSTOMIZE) \
 	PATTERN_GEN_ARGOCD=$(ARGOCD) PATTERN_GEN_KUBE_APISERVER=$(KUBE_APISERVER) PATTERN_GEN_ETCD=$(ETCD) \
 	PATTERN_GEN_ARGOCD_OPERATOR=$(ARGOCD_OPERATOR) \
@@ -80,7 +84,7 @@ TEST_ENV = PATTERN_GEN_HELM=$(HELM) PATTERN_GEN_KUSTOMIZE=$(KUSTOMIZE) \
 
 test: test-unit test-e2e ## Run every test of both modules, with every cross-check required
 
-test-unit: tools $(KUBE_APISERVER) $(ETCD) ## The product module's tests (cross-checks with helm, kustomize, kube-apiserver)
+test-unit: tools $(KUBE_APISERVER) $(ETCD) python-yaml ## The product module's tests (cross-checks with helm, kustomize, kube-apiserver)
 	$(TEST_ENV) $(GO) test -count=1 ./...
 
 test-e2e: tools e2e-tools build ## The end-to-end tests with the real Argo CD (module e2e/)
