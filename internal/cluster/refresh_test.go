@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -158,6 +159,25 @@ func TestRefresherFollowsTheFacts(t *testing.T) {
 	if rep, err := refresh.Once(ctx, srv.Config(refresher), opts); err != nil || len(rep.Refreshed)+len(rep.Synced) != 0 {
 		t.Errorf("a second round after the sync: %+v %v", rep, err)
 	}
+	// A render that keeps failing (say the API server was away while the plugin read it; Argo CD
+	// then serves the error for an hour) is hard-refreshed again, at most every RetryEvery.
+	setStatus("sandboxed-containers", "Unknown")
+	later := func(d time.Duration) refresh.Options {
+		o := opts
+		o.Now = func() time.Time { return time.Now().Add(d) }
+		return o
+	}
+	if rep, err := refresh.Once(ctx, srv.Config(refresher), later(time.Minute)); err != nil || len(rep.Retried) != 0 {
+		t.Errorf("retried within RetryEvery: %+v %v", rep, err)
+	}
+	if rep, err := refresh.Once(ctx, srv.Config(refresher), later(refresh.RetryEvery+time.Minute)); err != nil || !slices.Equal(rep.Retried, []string{"sandboxed-containers"}) {
+		t.Errorf("a failing render after RetryEvery: %+v %v", rep, err)
+	}
+	if a := annotations("sandboxed-containers"); a[refresh.RefreshAnnotation] != "hard" {
+		t.Errorf("no hard refresh on the failing application: %v", a)
+	}
+	refreshed("sandboxed-containers")
+	setStatus("sandboxed-containers", "Synced")
 	must(t, cs.CoreV1().Secrets(cluster.TrusteeNamespace).Delete(ctx, cluster.KBSCertSecret, metav1.DeleteOptions{}))
 	_, err = cs.CoreV1().Secrets(cluster.TrusteeNamespace).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: cluster.KBSCertSecret}, Data: map[string][]byte{"tls.crt": []byte(hubCert)}}, metav1.CreateOptions{})
 	must(t, err)

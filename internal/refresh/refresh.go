@@ -36,6 +36,8 @@ const (
 	// SyncedAnnotation holds the digest whose render the refresher last saw synced (or asked
 	// Argo CD to sync).
 	SyncedAnnotation = "pattern-gen.io/synced-inputs"
+	// RefreshedAtAnnotation is when the refresher last asked for a hard refresh (RFC 3339).
+	RefreshedAtAnnotation = "pattern-gen.io/refreshed-at"
 	// RefreshAnnotation is Argo CD's: "hard" drops the cached render and renders again; the
 	// application controller removes it once done.
 	RefreshAnnotation = "argocd.argoproj.io/refresh"
@@ -43,17 +45,24 @@ const (
 
 var applicationsGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "applications"}
 
+// RetryEvery is how often an application whose render keeps failing is hard-refreshed again:
+// after three failures Argo CD returns the cached error for an hour, so a short outage of the
+// API server while the plugin read the cluster would otherwise keep it failed that long.
+const RetryEvery = 5 * time.Minute
+
 // Options say where the applications are and which facts they depend on.
 type Options struct {
 	Namespace string         // the Argo CD namespace holding the Applications
 	Plugin    string         // applications whose plugin name starts with this are refreshed
 	Scope     peerpods.Scope // the facts the plugin applications read, as cmp-plugin reads them
 	Logf      func(format string, args ...any)
+	Now       func() time.Time // the clock; time.Now when nil
 }
 
 // Report is what one round did.
 type Report struct {
 	Refreshed []string // hard-refreshed: the facts changed since their render
+	Retried   []string // hard-refreshed again: their render kept failing for RetryEvery
 	Synced    []string // asked to sync: regenerated at the same revision, and now OutOfSync
 }
 
@@ -85,12 +94,16 @@ func Once(ctx context.Context, cfg *rest.Config, o Options) (Report, error) {
 	if err != nil {
 		return rep, fmt.Errorf("list Applications in %s: %w", o.Namespace, err)
 	}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
 	for i := range list.Items {
 		app := &list.Items[i]
 		if !usesPlugin(app, o.Plugin) {
 			continue
 		}
-		patch, did := nextStep(app, digest)
+		patch, did := nextStep(app, digest, now())
 		if patch == nil {
 			continue
 		}
@@ -101,6 +114,8 @@ func Once(ctx context.Context, cfg *rest.Config, o Options) (Report, error) {
 		switch did {
 		case "refresh":
 			rep.Refreshed = append(rep.Refreshed, app.GetName())
+		case "retry":
+			rep.Retried = append(rep.Retried, app.GetName())
 		case "sync":
 			rep.Synced = append(rep.Synced, app.GetName())
 		}
@@ -110,7 +125,7 @@ func Once(ctx context.Context, cfg *rest.Config, o Options) (Report, error) {
 
 // nextStep is the merge patch that takes app one step towards having synced what the facts
 // of digest render, and what it does ("refresh", "sync", "" for only recording), or nil.
-func nextStep(app *unstructured.Unstructured, digest string) (map[string]any, string) {
+func nextStep(app *unstructured.Unstructured, digest string, now time.Time) (map[string]any, string) {
 	ann := app.GetAnnotations()
 	annotate := func(kv ...string) map[string]any {
 		m := map[string]any{}
@@ -119,13 +134,21 @@ func nextStep(app *unstructured.Unstructured, digest string) (map[string]any, st
 		}
 		return map[string]any{"metadata": map[string]any{"annotations": m}}
 	}
+	stamp := now.UTC().Format(time.RFC3339)
+	status, _, _ := unstructured.NestedString(app.Object, "status", "sync", "status")
 	switch {
 	case ann[DigestAnnotation] != digest:
-		return annotate(RefreshAnnotation, "hard", DigestAnnotation, digest), "refresh"
-	case ann[SyncedAnnotation] == digest || ann[RefreshAnnotation] != "":
-		return nil, "" // done, or Argo CD has not rendered it again yet
+		return annotate(RefreshAnnotation, "hard", DigestAnnotation, digest, RefreshedAtAnnotation, stamp), "refresh"
+	case ann[RefreshAnnotation] != "":
+		return nil, "" // Argo CD has not rendered it again yet
+	case status == "Unknown": // the render failed (a ComparisonError), whatever the digest
+		if last, err := time.Parse(time.RFC3339, ann[RefreshedAtAnnotation]); err == nil && now.Sub(last) < RetryEvery {
+			return nil, ""
+		}
+		return annotate(RefreshAnnotation, "hard", RefreshedAtAnnotation, stamp), "retry"
+	case ann[SyncedAnnotation] == digest:
+		return nil, "" // done
 	}
-	status, _, _ := unstructured.NestedString(app.Object, "status", "sync", "status")
 	phase, _, _ := unstructured.NestedString(app.Object, "status", "operationState", "phase")
 	_, pending, _ := unstructured.NestedMap(app.Object, "operation")
 	automated, isAuto, _ := unstructured.NestedMap(app.Object, "spec", "syncPolicy", "automated")
@@ -133,7 +156,7 @@ func nextStep(app *unstructured.Unstructured, digest string) (map[string]any, st
 	case status == "Synced" || (status == "OutOfSync" && !isAuto):
 		return annotate(SyncedAnnotation, digest), "" // nothing to apply, or the user syncs by hand
 	case status != "OutOfSync" || pending || phase == "Running":
-		return nil, "" // not rendered yet (Unknown), or an operation is under way: next round
+		return nil, "" // no sync status yet, or an operation is under way: next round
 	}
 	prune, _ := automated["prune"].(bool)
 	sync := map[string]any{"prune": prune}
@@ -176,6 +199,9 @@ func Run(ctx context.Context, cfg *rest.Config, o Options, every time.Duration) 
 		rep, err := Once(ctx, cfg, o)
 		if len(rep.Refreshed) > 0 {
 			logf("hard-refreshed %s: the cluster facts they render from changed", strings.Join(rep.Refreshed, ", "))
+		}
+		if len(rep.Retried) > 0 {
+			logf("hard-refreshed %s again: their render has been failing for %v", strings.Join(rep.Retried, ", "), RetryEvery)
 		}
 		if len(rep.Synced) > 0 {
 			logf("asked Argo CD to sync %s: rendered again from the changed facts, and OutOfSync", strings.Join(rep.Synced, ", "))
