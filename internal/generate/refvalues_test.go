@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -76,10 +77,6 @@ func TestReferenceValuesMatchThePodsInitdata(t *testing.T) {
 		}
 		return objs, log.String()
 	}
-	type entry struct {
-		Name, Expiration string
-		Value            []string
-	}
 	rvps := func(objs []manifest.Object) []entry {
 		t.Helper()
 		for _, o := range objs {
@@ -131,6 +128,7 @@ func TestReferenceValuesMatchThePodsInitdata(t *testing.T) {
 	if !strings.Contains(log, "rvps-reference-values: initdata PCR8 "+securePCR8) {
 		t.Errorf("the log does not name the PCR8:\n%s", log)
 	}
+	checkPolicyNames(t, objs, names)
 
 	// Before the secrets are loaded there is no certificate: the trustee application still
 	// renders (it makes the ExternalSecret that brings the certificate), with no reference value.
@@ -143,6 +141,56 @@ func TestReferenceValuesMatchThePodsInitdata(t *testing.T) {
 	if !strings.Contains(log, "warning: rvps-reference-values carries no initdata reference value") {
 		t.Errorf("no warning:\n%s", log)
 	}
+}
+
+// checkPolicyNames reads the reference-value names the rendered attestation policy queries
+// (query_reference_value of sprintf("<tee>_%s", [pcr]) over vtpm_pcrs) and holds them against the
+// RVPS entries: the initdata's PCR8 names have entries, and exactly the pod VM image's PCRs do
+// not yet (their measurements come with issue 14's measurements pull). A new name the policy
+// queries without an entry, or an entry nothing queries, fails here.
+func checkPolicyNames(t *testing.T, objs []manifest.Object, entries map[string]entry) {
+	t.Helper()
+	var rego string
+	for _, o := range objs {
+		if o.Kind == "ConfigMap" && o.Name == "attestation-policy" {
+			rego = o.String("data", "default_cpu.rego")
+		}
+	}
+	pcrs := regexp.MustCompile(`(?m)^vtpm_pcrs := \[([^\]]*)\]`).FindStringSubmatch(rego)
+	tees := regexp.MustCompile(`query_reference_value|accepted\(sprintf\("([a-z]+)_%s", \[pcr\]\)`).FindAllStringSubmatch(rego, -1)
+	if pcrs == nil || len(tees) < 2 {
+		t.Fatalf("cannot read the policy's reference-value names from attestation-policy:\n%s", rego)
+	}
+	queried := map[string]bool{}
+	for _, tee := range tees {
+		if tee[1] == "" {
+			continue
+		}
+		for _, pcr := range strings.Split(pcrs[1], ",") {
+			queried[tee[1]+"_"+strings.Trim(strings.TrimSpace(pcr), `"`)] = true
+		}
+	}
+	var missing []string
+	for name := range queried {
+		if _, ok := entries[name]; !ok {
+			missing = append(missing, name)
+		}
+	}
+	slices.Sort(missing)
+	want := []string{"snp_pcr03", "snp_pcr09", "snp_pcr11", "snp_pcr12", "tdx_pcr03", "tdx_pcr09", "tdx_pcr11", "tdx_pcr12"}
+	if !slices.Equal(missing, want) {
+		t.Errorf("queried names without a reference value: %v; want exactly the pod VM image's %v", missing, want)
+	}
+	for name := range entries {
+		if !queried[name] && name != "init_data" { // init_data: what bare-metal TEEs report
+			t.Errorf("RVPS entry %s is queried by no rule of the attestation policy", name)
+		}
+	}
+}
+
+type entry struct {
+	Name, Expiration string
+	Value            []string
 }
 
 // In a split fork the trusted hub's RVPS carries the PCR8 of the initdata the spokes' pods get:
