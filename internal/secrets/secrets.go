@@ -65,7 +65,7 @@ func Generate(o Options) (*Plan, error) {
 		return nil, fmt.Errorf("values-secret.yaml.template: %w", err)
 	}
 	if t.Version != "2.0" {
-		return nil, fmt.Errorf("values-secret.yaml.template: version %q; pattern-gen writes version 2.0 files", t.Version)
+		return nil, fmt.Errorf("values-secret.yaml.template: version %q is not the Validated Patterns format 2.0 that load-secrets reads; restore the fork's template (pattern-gen init writes it)", t.Version)
 	}
 	p := &Plan{}
 	for _, s := range t.Secrets {
