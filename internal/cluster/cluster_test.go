@@ -78,6 +78,19 @@ func apply(t *testing.T, dyn dynamic.Interface, mapper *restmapper.DeferredDisco
 	t.Fatalf("create %s %s: %v", gvk, u.GetName(), err)
 }
 
+// applyFile applies one object from a file of the shared reference folder, skipping the test
+// when the folder is absent.
+func applyFile(t *testing.T, dyn dynamic.Interface, mapper *restmapper.DeferredDiscoveryRESTMapper, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Skipf("%s is absent: skipping (it comes from the shared reference folder)", path)
+	}
+	var obj map[string]any
+	must(t, yaml.Unmarshal(data, &obj))
+	apply(t, dyn, mapper, obj)
+}
+
 // seed creates what an Azure OpenShift cluster with the pattern has: cloud-conf, a peer-pods-cm
 // with the operator's image ID, the KBS certificate, the apps domain, and the fork's RBAC chart.
 func seed(t *testing.T, srv *kubeapi.Server) {
@@ -98,13 +111,7 @@ func seed(t *testing.T, srv *kubeapi.Server) {
 	// Another Secret in the same namespace, which the plugin must not be able to read.
 	must(t, create(cs.CoreV1().Secrets(cluster.TrusteeNamespace).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "kbs-https-key"}, Data: map[string][]byte{"tls.key": []byte("PRIVATE")}}, metav1.CreateOptions{})))
 
-	crd, err := os.ReadFile(ingressCRD)
-	if err != nil {
-		t.Skipf("%s is absent: skipping the discovery tests", ingressCRD)
-	}
-	var crdObj map[string]any
-	must(t, yaml.Unmarshal(crd, &crdObj))
-	apply(t, dyn, mapper, crdObj)
+	applyFile(t, dyn, mapper, ingressCRD)
 	apply(t, dyn, mapper, map[string]any{"apiVersion": "config.openshift.io/v1", "kind": "Ingress",
 		"metadata": map[string]any{"name": "cluster"}, "spec": map[string]any{"domain": "apps.c1.example.com"}})
 

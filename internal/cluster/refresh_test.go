@@ -2,7 +2,6 @@ package cluster_test
 
 import (
 	"context"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -18,7 +17,6 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/restmapper"
-	"sigs.k8s.io/yaml"
 
 	"github.com/pattern-gen/pattern-gen/internal/cluster"
 	"github.com/pattern-gen/pattern-gen/internal/peerpods"
@@ -43,13 +41,7 @@ func TestRefresherFollowsTheFacts(t *testing.T) {
 	admin := srv.Config(kubeapi.Admin.Name)
 	dyn := dynamic.NewForConfigOrDie(admin)
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(discovery.NewDiscoveryClientForConfigOrDie(admin)))
-	crd, err := os.ReadFile(applicationCRD)
-	if err != nil {
-		t.Skipf("%s is absent: skipping the refresher test", applicationCRD)
-	}
-	var crdObj map[string]any
-	must(t, yaml.Unmarshal(crd, &crdObj))
-	apply(t, dyn, mapper, crdObj)
+	applyFile(t, dyn, mapper, applicationCRD)
 	app := func(name string, source map[string]any, multi bool) map[string]any {
 		spec := map[string]any{"project": "default", "destination": map[string]any{"name": "in-cluster", "namespace": "x"}}
 		if multi {

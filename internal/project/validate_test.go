@@ -48,15 +48,7 @@ func crdDir(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("go", "mod", "download", "-json", eso.Bundles.Module).Output()
-	if err != nil {
-		t.Fatalf("go mod download %s: %v", eso.Bundles.Module, err)
-	}
-	var mod struct{ Dir string }
-	if err := json.Unmarshal(out, &mod); err != nil {
-		t.Fatal(err)
-	}
-	copyFile(filepath.Join(mod.Dir, filepath.FromSlash(eso.Bundles.CRDs), "external-secrets.io_externalsecrets.yaml"))
+	copyFile(filepath.Join(moduleDir(t, eso.Bundles.Module), filepath.FromSlash(eso.Bundles.CRDs), "external-secrets.io_externalsecrets.yaml"))
 	return dir
 }
 
@@ -64,17 +56,10 @@ func crdDir(t *testing.T) string {
 // k8s.io/kubernetes module the kube-apiserver of the tests is built from.
 func kubeOpenAPIDir(t *testing.T) string {
 	t.Helper()
-	out, err := exec.Command("go", "mod", "download", "-json", "k8s.io/kubernetes@v1.36.3").Output()
-	if err != nil {
-		t.Fatalf("go mod download k8s.io/kubernetes: %v", err)
-	}
-	var mod struct{ Dir string }
-	if err := json.Unmarshal(out, &mod); err != nil {
-		t.Fatal(err)
-	}
+	modDir := moduleDir(t, "k8s.io/kubernetes@v1.36.3")
 	dir := t.TempDir()
 	for _, f := range []string{"api__v1_openapi.json", "apis__apps__v1_openapi.json", "apis__rbac.authorization.k8s.io__v1_openapi.json"} {
-		data, err := os.ReadFile(filepath.Join(mod.Dir, "api", "openapi-spec", "v3", f))
+		data, err := os.ReadFile(filepath.Join(modDir, "api", "openapi-spec", "v3", f))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,6 +68,21 @@ func kubeOpenAPIDir(t *testing.T) string {
 		}
 	}
 	return dir
+}
+
+// moduleDir is the folder of a Go module version (path@version) in the module cache, fetched
+// through the module proxy.
+func moduleDir(t *testing.T, module string) string {
+	t.Helper()
+	out, err := exec.Command("go", "mod", "download", "-json", module).Output()
+	if err != nil {
+		t.Fatalf("go mod download %s: %v", module, err)
+	}
+	var mod struct{ Dir string }
+	if err := json.Unmarshal(out, &mod); err != nil {
+		t.Fatal(err)
+	}
+	return mod.Dir
 }
 
 // editFile replaces the first old with new in a file of the fork, which must contain it.
@@ -210,16 +210,8 @@ func TestPinsTableMatchesBundledCRDs(t *testing.T) {
 		if c.Bundles == nil {
 			continue
 		}
-		out, err := exec.Command("go", "mod", "download", "-json", c.Bundles.Module).Output()
-		if err != nil {
-			t.Fatalf("go mod download %s: %v", c.Bundles.Module, err)
-		}
-		var mod struct{ Dir string }
-		if err := json.Unmarshal(out, &mod); err != nil {
-			t.Fatal(err)
-		}
 		served := map[string][]string{} // group/kind -> served versions
-		files, err := filepath.Glob(filepath.Join(mod.Dir, filepath.FromSlash(c.Bundles.CRDs), "*.yaml"))
+		files, err := filepath.Glob(filepath.Join(moduleDir(t, c.Bundles.Module), filepath.FromSlash(c.Bundles.CRDs), "*.yaml"))
 		if err != nil || len(files) == 0 {
 			t.Fatalf("%s: no CRDs in %s: %v", c.Name, c.Bundles.CRDs, err)
 		}
