@@ -147,6 +147,21 @@ func selfSignedCert(t *testing.T, host string) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
 
+// moduleDir is the folder of a Go module version (path@version) in the module cache, fetched
+// through the module proxy from the module in folder dir.
+func moduleDir(t *testing.T, dir, module string) string {
+	t.Helper()
+	cmd := exec.Command("go", "mod", "download", "-json", module)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go mod download %s: %v", module, err)
+	}
+	var mod struct{ Dir string }
+	must(t, json.Unmarshal(out, &mod))
+	return mod.Dir
+}
+
 // pinsTable is the product's table of pinned components (../values/pins.yaml): the tests
 // install what it names, so a pin cannot move without them.
 const pinsTable = "../values/pins.yaml"
@@ -168,14 +183,8 @@ func esoCRDFiles(t *testing.T) []string {
 		if c.Name != "golang-external-secrets" || c.Bundles == nil {
 			continue
 		}
-		out, err := exec.Command("go", "mod", "download", "-json", c.Bundles.Module).Output()
-		if err != nil {
-			t.Fatalf("go mod download %s: %v", c.Bundles.Module, err)
-		}
-		var mod struct{ Dir string }
-		must(t, json.Unmarshal(out, &mod))
 		// The folder also holds the kustomization.yaml that lists them.
-		files, err := filepath.Glob(filepath.Join(mod.Dir, filepath.FromSlash(c.Bundles.CRDs), "*_*.yaml"))
+		files, err := filepath.Glob(filepath.Join(moduleDir(t, ".", c.Bundles.Module), filepath.FromSlash(c.Bundles.CRDs), "*_*.yaml"))
 		must(t, err)
 		if len(files) == 0 {
 			t.Fatalf("no CRDs in %s of %s", c.Bundles.CRDs, c.Bundles.Module)

@@ -349,15 +349,7 @@ func helmTemplate(t *testing.T, helm, dir string, args ...string) []map[string]a
 // e2e/argocd-operator builds.
 func operatorModuleDir(t *testing.T) string {
 	t.Helper()
-	cmd := exec.Command("go", "mod", "download", "-json", "github.com/argoproj-labs/argocd-operator@v0.18.0")
-	cmd.Dir = "argocd-operator"
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go mod download argocd-operator: %v", err)
-	}
-	var mod struct{ Dir string }
-	must(t, json.Unmarshal(out, &mod))
-	return mod.Dir
+	return moduleDir(t, "argocd-operator", "github.com/argoproj-labs/argocd-operator@v0.18.0")
 }
 
 func keys[V any](m map[string]V) []string {
