@@ -12,7 +12,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -94,7 +93,7 @@ func Run(ctx context.Context, req Request) ([]byte, error) {
 	case "", "enabled":
 		if req.Cluster != nil {
 			var warnings []string
-			cluster, warnings = req.Cluster(ctx, ScopeOf(pattern))
+			cluster, warnings = req.Cluster(ctx, scopeOf(pattern))
 			for _, w := range warnings {
 				req.Logf("warning: %s", w)
 			}
@@ -128,24 +127,12 @@ func Run(ctx context.Context, req Request) ([]byte, error) {
 	return manifest.Stream(objs)
 }
 
-// ScopeOf is what a clusterGroup's renders read of its cluster: a spoke reads what the trusted hub
+// scopeOf is what a clusterGroup's renders read of its cluster: a spoke reads what the trusted hub
 // publishes; a group that subscribes to OpenShift sandboxed containers reads its peer-pods-cm.
-func ScopeOf(p *render.Pattern) peerpods.Scope {
+func scopeOf(p *render.Pattern) peerpods.Scope {
 	s := peerpods.Scope{TrustedHub: p.Spoke()}
-	subs := p.Dig("clusterGroup", "subscriptions")
-	var list []any
-	switch v := subs.(type) {
-	case map[string]any:
-		for _, k := range slices.Sorted(maps.Keys(v)) {
-			list = append(list, v[k])
-		}
-	case []any:
-		list = v
-	}
-	for _, sub := range list {
-		if m, _ := sub.(map[string]any); m["name"] == "sandboxed-containers-operator" {
-			s.PeerPods = true
-		}
+	for _, sub := range p.Subscriptions() {
+		s.PeerPods = s.PeerPods || sub.Spec["name"] == "sandboxed-containers-operator"
 	}
 	return s
 }

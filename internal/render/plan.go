@@ -259,6 +259,32 @@ func SelectGroup(ps []*Pattern, name string) (*Pattern, error) {
 // file), or nil. The values are shared: callers must not change what they get.
 func (p *Pattern) Dig(keys ...string) any { return Dig(p.root, keys...) }
 
+// Subscription is one entry of clusterGroup.subscriptions: its values path (for messages) and
+// its fields.
+type Subscription struct {
+	Path string
+	Spec map[string]any
+}
+
+// Subscriptions lists clusterGroup.subscriptions, which the clustergroup chart takes as a map
+// (in key order here) or as a list.
+func (p *Pattern) Subscriptions() []Subscription {
+	var out []Subscription
+	switch v := p.Dig("clusterGroup", "subscriptions").(type) {
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			spec, _ := v[k].(map[string]any)
+			out = append(out, Subscription{Path: "clusterGroup.subscriptions." + k, Spec: spec})
+		}
+	case []any:
+		for i, s := range v {
+			spec, _ := s.(map[string]any)
+			out = append(out, Subscription{Path: fmt.Sprintf("clusterGroup.subscriptions[%d]", i), Spec: spec})
+		}
+	}
+	return out
+}
+
 // Files is what planning asks of a fork: whether a file exists. A Tree answers, and so does a
 // fork on disk that has been listed but not read.
 type Files interface {

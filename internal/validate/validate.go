@@ -379,22 +379,8 @@ func CrossFile(p *render.Pattern, apps []render.App) []Problem {
 			}
 		}
 	}
-	// The clustergroup chart takes subscriptions as a map or as a list.
-	subs := map[string]any{}
-	switch v := p.Dig("clusterGroup", "subscriptions").(type) {
-	case map[string]any:
-		subs = v
-	case []any:
-		for i, s := range v {
-			subs[fmt.Sprintf("[%d]", i)] = s
-		}
-	}
-	for _, k := range slices.Sorted(maps.Keys(subs)) {
-		s, _ := subs[k].(map[string]any)
-		path := "clusterGroup.subscriptions." + k
-		if strings.HasPrefix(k, "[") {
-			path = "clusterGroup.subscriptions" + k
-		}
+	for _, sub := range p.Subscriptions() {
+		s, path := sub.Spec, sub.Path
 		if _, ok := s["version"]; ok {
 			ps = append(ps, Problem{File: groupFile, Path: path + ".version", Msg: "version: makes the clustergroup chart install an OLMv1 ClusterExtension; pin the operator with csv: instead"})
 		}
