@@ -61,10 +61,14 @@ func GenerateSecrets(o SecretsOptions) (*SecretsReport, error) {
 		}
 		domain, _ = p.Dig("global", "coco", "appsDomain").(string)
 	}
-	if domain != "" && len(validation.IsDNS1123Subdomain(secrets.KBSHost(domain))) > 0 {
-		return nil, fmt.Errorf("--domain: not a DNS name (%d characters); use the cluster's apps domain, such as apps.mycluster.example.com", len(domain))
+	host := ""
+	if domain != "" {
+		host = generate.KBSHostPrefix + domain
+		if len(validation.IsDNS1123Subdomain(host)) > 0 {
+			return nil, fmt.Errorf("--domain: not a DNS name (%d characters); use the cluster's apps domain, such as apps.mycluster.example.com", len(domain))
+		}
 	}
-	plan, err := secrets.Generate(secrets.Options{Template: template, Domain: domain, Home: o.Home, Now: time.Now(), Rand: rand.Reader})
+	plan, err := secrets.Generate(secrets.Options{Template: template, KBSHost: host, Home: o.Home, Now: time.Now(), Rand: rand.Reader})
 	if err != nil {
 		return nil, err
 	}

@@ -23,13 +23,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// KBSHost is the host of the KBS Route for an apps domain (the trustee chart's Route kbs).
-func KBSHost(domain string) string { return "kbs-trustee-operator-system." + domain }
-
 // Options say what to generate for.
 type Options struct {
 	Template []byte    // values-secret.yaml.template of the fork
-	Domain   string    // apps domain: the KBS certificate's host; "" when the fork has no kbsTLS
+	KBSHost  string    // the KBS Route's host, for its certificate; "" when the apps domain is unknown
 	Home     string    // what ~ stands for in path: fields
 	Now      time.Time // certificates start now
 	Rand     io.Reader // crypto/rand.Reader outside tests
@@ -136,11 +133,10 @@ func generate(secret string, paths map[string]string, o Options) ([]File, error)
 		}
 		return []File{file("token.key", key), file("token.crt", cert)}, nil
 	case secret == "kbsTLS" && paths["tls.key"] != "" && paths["tls.crt"] != "":
-		if o.Domain == "" {
+		if o.KBSHost == "" {
 			return nil, fmt.Errorf("the KBS certificate needs the cluster's apps domain: pass --domain apps.CLUSTER.example.com, or set appsDomain in pattern-gen.yaml")
 		}
-		host := KBSHost(o.Domain)
-		key, cert, err := selfSigned(o, pkix.Name{CommonName: host}, []string{host}, 365*24*time.Hour)
+		key, cert, err := selfSigned(o, pkix.Name{CommonName: o.KBSHost}, []string{o.KBSHost}, 365*24*time.Hour)
 		if err != nil {
 			return nil, err
 		}
