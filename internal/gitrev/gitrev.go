@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 )
 
@@ -63,6 +64,12 @@ func (r *Repo) DefaultBase() (string, error) {
 // fork. A symbolic link or a submodule in the fork's part of the tree is an error, as a link is
 // for the working-tree reader: Argo CD and the review must see the same regular files.
 func (r *Repo) Files(commit string) (map[string][]byte, error) {
+	return r.FilesAmong(commit, nil)
+}
+
+// FilesAmong is Files for only the paths want accepts (every path when want is nil): the
+// others are listed but their blobs are never read.
+func (r *Repo) FilesAmong(commit string, want func(path string) bool) (map[string][]byte, error) {
 	tree, err := r.forkTree(commit)
 	if err != nil {
 		return nil, err
@@ -70,6 +77,9 @@ func (r *Repo) Files(commit string) (map[string][]byte, error) {
 	entries, err := r.list(tree)
 	if err != nil {
 		return nil, err
+	}
+	if want != nil {
+		entries = slices.DeleteFunc(entries, func(e entry) bool { return !want(e.path) })
 	}
 	return r.readBlobs(entries)
 }

@@ -48,7 +48,8 @@ func checkInitTarget(dir string, repo *gitrev.Repo, t render.Tree) error {
 	}
 	var committed map[string][]byte
 	if head, err := repo.Resolve("HEAD"); err == nil { // a clone of an empty repository has no HEAD
-		committed, _ = repo.Files(head) // unreadable: treat every existing file as uncommitted
+		// Only the blobs init would replace: a big repository costs a listing, not its contents.
+		committed, _ = repo.FilesAmong(head, func(p string) bool { _, ok := t[p]; return ok }) // unreadable: treat every existing file as uncommitted
 	}
 	var clash []string
 	for _, name := range slices.Sorted(maps.Keys(t)) {
