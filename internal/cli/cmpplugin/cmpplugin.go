@@ -106,6 +106,7 @@ func writeManifests(ctx context.Context, w io.Writer, out []byte, limit int) err
 func newRefreshCmd(streams base.IOStreams, getenv func(string) string) *cobra.Command {
 	o := refresh.Options{Plugin: render.PluginBase}
 	var every time.Duration
+	var noPeerPods bool
 	cmd := &cobra.Command{
 		Use:   "refresh --namespace NS [--every DURATION] [--trusted-hub]",
 		Short: "Hard-refresh the plugin applications whose cluster facts changed since their render",
@@ -122,6 +123,7 @@ func newRefreshCmd(streams base.IOStreams, getenv func(string) string) *cobra.Co
 			if err != nil {
 				return err
 			}
+			o.Scope.PeerPods = !noPeerPods
 			o.Logf = base.Logger(cmd.Context(), streams.ErrOut, "cmp-plugin refresh")
 			return refresh.Run(cmd.Context(), cfg, o, every)
 		},
@@ -129,7 +131,6 @@ func newRefreshCmd(streams base.IOStreams, getenv func(string) string) *cobra.Co
 	cmd.Flags().StringVar(&o.Namespace, "namespace", "", "the Argo CD namespace of the plugin applications")
 	cmd.Flags().DurationVar(&every, "every", 0, "refresh every DURATION until stopped (0: once)")
 	cmd.Flags().BoolVar(&o.Scope.TrustedHub, "trusted-hub", false, "a spoke of a split topology: read the KBS facts the trusted hub publishes")
-	noPeerPods := cmd.Flags().Bool("no-peer-pods", false, "the cluster runs no sandboxed containers (a trusted hub): do not read peer-pods-cm")
-	cmd.PreRun = func(*cobra.Command, []string) { o.Scope.PeerPods = !*noPeerPods }
+	cmd.Flags().BoolVar(&noPeerPods, "no-peer-pods", false, "the cluster runs no sandboxed containers (a trusted hub): do not read peer-pods-cm")
 	return cmd
 }
