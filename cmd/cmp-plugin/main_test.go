@@ -2,7 +2,9 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -49,4 +51,24 @@ func TestScripts(t *testing.T) {
 			return err
 		},
 	})
+}
+
+// cmp-plugin renders from what the repository commits and the cluster's API: the packages that
+// reach registries or fetch remote sources (pattern-gen's measurements pull, init's config
+// fetch) must never be linked into it, whatever a later import adds.
+func TestLinksNoRemoteFetcher(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		for _, banned := range []string{"github.com/google/go-containerregistry/", "github.com/hashicorp/go-getter", "github.com/pattern-gen/pattern-gen/internal/fetch", "github.com/pattern-gen/pattern-gen/internal/measurements/pull"} {
+			if strings.HasPrefix(pkg, banned) {
+				t.Errorf("cmp-plugin links %s", pkg)
+			}
+		}
+	}
+	if !strings.Contains(string(out), "github.com/pattern-gen/pattern-gen/internal/measurements\n") {
+		t.Error("go list -deps does not list internal/measurements, which cmp-plugin reads the committed file with; is the list complete?")
+	}
 }

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -9,6 +13,7 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/cli"
 	"github.com/pattern-gen/pattern-gen/internal/cli/base"
 	"github.com/pattern-gen/pattern-gen/internal/cli/cmpplugin"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/testregistry"
 )
 
 func TestMain(m *testing.M) {
@@ -26,8 +31,45 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		UpdateScripts:       os.Getenv("UPDATE_GOLDEN") != "",
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"dm-verity-registry": dmVerityRegistry},
 	})
 }
+
+// dmVerityRegistry starts an in-process registry that, like registry.redhat.io, wants a pull
+// secret, and serves dm-verity pod VM images built here: tag 1.12.0 with measurements.json, tag
+// no-measurements without. It sets $REGISTRY and writes $WORK/pull-secret.json and
+// $WORK/wrong-secret.json (a wrong password).
+func dmVerityRegistry(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: dm-verity-registry")
+	}
+	const user, password = "robot$coco", "never-printed-0451"
+	t := scriptT{ts}
+	reg := testregistry.Start(t, user, password)
+	pcrs := map[string]string{}
+	for _, p := range []string{"pcr03", "pcr09", "pcr11", "pcr12"} {
+		pcrs[p] = "0x" + strings.Repeat(p[3:], 32)
+	}
+	doc, err := json.Marshal(map[string]any{"measurements": map[string]any{"sha256": pcrs}})
+	ts.Check(err)
+	repo := "openshift-sandboxed-containers/osc-dm-verity-image"
+	reg.Push(t, repo+":1.12.0", testregistry.Image(t, "amd64",
+		testregistry.Layer(t, []string{"image/podvm.raw", "image/measurements.json"}, map[string]string{"image/podvm.raw": "disk", "image/measurements.json": string(doc)})))
+	reg.Push(t, repo+":no-measurements", testregistry.Image(t, "amd64",
+		testregistry.Layer(t, []string{"image/podvm.raw"}, map[string]string{"image/podvm.raw": "disk"})))
+	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+	wrong := base64.StdEncoding.EncodeToString([]byte(user + ":bad-pass-7731"))
+	ts.Check(os.WriteFile(ts.MkAbs("pull-secret.json"), []byte(`{"auths":{"`+reg.Host+`":{"auth":"`+auth+`"}}}`), 0o600))
+	ts.Check(os.WriteFile(ts.MkAbs("wrong-secret.json"), []byte(`{"auths":{"`+reg.Host+`":{"auth":"`+wrong+`"}}}`), 0o600))
+	ts.Setenv("REGISTRY", reg.Host)
+}
+
+// scriptT lets the registry helpers report through the script.
+type scriptT struct{ ts *testscript.TestScript }
+
+func (scriptT) Helper()             {}
+func (s scriptT) Fatal(args ...any) { s.ts.Fatalf("%s", fmt.Sprint(args...)) }
+func (s scriptT) Cleanup(f func())  { s.ts.Defer(f) }
 
 // TestBadInput runs the bad-input corpus in testdata/bad: every case must fail with exit code 1
 // and one clear line, write nothing and print no objects.

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,7 +23,7 @@ func newValidateCmd(streams base.IOStreams) *cobra.Command {
 			"use declared namespaces, subscriptions are pinned with csv:.",
 		Args: base.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Fork = forkArg(args)
+			o.Fork, o.Now = forkArg(args), time.Now()
 			ctx := cmd.Context()
 			rep, err := base.Await(ctx, func() (*project.ValidateReport, error) { return project.Validate(ctx, o) })
 			if err != nil {
@@ -33,6 +34,9 @@ func newValidateCmd(streams base.IOStreams) *cobra.Command {
 			}
 			for _, s := range rep.Skipped {
 				fmt.Fprintf(streams.ErrOut, "not checked: %s\n", s)
+			}
+			for _, w := range rep.Warnings {
+				fmt.Fprintf(streams.ErrOut, "warning: %s\n", w)
 			}
 			if len(rep.Problems) > 0 {
 				return fmt.Errorf("%d problem(s):\n%s", len(rep.Problems), strings.Join(rep.Problems, "\n"))

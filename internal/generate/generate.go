@@ -23,6 +23,7 @@ import (
 
 	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
+	"github.com/pattern-gen/pattern-gen/internal/measurements"
 	"github.com/pattern-gen/pattern-gen/internal/peerpods"
 	"github.com/pattern-gen/pattern-gen/internal/peerpods/pemcert"
 	"github.com/pattern-gen/pattern-gen/internal/render"
@@ -268,6 +269,9 @@ func (s *Renderer) Plans() []render.AppPlan { return s.plans }
 
 // RenderApp renders one application; plugin applications get the sync-time settings.
 func (s *Renderer) RenderApp(plan render.AppPlan) ([]manifest.Object, error) {
+	if err := s.checkMeasurements(plan); err != nil {
+		return nil, err
+	}
 	if !plan.Plugin {
 		return render.RenderApp(s.tree, plan)
 	}
@@ -321,6 +325,9 @@ func (s *Renderer) RenderApp(plan render.AppPlan) ([]manifest.Object, error) {
 				s.logf("warning: %s carries no initdata reference value (no KBS address or certificate yet), so no pod attests as affirming; it is filled once they exist", RVPSConfigMap)
 			} else {
 				s.logf("%s: initdata PCR8 %s, expires %s", RVPSConfigMap, restrictive.pcr8, restrictive.expires)
+			}
+			if !slices.Contains(plan.ValueFiles, measurements.File) {
+				s.logf("warning: %s carries no pod VM measurements (PCR03, 09, 11, 12), so no pod attests as affirming: run pattern-gen measurements pull, commit %s and list it in this application's extraValueFiles", RVPSConfigMap, measurements.File)
 			}
 		}
 	}
@@ -377,6 +384,28 @@ func (s *Renderer) RenderApp(plan render.AppPlan) ([]manifest.Object, error) {
 		s.logf("initdata (%s) set on %d pod templates on %s", annotation, pods, render.RuntimeClass)
 	}
 	return objs, nil
+}
+
+// checkMeasurements reads the fork's measurements file when plan's values include it, so a
+// broken or stale one fails with its line and field instead of as a chart schema error; at sync
+// time it also says what RVPS gets from it.
+func (s *Renderer) checkMeasurements(plan render.AppPlan) error {
+	if !slices.Contains(plan.ValueFiles, measurements.File) {
+		return nil
+	}
+	osc, _ := s.pattern.Dig("global", "coco", "versions", "sandboxedContainers").(string)
+	set, err := measurements.Read(measurements.File, s.tree[measurements.File], osc)
+	if err != nil {
+		return err
+	}
+	if s.strict {
+		if set.Expired(time.Now()) {
+			s.logf("warning: %s: the pod VM measurements expired at %s, so RVPS no longer accepts them and no pod attests as affirming; run pattern-gen measurements pull and commit %s", plan.Name, set.Expires, measurements.File)
+		} else {
+			s.logf("%s: pod VM measurements of OSC %s (%s), expire %s", RVPSConfigMap, set.OSC, set.Digest, set.Expires)
+		}
+	}
+	return nil
 }
 
 // overlay is the kustomize overlay a plugin application uses: the plugin parameter overlay,

@@ -9,10 +9,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	patterngen "github.com/pattern-gen/pattern-gen"
 	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/generate"
+	"github.com/pattern-gen/pattern-gen/internal/measurements"
 	"github.com/pattern-gen/pattern-gen/internal/pins"
 	"github.com/pattern-gen/pattern-gen/internal/render"
 	"github.com/pattern-gen/pattern-gen/internal/validate"
@@ -21,14 +23,16 @@ import (
 // ValidateOptions names the fork and the schemas to check it against.
 type ValidateOptions struct {
 	Fork               string
-	ClusterGroupSchema string // values.schema.json of the clustergroup chart; "" skips that check
-	CRDDir             string // CustomResourceDefinition YAML files; "" skips the CRD checks
-	KubeOpenAPIDir     string // Kubernetes OpenAPI v3 JSON files; "" skips the core-kind checks
+	ClusterGroupSchema string    // values.schema.json of the clustergroup chart; "" skips that check
+	CRDDir             string    // CustomResourceDefinition YAML files; "" skips the CRD checks
+	KubeOpenAPIDir     string    // Kubernetes OpenAPI v3 JSON files; "" skips the core-kind checks
+	Now                time.Time // for expirations; zero for the current time
 }
 
 // ValidateReport is every problem found and which checks ran.
 type ValidateReport struct {
 	Problems []string
+	Warnings []string // what does not make the fork invalid but leaves it short of working
 	Checked  []string
 	Skipped  []string
 }
@@ -127,7 +131,42 @@ func Validate(ctx context.Context, o ValidateOptions) (*ValidateReport, error) {
 	}
 	rep.Checked = append(rep.Checked, "cross-file rules of clusterGroup "+strings.Join(groups, ", "),
 		"pins and served API versions ("+pins.File+")")
+	now := o.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	checkMeasurements(t, rep, now)
 	return rep, nil
+}
+
+// measurementsWarnAhead is how long before the measurements expire validate starts to say so.
+const measurementsWarnAhead = 30 * 24 * time.Hour
+
+// checkMeasurements reports a fork whose KBS cannot affirm any pod because the pod VM image's
+// measurements are missing or expired. The file's own problems stop the render before this.
+func checkMeasurements(t render.Tree, rep *ValidateReport, now time.Time) {
+	if !t.Has(render.TrusteeChart + "/Chart.yaml") {
+		return
+	}
+	data, ok := t[measurements.File]
+	if !ok {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s is missing, so RVPS has no PCR03, 09, 11, 12 of the pod VM image and no pod attests as affirming; run pattern-gen measurements pull and commit it", measurements.File))
+		return
+	}
+	osc, err := pinnedOSC(t)
+	if err != nil {
+		return // reported by the render
+	}
+	set, err := measurements.Read(measurements.File, data, osc)
+	switch {
+	case err != nil:
+		return // reported by the render
+	case set.Expired(now):
+		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: global.coco.trustee.measurements.expires: expired at %s, so RVPS rejects the values and no pod attests as affirming; run pattern-gen measurements pull", measurements.File, set.Expires))
+	case set.Expired(now.Add(measurementsWarnAhead)):
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: the measurements expire at %s; run pattern-gen measurements pull before then", measurements.File, set.Expires))
+	}
+	rep.Checked = append(rep.Checked, "pod VM measurements ("+measurements.File+")")
 }
 
 // readDir reads the files below dir whose names end in one of exts.

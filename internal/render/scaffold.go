@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/measurements"
 	"github.com/pattern-gen/pattern-gen/internal/pins"
 )
 
@@ -64,6 +65,7 @@ type view struct {
 	PluginBase, PluginVersion              string
 	PluginYAML                             string
 	TokenVolume, TokenMountPath            string
+	MeasurementsFile                       string
 	Pins                                   pins.Table // chart versions and other external pins
 	AppsDomain, KBSCertificate             string
 	// Role is what the clusterGroup file being written is: converged (one cluster), hub (the
@@ -83,44 +85,45 @@ type lintGroup struct {
 func newView(l *config.Loaded) view {
 	p := l.Pattern
 	v := view{
-		ConfigName:      ConfigFile,
-		Name:            p.Metadata.Name,
-		ClusterGroup:    p.ClusterGroup,
-		RepoURL:         p.Git.RepoURL,
-		Revision:        p.Git.Revision,
-		Backend:         p.SecretStore.Backend,
-		Flavour:         p.Trustee.SecurityPolicyFlavour,
-		Vault:           p.SecretStore.Backend == "vault",
-		HTTPS:           config.Bool(p.Trustee.HTTPS, true),
-		Signed:          p.Trustee.SecurityPolicyFlavour == "signed",
-		HelloOpenshift:  config.Bool(p.Workloads.HelloOpenshift, true),
-		KBSAccess:       config.Bool(p.Workloads.KBSAccess, false),
-		OSC:             p.Operators.SandboxedContainers,
-		Trustee:         p.Operators.Trustee,
-		ACM:             p.Operators.ACM,
-		OSCVersion:      config.CSVVersion(p.Operators.SandboxedContainers.CSV),
-		TrusteeVersion:  config.CSVVersion(p.Operators.Trustee.CSV),
-		InstanceSize:    p.Azure.InstanceSize,
-		InstanceSizes:   strings.Join(p.Azure.InstanceSizes, ","),
-		Tags:            p.Azure.SortedTags(),
-		Region:          p.Azure.Region,
-		ResourceGroup:   p.Azure.ResourceGroup,
-		SubnetID:        p.Azure.SubnetID,
-		NSGID:           p.Azure.NSGID,
-		SecretResources: p.Trustee.SecretResources,
-		PluginImage:     p.Plugin.Image,
-		PluginName:      PluginName,
-		PluginBase:      PluginBase,
-		PluginVersion:   PluginVersion,
-		PluginYAML:      PluginYAML(),
-		TokenVolume:     TokenVolume,
-		TokenMountPath:  TokenMountPath,
-		AppsDomain:      p.AppsDomain,
-		KBSCertificate:  p.Trustee.KBSCertificate,
-		Role:            RoleConverged,
-		Split:           p.Topology == config.TopologySplit,
-		HubGroup:        p.ClusterGroup,
-		SpokeGroup:      p.Spoke.ClusterGroup,
+		ConfigName:       ConfigFile,
+		Name:             p.Metadata.Name,
+		ClusterGroup:     p.ClusterGroup,
+		RepoURL:          p.Git.RepoURL,
+		Revision:         p.Git.Revision,
+		Backend:          p.SecretStore.Backend,
+		Flavour:          p.Trustee.SecurityPolicyFlavour,
+		Vault:            p.SecretStore.Backend == "vault",
+		HTTPS:            config.Bool(p.Trustee.HTTPS, true),
+		Signed:           p.Trustee.SecurityPolicyFlavour == "signed",
+		HelloOpenshift:   config.Bool(p.Workloads.HelloOpenshift, true),
+		KBSAccess:        config.Bool(p.Workloads.KBSAccess, false),
+		OSC:              p.Operators.SandboxedContainers,
+		Trustee:          p.Operators.Trustee,
+		ACM:              p.Operators.ACM,
+		OSCVersion:       config.CSVVersion(p.Operators.SandboxedContainers.CSV),
+		TrusteeVersion:   config.CSVVersion(p.Operators.Trustee.CSV),
+		InstanceSize:     p.Azure.InstanceSize,
+		InstanceSizes:    strings.Join(p.Azure.InstanceSizes, ","),
+		Tags:             p.Azure.SortedTags(),
+		Region:           p.Azure.Region,
+		ResourceGroup:    p.Azure.ResourceGroup,
+		SubnetID:         p.Azure.SubnetID,
+		NSGID:            p.Azure.NSGID,
+		SecretResources:  p.Trustee.SecretResources,
+		PluginImage:      p.Plugin.Image,
+		PluginName:       PluginName,
+		PluginBase:       PluginBase,
+		PluginVersion:    PluginVersion,
+		PluginYAML:       PluginYAML(),
+		TokenVolume:      TokenVolume,
+		TokenMountPath:   TokenMountPath,
+		MeasurementsFile: measurements.File,
+		AppsDomain:       p.AppsDomain,
+		KBSCertificate:   p.Trustee.KBSCertificate,
+		Role:             RoleConverged,
+		Split:            p.Topology == config.TopologySplit,
+		HubGroup:         p.ClusterGroup,
+		SpokeGroup:       p.Spoke.ClusterGroup,
 	}
 	if p.Azure.RootVolumeSizeGiB > 0 {
 		v.RootVolumeSize = strconv.Itoa(p.Azure.RootVolumeSizeGiB)
