@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
@@ -377,6 +378,10 @@ func (l *Loaded) validateAzure() Problems {
 }
 
 // reservedResources are Secrets the trustee chart serves itself.
+// KBSHostPrefix is the host of the trustee chart's Route kbs, before the apps domain: what the
+// KBS certificate must name.
+const KBSHostPrefix = "kbs-trustee-operator-system."
+
 var reservedResources = []string{"security-policy", "cosign-keys", "attestation-status", "attestation-token", "kbs-auth-public-key", "kbs-https-key", "kbs-https-certificate"}
 
 func (l *Loaded) validateTrustee() Problems {
@@ -392,7 +397,15 @@ func (l *Loaded) validateTrustee() Problems {
 	}
 	if t.KBSCertificate != "" {
 		// The same parser the initdata builder uses: what passes here passes at sync time.
-		_, err := pemcert.Parse(t.KBSCertificate)
+		canonical, err := pemcert.Parse(t.KBSCertificate)
+		if err == nil {
+			// What the pod VMs will hold the KBS to; the host only once the domain is pinned.
+			o := pemcert.CheckOptions{Now: time.Now()}
+			if l.Pattern.AppsDomain != "" {
+				o.Host = KBSHostPrefix + l.Pattern.AppsDomain
+			}
+			err = pemcert.Check(canonical, o)
+		}
 		switch {
 		case errors.Is(err, pemcert.ErrPrivateKey):
 			bad("trustee.kbsCertificate", "%v; give only the certificate, and remove the key from this file and its history", err)

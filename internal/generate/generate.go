@@ -37,7 +37,7 @@ const (
 	// PCR8 of the initdata it injects.
 	RVPSConfigMap = "rvps-reference-values"
 	// KBSHostPrefix is the host of the trustee chart's Route kbs, before the apps domain.
-	KBSHostPrefix = "kbs-trustee-operator-system."
+	KBSHostPrefix = config.KBSHostPrefix
 )
 
 // ClusterReader reads the cluster's facts in scope; nil means discovery is off.
@@ -525,6 +525,10 @@ func (s *Renderer) buildInitdata(policy peerpods.Policy) ([]byte, time.Time, err
 		var err error
 		if expires, err = pemcert.Expiry(d.KBSCert); err != nil {
 			return nil, time.Time{}, fmt.Errorf("the KBS certificate from %s %w", src, err)
+		}
+		if s.strict && policy == peerpods.Restrictive && time.Now().After(expires) {
+			// Not an error: the render that brings a renewed certificate must still sync.
+			s.logf("warning: the KBS certificate from %s expired on %s; pod VMs refuse the KBS and no secret is released until it is renewed", src, expires.Format(time.DateOnly))
 		}
 	}
 	doc, err := d.TOML()

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
@@ -138,6 +139,14 @@ func TestReferenceValuesMatchThePodsInitdata(t *testing.T) {
 		}
 	}
 	checkPolicyNames(t, objs, names)
+
+	// An expired certificate still renders (the sync that brings the renewed one must pass),
+	// with a warning that says what breaks.
+	expired := *facts
+	expired.KBSCert = testcert.SelfSignedUntil("kbs-trustee-operator-system.apps.c1.example.com", 3, time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC))
+	if _, log := run(render.TrusteeChart, &expired); !strings.Contains(log, "warning: the KBS certificate from cluster Secret trustee-operator-system/kbs-https-certificate key tls.crt expired on 2025-06-01; pod VMs refuse the KBS") {
+		t.Errorf("no warning for an expired certificate:\n%s", log)
+	}
 
 	// Before the secrets are loaded there is no certificate: the trustee application still
 	// renders (it makes the ExternalSecret that brings the certificate), with no reference value.

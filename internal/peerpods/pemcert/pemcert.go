@@ -97,3 +97,61 @@ func Expiry(canonical string) (time.Time, error) {
 	}
 	return first.UTC(), nil
 }
+
+// CheckOptions say what a certificate the user supplies must be good for.
+type CheckOptions struct {
+	Now  time.Time
+	Host string // the KBS host the first certificate must name; "" skips the check
+}
+
+// Check holds a Parse result to what the pod VMs will require of the KBS's certificate: each
+// certificate valid at o.Now, each one after the first the issuer that signed the one before it
+// (the KBS certificate first, then its CA chain), and the first naming o.Host. Errors name
+// certificates by position and dates and hosts, which are public; never key material.
+func Check(canonical string, o CheckOptions) error {
+	var certs []*x509.Certificate
+	for rest := []byte(canonical); ; {
+		b, tail := pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return errors.New("not a certificate Parse returned")
+		}
+		certs, rest = append(certs, c), tail
+	}
+	if len(certs) == 0 {
+		return notPEM
+	}
+	for i, c := range certs {
+		switch {
+		case o.Now.After(c.NotAfter):
+			return fmt.Errorf("certificate %d expired on %s; give the KBS's current certificate", i+1, c.NotAfter.UTC().Format(time.DateOnly))
+		case o.Now.Before(c.NotBefore):
+			return fmt.Errorf("certificate %d is not valid before %s", i+1, c.NotBefore.UTC().Format(time.RFC3339))
+		}
+		if i > 0 {
+			if !c.IsCA {
+				return fmt.Errorf("certificate %d is not a CA certificate, so it cannot vouch for certificate %d; give the KBS certificate first, then the CA certificates that issued it, in order", i+1, i)
+			}
+			if err := certs[i-1].CheckSignatureFrom(c); err != nil {
+				return fmt.Errorf("certificate %d is not signed by certificate %d; give the KBS certificate first, then the CA certificates that issued it, in order", i, i+1)
+			}
+		}
+	}
+	if o.Host != "" {
+		if err := certs[0].VerifyHostname(o.Host); err != nil {
+			return fmt.Errorf("certificate 1 is not for %s, the KBS host (it names %s); issue it for that host, or correct appsDomain", o.Host, namesOf(certs[0]))
+		}
+	}
+	return nil
+}
+
+// namesOf lists the DNS names a certificate is for.
+func namesOf(c *x509.Certificate) string {
+	if len(c.DNSNames) == 0 {
+		return "no DNS name"
+	}
+	return strings.Join(c.DNSNames, ", ")
+}

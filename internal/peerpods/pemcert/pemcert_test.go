@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pattern-gen/pattern-gen/internal/peerpods/pemcert"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/testcert"
@@ -72,4 +73,40 @@ func chunks(p []byte, n int) []string {
 		out = append(out, s+"\n")
 	}
 	return out
+}
+
+func TestCheck(t *testing.T) {
+	const host = "kbs-trustee-operator-system.apps.c1.example.com"
+	now := time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)
+	leaf, ca, other := testcert.IssuedBy(host, 20, 21), testcert.CA(21), testcert.CA(22)
+	for _, tc := range []struct {
+		name, in, host string
+		now            time.Time
+		err            string
+	}{
+		{name: "self-signed", in: testcert.SelfSigned(host, 1), host: host, now: now},
+		{name: "leaf and its CA", in: leaf + ca, host: host, now: now},
+		{name: "host not pinned", in: leaf, now: now},
+		{name: "expired", in: leaf + ca, now: time.Date(2035, 1, 2, 0, 0, 0, 0, time.UTC), err: "certificate 1 expired on 2035-01-01; give the KBS's current certificate"},
+		{name: "not yet valid", in: leaf, now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), err: "certificate 1 is not valid before 2026-01-01T00:00:00Z"},
+		{name: "another CA", in: leaf + other, now: now, err: "certificate 1 is not signed by certificate 2"},
+		{name: "CA first", in: ca + leaf, now: now, err: "certificate 2 is not a CA certificate, so it cannot vouch for certificate 1"},
+		{name: "two leaves", in: leaf + testcert.SelfSigned(host, 3), now: now, err: "certificate 2 is not a CA certificate"},
+		{name: "other host", in: leaf, host: "kbs-trustee-operator-system.apps.c2.example.com", now: now,
+			err: "certificate 1 is not for kbs-trustee-operator-system.apps.c2.example.com, the KBS host (it names " + host + ")"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			canonical, err := pemcert.Parse(tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = pemcert.Check(canonical, pemcert.CheckOptions{Now: tc.now, Host: tc.host})
+			switch {
+			case tc.err == "" && err != nil:
+				t.Errorf("unexpected error: %v", err)
+			case tc.err != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.err)):
+				t.Errorf("error %v, want %q", err, tc.err)
+			}
+		})
+	}
 }
