@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -273,11 +274,44 @@ func newWorkspace(t *testing.T, b binaries, config string) *argo {
 	cfg := filepath.Join(work, "pattern-gen.yaml")
 	must(t, os.WriteFile(cfg, []byte(config), 0o644))
 	run(t, work, nil, b.patternGen, "init", "--config", cfg, a.fork)
+	writeMeasurements(t, a.fork)
 	gitEnv := []string{"GIT_AUTHOR_NAME=e2e", "GIT_AUTHOR_EMAIL=e2e@example.com", "GIT_COMMITTER_NAME=e2e", "GIT_COMMITTER_EMAIL=e2e@example.com", "GIT_CONFIG_GLOBAL=/dev/null"}
 	run(t, a.fork, gitEnv, "git", "init", "-q", "-b", "main")
 	run(t, a.fork, gitEnv, "git", "add", "-A")
 	run(t, a.fork, gitEnv, "git", "commit", "-q", "-m", "fork")
 	return a
+}
+
+// measuredPCR is the value every pod VM measurement gets in the e2e forks.
+var measuredPCR = strings.Repeat("3c", 32)
+
+// writeMeasurements commits what a user commits after `pattern-gen measurements pull`: the file
+// as that command writes it, for the fork's pinned OSC version. It stands in for the pull from
+// registry.redhat.io (a pull secret and the network); the pull itself runs against an
+// in-process registry in cmd/pattern-gen's measurements_pull script.
+func writeMeasurements(t *testing.T, fork string) {
+	t.Helper()
+	global, err := os.ReadFile(filepath.Join(fork, "values-global.yaml"))
+	must(t, err)
+	m := regexp.MustCompile(`(?m)^\s+sandboxedContainers: "([0-9.]+)"$`).FindSubmatch(global)
+	if m == nil {
+		t.Fatal("values-global.yaml pins no global.coco.versions.sandboxedContainers")
+	}
+	doc := fmt.Sprintf(`global:
+  coco:
+    trustee:
+      measurements:
+        osc: "%s"
+        image: "registry.redhat.io/openshift-sandboxed-containers/osc-dm-verity-image:%[1]s"
+        digest: "sha256:%s"
+        expires: "2030-01-01T00:00:00Z"
+        sha256:
+          pcr03: "%[3]s"
+          pcr09: "%[3]s"
+          pcr11: "%[3]s"
+          pcr12: "%[3]s"
+`, m[1], strings.Repeat("0", 64), measuredPCR)
+	must(t, os.WriteFile(filepath.Join(fork, "values-measurements.yaml"), []byte(doc), 0o644))
 }
 
 func contains(haystack string, needles ...string) error {

@@ -142,8 +142,9 @@ func TestArgoCDSyncsSplitTopology(t *testing.T) {
 	pcr := sha256.Sum256(append(make([]byte, 32), sum[:]...))
 	rvps, err := hub.get(t, schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, "trustee-operator-system", "rvps-reference-values")
 	must(t, err)
-	if values, _, _ := unstructured.NestedString(rvps.Object, "data", "reference-values.json"); !strings.Contains(values, hex.EncodeToString(pcr[:])) || !strings.Contains(values, `"name": "tdx_pcr08"`) {
-		t.Errorf("the hub's rvps-reference-values lacks the spoke pod's PCR8 %x:\n%s", pcr, values)
+	if values, _, _ := unstructured.NestedString(rvps.Object, "data", "reference-values.json"); !strings.Contains(values, hex.EncodeToString(pcr[:])) || !strings.Contains(values, `"name": "tdx_pcr08"`) ||
+		!strings.Contains(values, `"name": "snp_pcr03"`) || !strings.Contains(values, measuredPCR) {
+		t.Errorf("the hub's rvps-reference-values lacks the spoke pod's PCR8 %x or the pod VM measurements:\n%s", pcr, values)
 	}
 	for _, c := range []*argoCluster{hub, spoke} {
 		out, err := c.pg("status")

@@ -445,7 +445,8 @@ func TestArgoCDSyncsThePattern(t *testing.T) {
 		t.Errorf("the live peer-pods-cm INITDATA lacks the KBS certificate created after the first sync")
 	}
 	// The KBS's reference values carry the PCR8 of that initdata, hashed here independently:
-	// the trustee application, rendered by cmp-plugin, follows the certificate too.
+	// the trustee application, rendered by cmp-plugin, follows the certificate too. They carry
+	// the pod VM measurements of the fork's committed values-measurements.yaml beside it.
 	if ann, _, _ := unstructured.NestedString(dep.Object, "spec", "template", "metadata", "annotations", "io.katacontainers.config.hypervisor.cc_init_data"); ann != "" {
 		sum := sha256.Sum256(decodeInitdata(t, ann))
 		pcr := sha256.Sum256(append(make([]byte, 32), sum[:]...))
@@ -456,7 +457,8 @@ func TestArgoCDSyncsThePattern(t *testing.T) {
 				return false
 			}
 			values, _, _ := unstructured.NestedString(cm.Object, "data", "reference-values.json")
-			return strings.Contains(values, `"name": "snp_pcr08"`) && strings.Contains(values, want)
+			return strings.Contains(values, `"name": "snp_pcr08"`) && strings.Contains(values, want) &&
+				strings.Contains(values, `"name": "tdx_pcr12"`) && strings.Contains(values, measuredPCR)
 		})
 	}
 
