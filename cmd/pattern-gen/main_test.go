@@ -37,7 +37,7 @@ func TestScripts(t *testing.T) {
 
 // dmVerityRegistry starts an in-process registry that, like registry.redhat.io, wants a pull
 // secret, and serves dm-verity pod VM images built here: tag 1.12.0 with measurements.json, tag
-// no-measurements without. It sets $REGISTRY and writes $WORK/pull-secret.json and
+// no-measurements without (its digest in $NOMEASUREMENTS). It sets $REGISTRY and writes $WORK/pull-secret.json and
 // $WORK/wrong-secret.json (a wrong password).
 func dmVerityRegistry(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 0 {
@@ -55,8 +55,9 @@ func dmVerityRegistry(ts *testscript.TestScript, neg bool, args []string) {
 	repo := "openshift-sandboxed-containers/osc-dm-verity-image"
 	reg.Push(t, repo+":1.12.0", testregistry.Image(t, "amd64",
 		testregistry.Layer(t, []string{"image/podvm.raw", "image/measurements.json"}, map[string]string{"image/podvm.raw": "disk", "image/measurements.json": string(doc)})))
-	reg.Push(t, repo+":no-measurements", testregistry.Image(t, "amd64",
+	bare := reg.Push(t, repo+":no-measurements", testregistry.Image(t, "amd64",
 		testregistry.Layer(t, []string{"image/podvm.raw"}, map[string]string{"image/podvm.raw": "disk"})))
+	ts.Setenv("NOMEASUREMENTS", bare)
 	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
 	wrong := base64.StdEncoding.EncodeToString([]byte(user + ":bad-pass-7731"))
 	ts.Check(os.WriteFile(ts.MkAbs("pull-secret.json"), []byte(`{"auths":{"`+reg.Host+`":{"auth":"`+auth+`"}}}`), 0o600))

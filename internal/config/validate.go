@@ -377,11 +377,11 @@ func (l *Loaded) validateAzure() Problems {
 	return ps
 }
 
-// reservedResources are Secrets the trustee chart serves itself.
 // KBSHostPrefix is the host of the trustee chart's Route kbs, before the apps domain: what the
 // KBS certificate must name.
 const KBSHostPrefix = "kbs-trustee-operator-system."
 
+// reservedResources are Secrets the trustee chart serves itself.
 var reservedResources = []string{"security-policy", "cosign-keys", "attestation-status", "attestation-token", "kbs-auth-public-key", "kbs-https-key", "kbs-https-certificate"}
 
 func (l *Loaded) validateTrustee() Problems {

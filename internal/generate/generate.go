@@ -267,11 +267,25 @@ func (s *Renderer) clusterKBSSource() string {
 // Plans returns the fork's applications in render order.
 func (s *Renderer) Plans() []render.AppPlan { return s.plans }
 
-// RenderApp renders one application; plugin applications get the sync-time settings.
+// RenderApp renders one application; plugin applications get the sync-time settings. The pod VM
+// measurements in its RVPS, if it renders one, must be those of the fork's measurements file.
 func (s *Renderer) RenderApp(plan render.AppPlan) ([]manifest.Object, error) {
-	if err := s.checkMeasurements(plan); err != nil {
+	set, err := s.readMeasurements(plan)
+	if err != nil {
 		return nil, err
 	}
+	objs, err := s.renderApp(plan)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRVPS(plan.Name, objs, set); err != nil {
+		return nil, err
+	}
+	return objs, nil
+}
+
+// renderApp is RenderApp without the measurements checks.
+func (s *Renderer) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
 	if !plan.Plugin {
 		return render.RenderApp(s.tree, plan)
 	}
@@ -384,28 +398,6 @@ func (s *Renderer) RenderApp(plan render.AppPlan) ([]manifest.Object, error) {
 		s.logf("initdata (%s) set on %d pod templates on %s", annotation, pods, render.RuntimeClass)
 	}
 	return objs, nil
-}
-
-// checkMeasurements reads the fork's measurements file when plan's values include it, so a
-// broken or stale one fails with its line and field instead of as a chart schema error; at sync
-// time it also says what RVPS gets from it.
-func (s *Renderer) checkMeasurements(plan render.AppPlan) error {
-	if !slices.Contains(plan.ValueFiles, measurements.File) {
-		return nil
-	}
-	osc, _ := s.pattern.Dig("global", "coco", "versions", "sandboxedContainers").(string)
-	set, err := measurements.Read(measurements.File, s.tree[measurements.File], osc)
-	if err != nil {
-		return err
-	}
-	if s.strict {
-		if set.Expired(time.Now()) {
-			s.logf("warning: %s: the pod VM measurements expired at %s, so RVPS no longer accepts them and no pod attests as affirming; run pattern-gen measurements pull and commit %s", plan.Name, set.Expires, measurements.File)
-		} else {
-			s.logf("%s: pod VM measurements of OSC %s (%s), expire %s", RVPSConfigMap, set.OSC, set.Digest, set.Expires)
-		}
-	}
-	return nil
 }
 
 // overlay is the kustomize overlay a plugin application uses: the plugin parameter overlay,

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
@@ -329,5 +332,62 @@ func TestMeasurementsInTrustee04Format(t *testing.T) {
 	_, err = project.Render(context.Background(), project.Source{Fork: fork})
 	if want := `values-measurements.yaml:9: global.coco.trustee.measurements.osc: measured for OSC "1.10.2", but the fork pins "1.10.3" (global.coco.versions.sandboxedContainers); run pattern-gen measurements pull`; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("stale file: %v\nwant %s", err, want)
+	}
+}
+
+// RVPS takes the pod VM measurements from values-measurements.yaml only: a later values file or
+// the chart's defaults that set them would bypass the file's checks and its review.
+func TestMeasurementsOnlyFromTheirFile(t *testing.T) {
+	for name, edit := range map[string]func(fork string){
+		"later-values-file": func(fork string) {
+			hub := filepath.Join(fork, "values-hub.yaml")
+			data, err := os.ReadFile(hub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data = []byte(strings.Replace(string(data), "        - /values-measurements.yaml\n", "        - /values-measurements.yaml\n        - /values-later.yaml\n", 1))
+			later := "global:\n  coco:\n    trustee:\n      measurements:\n        expires: \"2020-01-01T00:00:00Z\"\n"
+			if err := errors.Join(os.WriteFile(hub, data, 0o644), os.WriteFile(filepath.Join(fork, "values-later.yaml"), []byte(later), 0o644)); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"chart-defaults": func(fork string) {
+			// No file listed; the chart's own values.yaml carries measurements instead.
+			if err := os.Remove(filepath.Join(fork, measurements.File)); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(fork, render.TrusteeChart, "values.yaml")
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var vals map[string]any
+			if err := yaml.Unmarshal(data, &vals); err != nil {
+				t.Fatal(err)
+			}
+			pcr := strings.Repeat("e", 64)
+			vals["global"].(map[string]any)["coco"].(map[string]any)["trustee"].(map[string]any)["measurements"] = map[string]any{
+				"osc": "1.12.0", "image": "x", "digest": "sha256:" + pcr, "expires": "2030-01-01T00:00:00Z",
+				"sha256": map[string]any{"pcr03": pcr, "pcr09": pcr, "pcr11": pcr, "pcr12": pcr}}
+			if data, err = yaml.Marshal(vals); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fork := filepath.Join(t.TempDir(), "fork")
+			if _, err := project.Init(context.Background(), project.InitOptions{Dir: fork, RepoURL: forkrepo.URL}); err != nil {
+				t.Fatal(err)
+			}
+			writeMeasurements(t, fork, "1.12.0")
+			edit(fork)
+			_, err := project.Render(context.Background(), project.Source{Fork: fork})
+			if err == nil || !strings.Contains(err.Error(), "application trustee: rvps-reference-values entry snp_pcr03 is not the pod VM measurement of values-measurements.yaml") {
+				t.Errorf("render: %v", err)
+			}
+		})
 	}
 }

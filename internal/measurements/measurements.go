@@ -13,6 +13,9 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -92,72 +95,169 @@ func Image(data []byte) (map[string]string, error) {
 }
 
 // Read decodes the fork's measurements file (data, named file in messages) and checks it against
-// the OSC version the fork pins. Every problem is reported at once, with its line and field.
+// the OSC version the fork pins. The file holds global.coco.trustee.measurements and nothing
+// else, every value a plain string and no anchor or alias, so what Read checks is exactly what
+// Helm merges. Every problem is reported at once, with its line and field.
 func Read(file string, data []byte, pinnedOSC string) (*Set, error) {
+	r := &reader{file: file}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, config.Problems{{File: file, Msg: "not valid YAML; rewrite it with pattern-gen measurements pull"}}
-	}
-	var ps config.Problems
-	bad := func(n *yaml.Node, field, format string, args ...any) {
 		line := 0
-		if n != nil {
-			line = n.Line
+		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+			line, _ = strconv.Atoi(m[1])
 		}
-		path := valuesPath
-		if field != "" {
-			path += "." + field
-		}
-		ps = append(ps, config.Problem{File: file, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
+		return nil, config.Problems{{File: file, Line: line, Msg: "not valid YAML; rewrite it with pattern-gen measurements pull"}}
 	}
-	m := lookup(&root, "global", "coco", "trustee", "measurements")
-	if m == nil || m.Kind != yaml.MappingNode {
-		bad(m, "", "missing or not a mapping; rewrite the file with pattern-gen measurements pull")
-		return nil, ps
+	if r.aliases(&root); len(r.ps) > 0 {
+		return nil, r.ps
+	}
+	m := &root
+	if m.Kind == yaml.DocumentNode && len(m.Content) == 1 {
+		m = m.Content[0]
+	}
+	path := ""
+	for _, key := range strings.Split(valuesPath, ".") {
+		parent, fields := m, r.mapping(m, path, key)
+		path = strings.TrimPrefix(path+"."+key, ".")
+		if m = fields[key]; m == nil {
+			if fields != nil {
+				r.bad(r.at(parent), path, "missing; rewrite the file with pattern-gen measurements pull")
+			}
+			return nil, r.ps
+		}
+	}
+	fields := r.mapping(m, valuesPath, "osc", "image", "digest", "expires", "sha256")
+	if fields == nil {
+		return nil, r.ps
 	}
 	s := &Set{SHA256: map[string]string{}}
-	str := func(key string) (string, *yaml.Node) {
-		n := lookup(m, key)
-		if n == nil || n.Kind != yaml.ScalarNode {
-			bad(m, key, "missing; rewrite the file with pattern-gen measurements pull")
-			return "", n
-		}
-		return n.Value, n
+	var ok bool
+	if s.OSC, ok = r.str(m, fields, "osc", valuesPath+".osc"); ok && s.OSC != pinnedOSC {
+		r.bad(fields["osc"], valuesPath+".osc", "measured for OSC %q, but the fork pins %q (global.coco.versions.sandboxedContainers); run pattern-gen measurements pull", s.OSC, pinnedOSC)
 	}
-	var n *yaml.Node
-	if s.OSC, n = str("osc"); n != nil && s.OSC != pinnedOSC {
-		bad(n, "osc", "measured for OSC %q, but the fork pins %q (global.coco.versions.sandboxedContainers); run pattern-gen measurements pull", s.OSC, pinnedOSC)
+	if s.Image, ok = r.str(m, fields, "image", valuesPath+".image"); ok && s.Image == "" {
+		r.bad(fields["image"], valuesPath+".image", "empty; rewrite the file with pattern-gen measurements pull")
 	}
-	s.Image, _ = str("image")
-	if s.Digest, n = str("digest"); n != nil && !digest.MatchString(s.Digest) {
-		bad(n, "digest", "not a sha256:<64 hex> digest")
+	if s.Digest, ok = r.str(m, fields, "digest", valuesPath+".digest"); ok && !digest.MatchString(s.Digest) {
+		r.bad(fields["digest"], valuesPath+".digest", "not a sha256:<64 hex> digest")
 	}
-	if s.Expires, n = str("expires"); n != nil {
+	if s.Expires, ok = r.str(m, fields, "expires", valuesPath+".expires"); ok {
 		if _, err := time.Parse(time.RFC3339, s.Expires); err != nil || !utc.MatchString(s.Expires) {
-			bad(n, "expires", "not a UTC time such as 2027-12-31T00:00:00Z")
+			r.bad(fields["expires"], valuesPath+".expires", "not a UTC time such as 2027-12-31T00:00:00Z")
 		}
 	}
-	bank := lookup(m, "sha256")
+	if _, ok := fields["sha256"]; !ok {
+		r.bad(r.at(m), valuesPath+".sha256", "missing: the attestation policy checks %s, so no pod attests as affirming without it; rewrite the file with pattern-gen measurements pull", strings.Join(PCRs, ", "))
+	}
+	bank := r.mapping(fields["sha256"], valuesPath+".sha256", PCRs...)
 	for _, pcr := range PCRs {
-		v := lookup(bank, pcr)
+		if bank == nil {
+			break
+		}
+		v, ok := r.str(fields["sha256"], bank, pcr, valuesPath+".sha256."+pcr)
 		switch {
-		case v == nil || v.Kind != yaml.ScalarNode:
-			at := m
-			if k := keyNode(m, "sha256"); k != nil {
-				at = k
-			}
-			bad(at, "sha256."+pcr, "missing: the attestation policy checks %s, so no pod attests as affirming without it; rewrite the file with pattern-gen measurements pull", pcr)
-		case !hex64.MatchString(v.Value):
-			bad(v, "sha256."+pcr, "not a SHA-256 digest (64 lowercase hex digits, no 0x)")
+		case !ok:
+		case !hex64.MatchString(v):
+			r.bad(bank[pcr], valuesPath+".sha256."+pcr, "not a SHA-256 digest (64 lowercase hex digits, no 0x)")
 		default:
-			s.SHA256[pcr] = v.Value
+			s.SHA256[pcr] = v
 		}
 	}
-	if len(ps) > 0 {
-		return nil, ps
+	if len(r.ps) > 0 {
+		sort.SliceStable(r.ps, func(i, j int) bool { return r.ps[i].Line < r.ps[j].Line })
+		return nil, r.ps
 	}
 	return s, nil
 }
+
+var yamlLine = regexp.MustCompile(`line ([0-9]+)`)
+
+// reader collects the problems of one measurements file.
+type reader struct {
+	file  string
+	ps    config.Problems
+	keyOf map[*yaml.Node]*yaml.Node // value node -> its key node, where a missing child is reported
+}
+
+// at is where a problem with a child of the mapping parent is reported: the parent's key line.
+func (r *reader) at(parent *yaml.Node) *yaml.Node {
+	if k := r.keyOf[parent]; k != nil {
+		return k
+	}
+	return parent
+}
+
+func (r *reader) bad(n *yaml.Node, path, format string, args ...any) {
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	r.ps = append(r.ps, config.Problem{File: r.file, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// aliases reports every anchor, alias and merge key: they make a key or value mean something
+// other than what it reads as.
+func (r *reader) aliases(n *yaml.Node) {
+	if n.Kind == yaml.AliasNode || n.Anchor != "" || n.Tag == "!!merge" {
+		r.bad(n, "", "anchors, aliases and merge keys are not allowed in this file; rewrite it with pattern-gen measurements pull")
+		return
+	}
+	for _, c := range n.Content {
+		r.aliases(c)
+	}
+}
+
+// mapping returns the children of the mapping n by key, and reports a key that is not one of
+// keys, or is there twice. A missing or non-mapping n is reported at path and gives nil.
+func (r *reader) mapping(n *yaml.Node, path string, keys ...string) map[string]*yaml.Node {
+	if n == nil {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		r.bad(n, strings.TrimPrefix(path, "."), "not a mapping; rewrite the file with pattern-gen measurements pull")
+		return nil
+	}
+	out := map[string]*yaml.Node{}
+	if r.keyOf == nil {
+		r.keyOf = map[*yaml.Node]*yaml.Node{}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		r.keyOf[n.Content[i+1]] = k
+		child := strings.TrimPrefix(path+"."+k.Value, ".")
+		switch {
+		case !slices.Contains(keys, k.Value):
+			r.bad(k, child, "not a field of the measurements file, which holds only %s; move it to another values file", valuesPath)
+		case out[k.Value] != nil:
+			r.bad(k, child, "listed twice")
+		default:
+			out[k.Value] = n.Content[i+1]
+		}
+	}
+	return out
+}
+
+// str returns the string at key (path) of the mapping parent, whose children are fields,
+// reporting it as missing, or as not a string: a number, null or list would reach Helm as
+// another type than the chart's schema wants.
+func (r *reader) str(parent *yaml.Node, fields map[string]*yaml.Node, key, path string) (string, bool) {
+	n, ok := fields[key]
+	switch {
+	case !ok && slices.Contains(PCRs, key):
+		r.bad(r.at(parent), path, "missing: the attestation policy checks %s, so no pod attests as affirming without it; rewrite the file with pattern-gen measurements pull", key)
+		return "", false
+	case !ok:
+		r.bad(r.at(parent), path, "missing; rewrite the file with pattern-gen measurements pull")
+		return "", false
+	case n.Kind != yaml.ScalarNode || n.Tag != "!!str":
+		r.bad(n, path, "not a string; quote it")
+		return "", false
+	}
+	return n.Value, true
+}
+
+// Version says whether v is an OSC version as the image is tagged with: x.y.z.
+func Version(v string) bool { return semver.MatchString(v) }
 
 // Expired says whether RVPS no longer accepts the values at now.
 func (s *Set) Expired(now time.Time) bool {
@@ -207,35 +307,3 @@ func mapping(kv ...string) *yaml.Node {
 }
 
 func scalar(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v} }
-
-// keyNode is the key node of key in mapping n (nil when absent): where a missing child is
-// reported.
-func keyNode(n *yaml.Node, key string) *yaml.Node {
-	for i := 0; n != nil && i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i]
-		}
-	}
-	return nil
-}
-
-// lookup follows mapping keys from n; nil when one is missing or n is not a mapping. Aliases are
-// not followed: the file is data pattern-gen writes, and an alias there is not its own.
-func lookup(n *yaml.Node, keys ...string) *yaml.Node {
-	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
-		n = n.Content[0]
-	}
-	for _, k := range keys {
-		if n == nil || n.Kind != yaml.MappingNode {
-			return nil
-		}
-		var next *yaml.Node
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == k {
-				next = n.Content[i+1]
-			}
-		}
-		n = next
-	}
-	return n
-}

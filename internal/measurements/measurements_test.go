@@ -73,16 +73,40 @@ func TestReadReportsEveryProblem(t *testing.T) {
 }
 
 func TestReadRejectsOtherShapes(t *testing.T) {
-	for name, text := range map[string]string{
-		"empty":       "",
-		"not-yaml":    "global: [",
-		"no-values":   "global:\n  coco: {}\n",
-		"list":        "global:\n  coco:\n    trustee:\n      measurements: [pcr03]\n",
-		"other-shape": "pcr03: abc\n",
+	good, err := sample().Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := func(old, new string) string {
+		t.Helper()
+		if !strings.Contains(string(good), old) {
+			t.Fatalf("no %q in the encoded file", old)
+		}
+		return strings.Replace(string(good), old, new, 1)
+	}
+	pcr3 := `pcr03: "` + strings.Repeat("3", 64) + `"`
+	for name, tc := range map[string]struct{ text, want string }{
+		"empty":       {"", "values-measurements.yaml: not a mapping"},
+		"not-yaml":    {"global:\n  coco: [\n", "values-measurements.yaml:2: not valid YAML"},
+		"no-values":   {"global:\n  coco: {}\n", "values-measurements.yaml:2: global.coco.trustee: missing"},
+		"list":        {"global:\n  coco:\n    trustee:\n      measurements: [pcr03]\n", "values-measurements.yaml:4: global.coco.trustee.measurements: not a mapping"},
+		"other-shape": {"pcr03: abc\n", "values-measurements.yaml:1: pcr03: not a field of the measurements file"},
+		// Another setting of the chart slipped into the file would change more than RVPS.
+		"other-setting": {edit("      measurements:\n", "      https: false\n      measurements:\n"), "values-measurements.yaml:8: global.coco.trustee.https: not a field of the measurements file"},
+		"extra-field":   {edit("        sha256:\n", "        note: x\n        sha256:\n"), "values-measurements.yaml:13: global.coco.trustee.measurements.note: not a field"},
+		"number":        {edit(pcr3, "pcr03: 3"), "values-measurements.yaml:14: global.coco.trustee.measurements.sha256.pcr03: not a string; quote it"},
+		"binary":        {edit(pcr3, "pcr03: !!binary aGVsbG8="), "sha256.pcr03: not a string; quote it"},
+		"list-pcr":      {edit(pcr3, "pcr03: [a]"), "values-measurements.yaml:14: global.coco.trustee.measurements.sha256.pcr03: not a string"},
+		"null-image":    {edit(`image: "registry.redhat.io/openshift-sandboxed-containers/osc-dm-verity-image:1.12.0"`, "image: ~"), "values-measurements.yaml:10: global.coco.trustee.measurements.image: not a string"},
+		"empty-image":   {edit(`image: "registry.redhat.io/openshift-sandboxed-containers/osc-dm-verity-image:1.12.0"`, `image: ""`), "global.coco.trustee.measurements.image: empty"},
+		"twice":         {edit(pcr3, pcr3+"\n          "+pcr3), "values-measurements.yaml:15: global.coco.trustee.measurements.sha256.pcr03: listed twice"},
+		// An alias key is read by its anchor's name: one pcr's value could land under another's.
+		"alias": {edit(pcr3, `pcr03: &v "`+strings.Repeat("3", 64)+`"`), "values-measurements.yaml:14: anchors, aliases and merge keys are not allowed"},
+		"merge": {edit("      measurements:\n", "      measurements:\n        <<: {osc: \"1.12.0\"}\n"), "anchors, aliases and merge keys are not allowed"},
 	} {
-		_, err := measurements.Read(measurements.File, []byte(text), "1.12.0")
-		if err == nil || !strings.HasPrefix(err.Error(), measurements.File) || !strings.Contains(err.Error(), "pattern-gen measurements pull") {
-			t.Errorf("%s: %v", name, err)
+		_, err := measurements.Read(measurements.File, []byte(tc.text), "1.12.0")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v\nwant %s", name, err, tc.want)
 		}
 	}
 }

@@ -38,7 +38,10 @@ func PullMeasurements(ctx context.Context, o MeasurementsOptions) (*measurements
 	if o.ExpiresIn <= 0 {
 		return nil, fmt.Errorf("--expires-in %s: give a positive duration such as 8760h", o.ExpiresIn)
 	}
-	po := pull.Options{Image: o.Image, Transport: o.Transport, Logf: o.Logf}
+	if !measurements.Version(osc) {
+		return nil, fmt.Errorf("fork %s: global.coco.versions.sandboxedContainers %q is not an OSC version x.y.z", o.Fork, osc)
+	}
+	po := pull.Options{Image: o.Image, Version: osc, Transport: o.Transport, Logf: o.Logf}
 	if po.Image == "" {
 		po.Image = measurements.Repository + ":" + osc
 	}

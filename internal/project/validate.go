@@ -26,7 +26,7 @@ type ValidateOptions struct {
 	ClusterGroupSchema string    // values.schema.json of the clustergroup chart; "" skips that check
 	CRDDir             string    // CustomResourceDefinition YAML files; "" skips the CRD checks
 	KubeOpenAPIDir     string    // Kubernetes OpenAPI v3 JSON files; "" skips the core-kind checks
-	Now                time.Time // for expirations; zero for the current time
+	Now                time.Time // for the measurements' expiration; zero for the current time
 }
 
 // ValidateReport is every problem found and which checks ran.
@@ -135,7 +135,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*ValidateReport, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	checkMeasurements(t, rep, now)
+	checkMeasurements(t, res.Applications, rep, now)
 	return rep, nil
 }
 
@@ -144,13 +144,17 @@ const measurementsWarnAhead = 30 * 24 * time.Hour
 
 // checkMeasurements reports a fork whose KBS cannot affirm any pod because the pod VM image's
 // measurements are missing or expired. The file's own problems stop the render before this.
-func checkMeasurements(t render.Tree, rep *ValidateReport, now time.Time) {
+func checkMeasurements(t render.Tree, apps []render.App, rep *ValidateReport, now time.Time) {
 	if !t.Has(render.TrusteeChart + "/Chart.yaml") {
 		return
 	}
 	data, ok := t[measurements.File]
 	if !ok {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s is missing, so RVPS has no PCR03, 09, 11, 12 of the pod VM image and no pod attests as affirming; run pattern-gen measurements pull and commit it", measurements.File))
+		return
+	}
+	if !slices.ContainsFunc(apps, func(a render.App) bool { return slices.Contains(a.Plan.ValueFiles, measurements.File) }) {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("no application lists %s in its extraValueFiles, so RVPS does not get it; add - /%s to the trustee application", measurements.File, measurements.File))
 		return
 	}
 	osc, err := pinnedOSC(t)

@@ -1,10 +1,13 @@
 package pull
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -46,7 +49,22 @@ func ReadAuthFile(file string) (*AuthFile, error) {
 		return nil, fmt.Errorf("--authfile %s: not a pull secret, the JSON object {\"auths\": {\"<registry>\": {\"auth\": \"<base64 user:password>\"}}}", file)
 	}
 	a := &AuthFile{File: file, auths: map[string]authn.AuthConfig{}}
-	for key, e := range doc.Auths {
+	// Keys in order, the ones written as registry[/path] last, so they win over a legacy
+	// https:// key for the same place whatever order the map gives.
+	plain := func(k string) int {
+		if normalize(k) == k {
+			return 1
+		}
+		return 0
+	}
+	keys := slices.SortedFunc(maps.Keys(doc.Auths), func(x, y string) int {
+		return cmp.Or(cmp.Compare(plain(x), plain(y)), strings.Compare(x, y))
+	})
+	for _, key := range keys {
+		e := doc.Auths[key]
+		if e.Auth == "" && e.Username == "" && e.IdentityToken == "" {
+			continue // docker writes {} for registries whose credentials a helper keeps
+		}
 		c := authn.AuthConfig{Username: e.Username, Password: e.Password, IdentityToken: e.IdentityToken}
 		if e.Auth != "" {
 			raw, err := base64.StdEncoding.DecodeString(e.Auth)
@@ -65,14 +83,16 @@ func ReadAuthFile(file string) (*AuthFile, error) {
 // docker writes https://index.docker.io/v1/, podman docker.io, quay.io or quay.io/org.
 func normalize(key string) string {
 	key = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(key, "https://"), "http://"), "/")
-	switch host, rest, _ := strings.Cut(key, "/"); host {
-	case "docker.io", "index.docker.io", "registry-1.docker.io":
-		if rest == "v1" || rest == "v2" {
-			rest = ""
-		}
-		key = strings.TrimSuffix(name.DefaultRegistry+"/"+rest, "/")
+	host, rest, _ := strings.Cut(key, "/")
+	host = strings.ToLower(host)
+	if rest == "v1" || rest == "v2" { // docker's legacy https://<registry>/v1/ form
+		rest = ""
 	}
-	return key
+	switch host {
+	case "docker.io", "registry-1.docker.io":
+		host = name.DefaultRegistry
+	}
+	return strings.TrimSuffix(host+"/"+rest, "/")
 }
 
 // Has says whether the file has an entry for the repository.

@@ -30,6 +30,8 @@ var Platform = v1.Platform{OS: "linux", Architecture: "amd64"}
 // Options say which image to read and with which credentials.
 type Options struct {
 	Image string // reference, by tag or digest
+	// Version is the OSC version the measurements are for: a tagged Image must carry it.
+	Version string
 	// Auth is the pull secret's credentials (ReadAuthFile); nil pulls anonymously.
 	Auth *AuthFile
 	// Transport carries the requests; nil is Go's default (proxy settings from the environment).
@@ -57,6 +59,9 @@ func Pull(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--image %q is not an image reference such as %s:1.12.0", o.Image, measurements.Repository)
 	}
+	if tag, ok := ref.(name.Tag); ok && o.Version != "" && tag.TagStr() != o.Version {
+		return nil, fmt.Errorf("--image %s: tag %s is not the OSC version the fork pins, %s; the measurements of another version do not match its pod VMs", o.Image, tag.TagStr(), o.Version)
+	}
 	opts := []remote.Option{remote.WithContext(ctx), remote.WithPlatform(Platform)}
 	if o.Auth != nil {
 		opts = append(opts, remote.WithAuthFromKeychain(o.Auth))
@@ -71,6 +76,12 @@ func Pull(ctx context.Context, o Options) (*Result, error) {
 	img, err := desc.Image() // an index resolves to its linux/amd64 image
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", ref, explain(ref, o.Auth, err))
+	}
+	// An index resolved to Platform; a single image must be for it too.
+	if cf, err := img.ConfigFile(); err != nil {
+		return nil, fmt.Errorf("%s: %w", ref, explain(ref, o.Auth, err))
+	} else if cf.OS != Platform.OS || cf.Architecture != Platform.Architecture {
+		return nil, fmt.Errorf("%s is an image for %s/%s; the pod VMs are %s/%s", ref, cf.OS, cf.Architecture, Platform.OS, Platform.Architecture)
 	}
 	layers, err := img.Layers()
 	if err != nil {
@@ -128,8 +139,10 @@ func scanLayer(l v1.Layer) (data []byte, found, hidden bool, err error) {
 				return nil, false, false, err
 			}
 			found = true
-		case name == dir+".wh."+base, name == dir+".wh..wh..opq", name == ".wh."+strings.TrimSuffix(dir, "/"):
+		case name == dir+".wh."+base, name == dir+".wh..wh..opq", name == ".wh."+strings.TrimSuffix(dir, "/"), name == ".wh..wh..opq":
 			hidden = true
+		case name == strings.TrimSuffix(dir, "/") && h.Typeflag != tar.TypeDir:
+			hidden = true // the folder replaced by a file or link
 		}
 	}
 	// Reading to the end lets the registry client check the layer's digest.
@@ -161,5 +174,13 @@ func explain(ref name.Reference, auth *AuthFile, err error) error {
 	case http.StatusNotFound:
 		return fmt.Errorf("%s: no such image in the registry (HTTP 404); check the tag (the OSC version, x.y.z) or pass --image", ref)
 	}
-	return err
+	// Only the status and the registry's error codes: a body can echo the request's headers.
+	var codes []string
+	for _, d := range te.Errors {
+		codes = append(codes, string(d.Code))
+	}
+	if len(codes) == 0 {
+		return fmt.Errorf("%s: the registry answered HTTP %d", ref, te.StatusCode)
+	}
+	return fmt.Errorf("%s: the registry answered HTTP %d (%s)", ref, te.StatusCode, strings.Join(codes, ", "))
 }

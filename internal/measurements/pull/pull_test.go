@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,6 +77,9 @@ func TestPullBadImages(t *testing.T) {
 		{name: "short-digest", layers: [][]string{{"image/measurements.json"}}, files: map[string]string{"image/measurements.json": `{"measurements":{"sha256":{"pcr03":"0x12","pcr09":"0x12","pcr11":"0x12","pcr12":"0x12"}}}`},
 			want: "measurements.sha256.pcr03 is not a SHA-256 digest in hex"},
 		{name: "folder-not-file", layers: [][]string{{"image/measurements.json/"}}, want: "/image/measurements.json is not a regular file"},
+		{name: "folder-replaced-by-file", layers: [][]string{{"image/measurements.json"}, {"image"}}, files: good, want: "has no /image/measurements.json"},
+		{name: "folder-replaced-by-link", layers: [][]string{{"image/measurements.json"}, {"image -> /tmp"}}, files: good, want: "has no /image/measurements.json"},
+		{name: "root-opaque", layers: [][]string{{"image/measurements.json"}, {".wh..wh..opq"}}, files: good, want: "has no /image/measurements.json"},
 		{name: "not-tar", raw: "this is not a tar archive, and it is long enough to be read as one" + strings.Repeat("!", 600),
 			want: "layer 1 of 1: not a tar archive of files"},
 	} {
@@ -175,5 +179,81 @@ func TestReadAuthFileErrorsQuoteNothing(t *testing.T) {
 	}
 	if _, err := pull.ReadAuthFile(dir); err == nil || !strings.Contains(err.Error(), "not a pull-secret file") {
 		t.Errorf("a folder: %v", err)
+	}
+}
+
+func TestPullRefusesAnotherPlatform(t *testing.T) {
+	reg := testregistry.Start(t, "", "")
+	reg.Push(t, "osc/image:arm", testregistry.Image(t, "arm64", testregistry.Layer(t, []string{"image/measurements.json"}, map[string]string{"image/measurements.json": measurementsJSON('a')})))
+	_, err := pull.Pull(context.Background(), pull.Options{Image: reg.Host + "/osc/image:arm"})
+	if err == nil || !strings.Contains(err.Error(), "is an image for linux/arm64; the pod VMs are linux/amd64") {
+		t.Errorf("%v", err)
+	}
+}
+
+// A registry that fails a blob with a body echoing the request (its Authorization header
+// included): the error gives the status and codes only.
+func TestPullErrorsNeverEchoTheRegistry(t *testing.T) {
+	const password = "echo-Pa55word"
+	reg := testregistry.StartWrapped(t, "robot", password, func(inner http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.Contains(r.URL.Path, "/blobs/") && r.Method == http.MethodGet {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadGateway)
+				fmt.Fprintf(w, `{"errors":[{"code":"UNKNOWN","message":"upstream said: %s"}]}`, r.Header.Get("Authorization"))
+				return
+			}
+			inner.ServeHTTP(w, r)
+		})
+	})
+	reg.Push(t, "osc/image:1.12.0", testregistry.Image(t, "amd64", testregistry.Layer(t, []string{"image/measurements.json"}, map[string]string{"image/measurements.json": measurementsJSON('a')})))
+	f := filepath.Join(t.TempDir(), "auth.json")
+	if err := os.WriteFile(f, []byte(`{"auths":{"`+reg.Host+`":{"auth":"`+base64.StdEncoding.EncodeToString([]byte("robot:"+password))+`"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	auth, err := pull.ReadAuthFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = pull.Pull(context.Background(), pull.Options{Image: reg.Host + "/osc/image:1.12.0", Auth: auth})
+	if err == nil || !strings.Contains(err.Error(), "the registry answered HTTP 502 (UNKNOWN)") || strings.Contains(err.Error(), "Basic") || strings.Contains(err.Error(), password) {
+		t.Errorf("%v", err)
+	}
+}
+
+// The most specific entry wins, a plain key over a legacy https:// one for the same registry,
+// whatever order the file lists them in; an empty entry is no credential.
+func TestAuthFilePrecedence(t *testing.T) {
+	const password = "right-Pa55word"
+	reg := testregistry.Start(t, "robot", password)
+	reg.Push(t, "osc/image:1.12.0", testregistry.Image(t, "amd64", testregistry.Layer(t, []string{"image/measurements.json"}, map[string]string{"image/measurements.json": measurementsJSON('a')})))
+	right := base64.StdEncoding.EncodeToString([]byte("robot:" + password))
+	wrong := base64.StdEncoding.EncodeToString([]byte("robot:wrong"))
+	for name, auths := range map[string]string{
+		"plain-over-legacy": `"https://` + reg.Host + `/v1/": {"auth": "` + wrong + `"}, "` + reg.Host + `": {"auth": "` + right + `"}`,
+		"legacy-only":       `"https://` + strings.ToUpper(reg.Host[:1]) + reg.Host[1:] + `/v1/": {"auth": "` + right + `"}`,
+		"repository-first":  `"` + reg.Host + `": {"auth": "` + wrong + `"}, "` + reg.Host + `/osc/image": {"auth": "` + right + `"}`,
+	} {
+		for i := 0; i < 20; i++ { // map order differs from run to run; the choice must not
+			f := filepath.Join(t.TempDir(), "auth.json")
+			if err := os.WriteFile(f, []byte(`{"auths": {`+auths+`}}`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			auth, err := pull.ReadAuthFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := pull.Pull(context.Background(), pull.Options{Image: reg.Host + "/osc/image:1.12.0", Auth: auth}); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+		}
+	}
+	f := filepath.Join(t.TempDir(), "auth.json")
+	if err := os.WriteFile(f, []byte(`{"auths": {"`+reg.Host+`": {}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	auth, _ := pull.ReadAuthFile(f)
+	if _, err := pull.Pull(context.Background(), pull.Options{Image: reg.Host + "/osc/image:1.12.0", Auth: auth}); err == nil || !strings.Contains(err.Error(), "has no credentials for "+reg.Host) {
+		t.Errorf("empty entry: %v", err)
 	}
 }

@@ -42,7 +42,17 @@ type Registry struct {
 // user and pass, and the registry answers 401 with a Basic challenge otherwise.
 func Start(t T, user, pass string) *Registry {
 	t.Helper()
+	return StartWrapped(t, user, pass, nil)
+}
+
+// StartWrapped is Start with wrap (when not nil) in front of the registry, to answer some
+// requests as a misbehaving registry would.
+func StartWrapped(t T, user, pass string, wrap func(http.Handler) http.Handler) *Registry {
+	t.Helper()
 	h := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	if wrap != nil {
+		h = wrap(h)
+	}
 	if user != "" {
 		inner := h
 		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -61,7 +71,8 @@ func Start(t T, user, pass string) *Registry {
 }
 
 // Layer builds a gzip layer holding files (path -> content) in the order given by names; a path
-// ending in "/" is a folder. Whiteouts are files named .wh.<name>, as in any OCI layer.
+// ending in "/" is a folder, "link -> target" a symbolic link. Whiteouts are files named
+// .wh.<name>, as in any OCI layer.
 func Layer(t T, names []string, files map[string]string) v1.Layer {
 	t.Helper()
 	var b bytes.Buffer
@@ -70,6 +81,9 @@ func Layer(t T, names []string, files map[string]string) v1.Layer {
 		h := &tar.Header{Name: n, Mode: 0o644, Typeflag: tar.TypeReg, Size: int64(len(files[n]))}
 		if strings.HasSuffix(n, "/") {
 			h.Typeflag, h.Mode, h.Size = tar.TypeDir, 0o755, 0
+		}
+		if link, target, ok := strings.Cut(n, " -> "); ok {
+			h.Name, h.Typeflag, h.Linkname, h.Size = link, tar.TypeSymlink, target, 0
 		}
 		if err := tw.WriteHeader(h); err != nil {
 			t.Fatal(err)

@@ -1,0 +1,74 @@
+package generate
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pattern-gen/pattern-gen/internal/manifest"
+	"github.com/pattern-gen/pattern-gen/internal/measurements"
+	"github.com/pattern-gen/pattern-gen/internal/render"
+)
+
+// readMeasurements reads the fork's measurements file when plan's values include it, so a
+// broken or stale one fails with its line and field instead of as a chart schema error; at sync
+// time it also says what RVPS gets from it. nil when the plan does not list the file.
+func (s *Renderer) readMeasurements(plan render.AppPlan) (*measurements.Set, error) {
+	if !slices.Contains(plan.ValueFiles, measurements.File) {
+		return nil, nil
+	}
+	osc, _ := s.pattern.Dig("global", "coco", "versions", "sandboxedContainers").(string)
+	set, err := measurements.Read(measurements.File, s.tree[measurements.File], osc)
+	if err != nil {
+		return nil, err
+	}
+	if s.strict {
+		if set.Expired(time.Now()) {
+			s.logf("warning: %s: the pod VM measurements expired at %s, so RVPS no longer accepts them and no pod attests as affirming; run pattern-gen measurements pull and commit %s", plan.Name, set.Expires, measurements.File)
+		} else {
+			s.logf("%s: pod VM measurements of OSC %s (%s), expire %s", RVPSConfigMap, set.OSC, set.Digest, set.Expires)
+		}
+	}
+	return set, nil
+}
+
+// checkRVPS holds the pod VM measurements in a rendered RVPS to the measurements file (set, nil
+// when the application does not list it): the values any other source gave (another values
+// file, the chart's defaults, a parameter) would bypass the file's checks and its review.
+func checkRVPS(app string, objs []manifest.Object, set *measurements.Set) error {
+	for _, o := range objs {
+		if o.Kind != "ConfigMap" || o.Name != RVPSConfigMap {
+			continue
+		}
+		var entries []struct {
+			Name       string   `json:"name"`
+			Expiration string   `json:"expiration"`
+			Value      []string `json:"value"`
+			HashValue  []struct {
+				Value string `json:"value"`
+			} `json:"hash-value"`
+		}
+		if err := json.Unmarshal([]byte(o.String("data", "reference-values.json")), &entries); err != nil {
+			return fmt.Errorf("application %s: %s reference-values.json is not a JSON list of reference values", app, RVPSConfigMap)
+		}
+		for _, e := range entries {
+			_, pcr, tee := strings.Cut(e.Name, "_")
+			if !tee {
+				pcr = e.Name
+			}
+			if !slices.Contains(measurements.PCRs, pcr) {
+				continue
+			}
+			values := e.Value
+			for _, h := range e.HashValue {
+				values = append(values, h.Value)
+			}
+			if set == nil || e.Expiration != set.Expires || !slices.Equal(values, []string{set.SHA256[pcr]}) {
+				return fmt.Errorf("application %s: %s entry %s is not the pod VM measurement of %s; keep global.coco.trustee.measurements only in that file (pattern-gen measurements pull writes it), listed in the application's extraValueFiles", app, RVPSConfigMap, e.Name, measurements.File)
+			}
+		}
+	}
+	return nil
+}
