@@ -162,6 +162,10 @@ func UserConfig(kubeconfig, kubeContext string) (*rest.Config, error) {
 		rules.ExplicitPath = kubeconfig
 	}
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubeContext}).ClientConfig()
+	if clientcmd.IsEmptyConfig(err) {
+		// client-go's own message points at KUBERNETES_MASTER, which nothing here reads.
+		return nil, errors.New("kubeconfig: none found in KUBECONFIG or ~/.kube/config (log in with oc login, or pass --kubeconfig)")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig: %w (log in with oc login, or pass --kubeconfig)", err)
 	}

@@ -76,11 +76,7 @@ func PullMeasurements(ctx context.Context, o MeasurementsOptions) (*measurements
 // pinnedOSC is the OSC version the fork's main clusterGroup pins
 // (global.coco.versions.sandboxedContainers).
 func pinnedOSC(t render.Tree) (string, error) {
-	g, err := render.ReadGlobal(t)
-	if err != nil {
-		return "", err
-	}
-	p, err := g.ReadGroup(t, "")
+	p, err := mainGroup(t)
 	if err != nil {
 		return "", err
 	}

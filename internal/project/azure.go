@@ -1,0 +1,180 @@
+package project
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/pattern-gen/pattern-gen/internal/azure"
+	"github.com/pattern-gen/pattern-gen/internal/cluster"
+	"github.com/pattern-gen/pattern-gen/internal/generate"
+	"github.com/pattern-gen/pattern-gen/internal/render"
+)
+
+// ErrCannotCheck marks what stops `azure check` before it can say anything of the subscription:
+// no cluster, not an Azure cluster, no Azure credentials. The CLI exits 2 on it.
+var ErrCannotCheck = errors.New("cannot check")
+
+// defaultPodVMsPerNode is cloud-api-adaptor's PEERPODS_LIMIT_PER_NODE when peer-pods-cm sets none.
+const defaultPodVMsPerNode = 10
+
+// AzureOptions say which cluster and fork `azure check` and `azure egress` are about.
+type AzureOptions struct {
+	Fork    string              // "" or a folder that is not a fork: the live peer-pods-cm only
+	Facts   *cluster.AzureFacts // what the cluster says
+	Clients func(subscription string) (*azure.Clients, error)
+	Logf    func(format string, args ...any)
+}
+
+// AzureSource names the cluster (kubeconfig and context, as kubectl takes them) and the fork.
+type AzureSource struct {
+	Kubeconfig, Context, Fork string
+	Logf                      func(format string, args ...any)
+}
+
+// PrepareAzure reads the cluster's facts and finds Azure credentials as the Azure SDK does
+// (environment, workload identity, managed identity, the Azure CLI's sign-in). What is missing
+// is an ErrCannotCheck.
+func PrepareAzure(ctx context.Context, src AzureSource) (AzureOptions, error) {
+	o := AzureOptions{Fork: src.Fork, Logf: src.Logf}
+	cfg, err := cluster.UserConfig(src.Kubeconfig, src.Context)
+	if err != nil {
+		return o, fmt.Errorf("%w: no cluster: %v", ErrCannotCheck, err)
+	}
+	if o.Facts, err = cluster.ReadAzure(ctx, cfg); err != nil {
+		return o, fmt.Errorf("%w: %v", ErrCannotCheck, err)
+	}
+	cred, err := azidentity.NewDefaultAzureCredential(nil)
+	if err == nil {
+		_, err = cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{"https://management.azure.com/.default"}})
+	}
+	if err != nil {
+		return o, fmt.Errorf("%w: no Azure credentials: sign in with az login, or set AZURE_CLIENT_ID and AZURE_TENANT_ID with AZURE_CLIENT_SECRET or AZURE_FEDERATED_TOKEN_FILE", ErrCannotCheck)
+	}
+	o.Clients = func(sub string) (*azure.Clients, error) { return azure.NewClients(sub, cred, nil) }
+	return o, nil
+}
+
+// AzureCheck runs the read-only checks of what peer pods need of the cluster's subscription.
+func AzureCheck(ctx context.Context, o AzureOptions) ([]azure.Finding, error) {
+	n, c, err := azureTarget(o)
+	if err != nil {
+		return nil, err
+	}
+	needs, err := azureNeeds(o)
+	if err != nil {
+		return nil, err
+	}
+	return azure.Check(ctx, c, n, needs), nil
+}
+
+// AzureEgress gives the worker subnet a NAT gateway when it has none (the manual form of what
+// the sync does with azure.egress: managed).
+func AzureEgress(ctx context.Context, o AzureOptions) (*azure.EgressResult, error) {
+	n, c, err := azureTarget(o)
+	if err != nil {
+		return nil, err
+	}
+	pattern := "coco-pattern"
+	t, err := readForkIfAny(o.Fork)
+	if err != nil {
+		return nil, err
+	}
+	if t != nil {
+		g, err := render.ReadGlobal(t)
+		if err != nil {
+			return nil, fmt.Errorf("fork %s: %w", o.Fork, err)
+		}
+		pattern = g.Name
+	}
+	return azure.EnsureEgress(ctx, c, n, azure.EgressOptions{Pattern: pattern, Logf: o.Logf})
+}
+
+func azureTarget(o AzureOptions) (azure.Network, *azure.Clients, error) {
+	n, err := azure.NetworkOf(o.Facts.CloudConf)
+	if err != nil {
+		return n, nil, fmt.Errorf("%w: %v", ErrCannotCheck, err)
+	}
+	c, err := o.Clients(n.SubscriptionID)
+	if err != nil {
+		return n, nil, fmt.Errorf("%w: %v", ErrCannotCheck, err)
+	}
+	return n, c, nil
+}
+
+// azureNeeds is what the pattern will ask: the sizes from the fork's values (what the next sync
+// writes into peer-pods-cm), else from the live peer-pods-cm; limits, ports and the image from
+// the live peer-pods-cm.
+func azureNeeds(o AzureOptions) (azure.Needs, error) {
+	cm := o.Facts.PeerPods
+	needs := azure.Needs{Workers: o.Facts.Workers, ImageID: cm["AZURE_IMAGE_ID"], PodVMsPerNode: defaultPodVMsPerNode,
+		VXLANPort: azure.DefaultVXLANPort, ForwarderPort: azure.DefaultForwarderPort,
+		DefaultSize: cm["AZURE_INSTANCE_SIZE"], Sizes: splitList(cm["AZURE_INSTANCE_SIZES"])}
+	for key, dst := range map[string]*int{"PEERPODS_LIMIT_PER_NODE": &needs.PodVMsPerNode, "VXLAN_PORT": &needs.VXLANPort} {
+		if v, ok := cm[key]; ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n <= 0 {
+				return needs, fmt.Errorf("peer-pods-cm %s: %q is not a positive number", key, v)
+			}
+			*dst = n
+		}
+	}
+	t, err := readForkIfAny(o.Fork)
+	if err != nil {
+		return needs, err
+	}
+	if t != nil {
+		p, err := mainGroup(t)
+		if err != nil {
+			return needs, fmt.Errorf("fork %s: %w", o.Fork, err)
+		}
+		if v, _ := p.Dig("global", "coco", "azure", "defaultVMFlavour").(string); v != "" {
+			needs.DefaultSize = v
+		}
+		if v, _ := p.Dig("global", "coco", "azure", "VMFlavours").(string); v != "" {
+			needs.Sizes = splitList(v)
+		}
+	}
+	if needs.DefaultSize == "" && len(needs.Sizes) == 0 {
+		return needs, fmt.Errorf("%w: no instance sizes: run in a fork (or name it), or sync the pattern so peer-pods-cm has AZURE_INSTANCE_SIZES", ErrCannotCheck)
+	}
+	return needs, nil
+}
+
+// readForkIfAny reads dir when it is a fork (it has values-global.yaml); nil when it is not.
+func readForkIfAny(dir string) (render.Tree, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, "values-global.yaml")); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return generate.ReadFork(dir)
+}
+
+// mainGroup reads the fork's main clusterGroup.
+func mainGroup(t render.Tree) (*render.Pattern, error) {
+	g, err := render.ReadGlobal(t)
+	if err != nil {
+		return nil, err
+	}
+	return g.ReadGroup(t, "")
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
