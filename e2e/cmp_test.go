@@ -189,8 +189,10 @@ func TestRepoServerGenerateManifest(t *testing.T) {
 		}
 		t.Logf("GenerateManifest (file:// git, repo-server -> cmp-server -> cmp-plugin): %d objects, sourceType %s, revision %s, %v",
 			len(resp.Manifests), resp.SourceType, resp.Revision, time.Since(start).Round(time.Millisecond))
-		if resp.SourceType != "Plugin" || len(resp.Manifests) != 3 {
-			t.Errorf("got %d manifests of source type %q, want 3 from Plugin", len(resp.Manifests), resp.SourceType)
+		// osc-feature-gates, peer-pods-cm, KataConfig, and the egress hook's ServiceAccount,
+		// CredentialsRequest and Job.
+		if resp.SourceType != "Plugin" || len(resp.Manifests) != 6 {
+			t.Errorf("got %d manifests of source type %q, want 6 from Plugin", len(resp.Manifests), resp.SourceType)
 		}
 		checkPeerPodsCM(t, resp.Manifests)
 	})

@@ -102,9 +102,10 @@ func TestArgoCDSyncsSplitTopology(t *testing.T) {
 		crdFiles: append(esoCRDFiles(t),
 			filepath.Join(refCRDs, "kataconfiguration.openshift.io_kataconfigs.yaml"),
 			filepath.Join(refCRDs, "openshift", "config.openshift.io_ingresses.yaml"),
+			credentialsRequestCRD,
 		),
 		crdDocs:    []string{routeCRD},
-		namespaces: []string{"openshift-sandboxed-containers-operator", "hello-openshift", "openshift-cloud-controller-manager", "trustee-operator-system"},
+		namespaces: []string{"openshift-sandboxed-containers-operator", "hello-openshift", "openshift-cloud-controller-manager", "trustee-operator-system", "openshift-cloud-credential-operator"},
 		objects: []string{
 			fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cloud-conf, namespace: openshift-cloud-controller-manager}\ndata:\n  cloud.conf: '%s'\n", spokeCloud),
 			// The spoke's own domain and a certificate in its own Trustee namespace: neither
@@ -116,6 +117,10 @@ func TestArgoCDSyncsSplitTopology(t *testing.T) {
 	go standInForExternalSecrets(eso, spoke.k, nil)
 	propagatePolicy(t, hub, spoke, map[string]string{"clusterGroup": "spoke"})
 	spoke.syncApplications(t)
+	spoke.checkEgress(t, "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/spoke-net-rg/providers/Microsoft.Network/virtualNetworks/spoke-vnet/subnets/spoke-worker-subnet", "swedencentral")
+	if cmd, _ := hub.egress.last(); cmd != nil {
+		t.Errorf("the trusted hub ran the egress hook: %q", cmd)
+	}
 
 	cm, err := spoke.get(t, schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, "openshift-sandboxed-containers-operator", "peer-pods-cm")
 	must(t, err)

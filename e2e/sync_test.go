@@ -9,8 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,6 +42,9 @@ const (
 
 // refCRDs holds the upstream CRDs of the shared reference folder.
 const refCRDs = "../../shared/reference/crds"
+
+// credentialsRequestCRD is the cloud credential operator's CRD, which every OpenShift cluster has.
+const credentialsRequestCRD = "testdata/cloudcredential.openshift.io_credentialsrequests.yaml"
 
 // routeCRD registers route.openshift.io/v1 Route, which OpenShift serves natively and no CRD
 // in openshift/api describes; the schema is left open on purpose.
@@ -135,6 +140,7 @@ type argoCluster struct {
 	k             *kube
 	fork, bin     string
 	patternGen    string
+	egress        *egressRuns // the egress hook Jobs the stand-in completed
 }
 
 // startArgoCluster starts the cluster and Argo CD for spec.group of the fork in a. The CMP
@@ -204,7 +210,88 @@ func startArgoCluster(t *testing.T, b binaries, helm string, a *argo, spec clust
 	ctx, stopRouter := context.WithCancel(context.Background())
 	t.Cleanup(stopRouter)
 	go admitRoutes(ctx, k)
+	c.egress = &egressRuns{}
+	go completeEgressJobs(ctx, k, c.egress)
 	return c
+}
+
+// checkEgress asserts that the sync ran the egress hook for the cluster's worker subnet and
+// region, as cmp-plugin resolved them from cloud-conf, with the credentials the
+// CredentialsRequest (applied with the real CRD) makes the cloud credential operator write.
+func (c *argoCluster) checkEgress(t *testing.T, subnetID, location string) {
+	t.Helper()
+	cmd, secrets := c.egress.last()
+	want := []string{"pattern-gen", "azure", "egress", "--subnet-id", subnetID, "--location", location, "--pattern", "coco-pattern"}
+	if strings.Join(cmd, " ") != strings.Join(want, " ") {
+		t.Errorf("egress Job command %q, want %q", cmd, want)
+	}
+	if len(secrets) == 0 || slices.ContainsFunc(secrets, func(s string) bool { return s != "podvm-egress-azure-credentials" }) {
+		t.Errorf("egress Job credentials from %v", secrets)
+	}
+	cr, err := c.get(t, schema.GroupVersionKind{Group: "cloudcredential.openshift.io", Version: "v1", Kind: "CredentialsRequest"}, "openshift-cloud-credential-operator", "coco-pattern-podvm-egress")
+	if err != nil {
+		t.Fatalf("CredentialsRequest: %v", err)
+	}
+	if ref, _, _ := unstructured.NestedString(cr.Object, "spec", "secretRef", "name"); ref != "podvm-egress-azure-credentials" {
+		t.Errorf("CredentialsRequest secretRef %q", ref)
+	}
+}
+
+// egressRuns records the commands of the podvm-egress Jobs the stand-in completed.
+type egressRuns struct {
+	mu       sync.Mutex
+	commands [][]string
+	secrets  []string // the Secret each Job's Azure credentials come from
+}
+
+func (e *egressRuns) last() ([]string, []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.commands) == 0 {
+		return nil, nil
+	}
+	return e.commands[len(e.commands)-1], e.secrets
+}
+
+// completeEgressJobs stands in for the kubelet and the Job controller running the egress Sync
+// hook (`pattern-gen azure egress` against Azure, which cannot run here; its logic is tested
+// against the Azure SDK's fake servers in internal/azure): it records each podvm-egress Job's
+// command and marks the Job complete as the Job controller does when its pod exits 0
+// (SuccessCriteriaMet, then Complete, succeeded 1), so Argo CD's Sync hook can end.
+func completeEgressJobs(ctx context.Context, k *kube, runs *egressRuns) {
+	jobs := k.dyn.Resource(schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}).Namespace("openshift-sandboxed-containers-operator")
+	for ctx.Err() == nil {
+		if j, err := jobs.Get(ctx, "podvm-egress", metav1.GetOptions{}); err == nil {
+			if conds, _, _ := unstructured.NestedSlice(j.Object, "status", "conditions"); len(conds) == 0 {
+				containers, _, _ := unstructured.NestedSlice(j.Object, "spec", "template", "spec", "containers")
+				var cmd, secrets []string
+				if len(containers) == 1 {
+					c := containers[0].(map[string]any)
+					cmd, _, _ = unstructured.NestedStringSlice(c, "command")
+					env, _, _ := unstructured.NestedSlice(c, "env")
+					for _, e := range env {
+						if name, ok, _ := unstructured.NestedString(e.(map[string]any), "valueFrom", "secretKeyRef", "name"); ok {
+							secrets = append(secrets, name)
+						}
+					}
+				}
+				now := time.Now().UTC().Format(time.RFC3339)
+				j.Object["status"] = map[string]any{"startTime": now, "completionTime": now, "succeeded": int64(1), "ready": int64(0),
+					"conditions": []any{
+						map[string]any{"type": "SuccessCriteriaMet", "status": "True", "lastProbeTime": now, "lastTransitionTime": now},
+						map[string]any{"type": "Complete", "status": "True", "lastProbeTime": now, "lastTransitionTime": now},
+					}}
+				if _, err := jobs.UpdateStatus(ctx, j, metav1.UpdateOptions{}); err == nil {
+					runs.mu.Lock()
+					runs.commands, runs.secrets = append(runs.commands, cmd), secrets
+					runs.mu.Unlock()
+				} else {
+					fmt.Fprintf(os.Stderr, "e2e: cannot complete the podvm-egress Job: %v\n", err)
+				}
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }
 
 // syncApplications creates the clusterGroup's Applications and waits until all are synced.
@@ -364,9 +451,10 @@ func TestArgoCDSyncsThePattern(t *testing.T) {
 			filepath.Join(refCRDs, "kataconfiguration.openshift.io_kataconfigs.yaml"),
 			filepath.Join(refCRDs, "trustee-v1.1.0", "confidentialcontainers.org_kbsconfigs.yaml"),
 			filepath.Join(refCRDs, "openshift", "config.openshift.io_ingresses.yaml"),
+			credentialsRequestCRD,
 		),
 		crdDocs:    []string{routeCRD},
-		namespaces: []string{"openshift-sandboxed-containers-operator", "trustee-operator-system", "hello-openshift", "openshift-cloud-controller-manager"},
+		namespaces: []string{"openshift-sandboxed-containers-operator", "trustee-operator-system", "hello-openshift", "openshift-cloud-controller-manager", "openshift-cloud-credential-operator"},
 		// What the cluster itself has: cloud-conf and the apps domain. No KBS certificate: on a
 		// first install it exists only once the secrets are loaded.
 		objects: []string{
@@ -404,6 +492,7 @@ func TestArgoCDSyncsThePattern(t *testing.T) {
 	go standInForExternalSecrets(eso, c.k, map[string]map[string]string{"kbs-https-certificate": {"tls.crt": cert}})
 	c.waitSynced(t, certAt, "the secrets were loaded")
 	certLine := strings.Split(cert, "\n")[1]
+	c.checkEgress(t, "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/sync-net-rg/providers/Microsoft.Network/virtualNetworks/sync-vnet/subnets/sync-worker-subnet", "northeurope")
 
 	// Every object of the pattern exists, with the values the plugin injected at sync time.
 	cm, err := c.get(t, schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, "openshift-sandboxed-containers-operator", "peer-pods-cm")

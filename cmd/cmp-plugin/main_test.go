@@ -54,15 +54,16 @@ func TestScripts(t *testing.T) {
 }
 
 // cmp-plugin renders from what the repository commits and the cluster's API: the packages that
-// reach registries or fetch remote sources (pattern-gen's measurements pull, init's config
-// fetch) must never be linked into it, whatever a later import adds.
+// reach registries, Azure or remote sources (pattern-gen's measurements pull, azure egress,
+// init's config fetch) must never be linked into it, whatever a later import adds.
 func TestLinksNoRemoteFetcher(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", ".").Output()
 	if err != nil {
 		t.Fatalf("go list -deps: %v", err)
 	}
 	for _, pkg := range strings.Fields(string(out)) {
-		for _, banned := range []string{"github.com/google/go-containerregistry/", "github.com/hashicorp/go-getter", "github.com/pattern-gen/pattern-gen/internal/fetch", "github.com/pattern-gen/pattern-gen/internal/measurements/pull"} {
+		for _, banned := range []string{"github.com/google/go-containerregistry/", "github.com/hashicorp/go-getter", "github.com/Azure/azure-sdk-for-go/",
+			"github.com/pattern-gen/pattern-gen/internal/fetch", "github.com/pattern-gen/pattern-gen/internal/measurements/pull", "github.com/pattern-gen/pattern-gen/internal/azure"} {
 			if strings.HasPrefix(pkg, banned) {
 				t.Errorf("cmp-plugin links %s", pkg)
 			}

@@ -55,6 +55,20 @@ func NetworkOf(c *peerpods.CloudConf) (Network, error) {
 	return n, nil
 }
 
+// SubnetNetwork is the network of a subnet given by its resource ID and region, for the egress
+// Job, which gets them from cmp-plugin rather than from cloud-conf.
+func SubnetNetwork(subnetID, location string) (Network, error) {
+	id, err := arm.ParseResourceID(subnetID)
+	if err != nil || !strings.EqualFold(id.ResourceType.String(), "Microsoft.Network/virtualNetworks/subnets") || id.Parent == nil {
+		return Network{}, fmt.Errorf("--subnet-id: not a subnet resource ID; expected /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet> (%d characters given)", len(subnetID))
+	}
+	if location == "" || strings.ContainsAny(location, "<> /") {
+		return Network{}, fmt.Errorf("--location: give the cluster's Azure region, such as westeurope")
+	}
+	return Network{SubscriptionID: id.SubscriptionID, Location: location, ResourceGroup: id.ResourceGroupName,
+		VnetResourceGroup: id.ResourceGroupName, VnetName: id.Parent.Name, SubnetName: id.Name}, nil
+}
+
 // SubnetID is the worker subnet's resource ID.
 func (n Network) SubnetID() string {
 	return fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/virtualNetworks/%s/subnets/%s",

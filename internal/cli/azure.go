@@ -21,13 +21,14 @@ const azureCheckExit = 2
 
 func newAzureCmd(streams base.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{Use: "azure", Short: "Check and prepare the Azure subscription peer pods run in"}
-	var kubeconfig, kubeContext, output string
+	var kubeconfig, kubeContext, output, subnetID, location, pattern string
 	flags := func(c *cobra.Command) {
 		c.Flags().StringVar(&kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: KUBECONFIG or ~/.kube/config)")
 		c.Flags().StringVar(&kubeContext, "context", "", "kubeconfig context to use")
 	}
 	prepare := func(ctx context.Context, args []string) (project.AzureOptions, error) {
 		return project.PrepareAzure(ctx, project.AzureSource{Kubeconfig: kubeconfig, Context: kubeContext, Fork: forkArg(args),
+			SubnetID: subnetID, Location: location, Pattern: pattern,
 			Logf: func(f string, a ...any) { fmt.Fprintf(streams.ErrOut, f+"\n", a...) }})
 	}
 	check := &cobra.Command{
@@ -104,6 +105,9 @@ func newAzureCmd(streams base.IOStreams) *cobra.Command {
 		},
 	}
 	flags(egress)
+	egress.Flags().StringVar(&subnetID, "subnet-id", "", "the worker subnet's resource ID; with --location, no cluster is read (the sync's egress Job)")
+	egress.Flags().StringVar(&location, "location", "", "the cluster's Azure region, with --subnet-id")
+	egress.Flags().StringVar(&pattern, "pattern", "", "the pattern whose NAT gateway it is (default: the fork's name, else coco-pattern)")
 	cmd.AddCommand(check, egress)
 	return cmd
 }

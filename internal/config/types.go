@@ -72,6 +72,7 @@ type Azure struct {
 	SubnetID          string            `yaml:"subnetID,omitempty" json:"subnetID,omitempty" jsonschema_description:"Azure resource ID of the worker subnet (AZURE_SUBNET_ID); read from cloud-conf when empty."`
 	NSGID             string            `yaml:"nsgID,omitempty" json:"nsgID,omitempty" jsonschema_description:"Azure resource ID of the network security group (AZURE_NSG_ID); read from cloud-conf when empty."`
 	Tags              map[string]string `yaml:"tags,omitempty" json:"tags,omitempty" jsonschema_description:"Tags put on every pod VM resource (TAGS)."`
+	Egress            string            `yaml:"egress,omitempty" json:"egress,omitempty" jsonschema:"enum=managed,enum=none" jsonschema_description:"managed (default): each sync gives the worker subnet a NAT gateway for pod VMs when it has none; none: your network team owns egress."`
 	RootVolumeSizeGiB int               `yaml:"rootVolumeSizeGiB,omitempty" json:"rootVolumeSizeGiB,omitempty" jsonschema:"minimum=0,maximum=4095" jsonschema_description:"Pod VM root disk size in GiB (ROOT_VOLUME_SIZE); 0 keeps the image size."`
 }
 

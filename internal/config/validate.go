@@ -115,6 +115,7 @@ func SetDefaults(p *Pattern) {
 		def(&acm.InstallPlanApproval, DefaultApproval)
 	}
 	def(&p.Azure.InstanceSize, DefaultInstanceSize)
+	def(&p.Azure.Egress, EgressManaged)
 	if len(p.Azure.InstanceSizes) == 0 {
 		p.Azure.InstanceSizes = slices.Clone(DefaultInstanceSizes)
 	}
@@ -371,11 +372,20 @@ func (l *Loaded) validateAzure() Problems {
 			bad(path, "tag value %q must be at most 256 characters without = or ,", a.Tags[k])
 		}
 	}
+	if a.Egress != EgressManaged && a.Egress != EgressNone {
+		bad("azure.egress", "unsupported value %q; supported: %s (the pattern gives the worker subnet a NAT gateway), %s (your network team owns egress)", a.Egress, EgressManaged, EgressNone)
+	}
 	if a.RootVolumeSizeGiB < 0 || a.RootVolumeSizeGiB > 4095 {
 		bad("azure.rootVolumeSizeGiB", "%d is out of range; use 0 (image size) to 4095", a.RootVolumeSizeGiB)
 	}
 	return ps
 }
+
+// Values of azure.egress.
+const (
+	EgressManaged = "managed"
+	EgressNone    = "none"
+)
 
 // KBSHostPrefix is the host of the trustee chart's Route kbs, before the apps domain: what the
 // KBS certificate must name.

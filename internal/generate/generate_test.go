@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -292,5 +293,56 @@ func TestGenerateOnASpoke(t *testing.T) {
 	}
 	if _, _, err := run(render.SandboxChart, `[]`, nil); err == nil || !strings.Contains(err.Error(), "charts/all/sandboxed-containers is not the path of an application in values-trusted-hub.yaml") {
 		t.Errorf("spoke application without cluster-group: %v", err)
+	}
+}
+
+// The egress Sync hook gets the worker subnet and region the plugin resolved (here pinned in the
+// config), as list elements of its command; azure.egress: none renders no egress objects.
+func TestEgressJobFollowsTheResolvedSubnet(t *testing.T) {
+	config, err := os.ReadFile(filepath.Join(repoRoot, "testdata", "cases", "osc-1.10-minimal", "pattern-gen.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, egress := range []string{"managed", "none"} {
+		dir := t.TempDir()
+		cfg := filepath.Join(dir, "pattern-gen.yaml")
+		if err := os.WriteFile(cfg, []byte(strings.Replace(string(config), "azure:\n", "azure:\n  egress: "+egress+"\n", 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fork := filepath.Join(dir, "fork")
+		if _, err := project.Init(context.Background(), project.InitOptions{Config: cfg, Dir: fork}); err != nil {
+			t.Fatal(err)
+		}
+		objs, err := runPlugin(t, fork, render.SandboxChart, map[string]string{"ARGOCD_APP_PARAMETERS": `[{"name":"overlay","string":"overlays/azure"}]`})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cmd []string
+		kinds := map[string]bool{}
+		for _, o := range objs {
+			if o.Name == "podvm-egress" || o.Name == "coco-lab-podvm-egress" {
+				kinds[o.Kind] = true
+			}
+			if o.Kind == "Job" {
+				m, err := o.Decode()
+				if err != nil {
+					t.Fatal(err)
+				}
+				containers, _ := render.Dig(m, "spec", "template", "spec", "containers").([]any)
+				for _, c := range containers[0].(map[string]any)["command"].([]any) {
+					cmd = append(cmd, c.(string))
+				}
+			}
+		}
+		if egress == "none" {
+			if len(kinds) != 0 {
+				t.Errorf("egress none renders %v", kinds)
+			}
+			continue
+		}
+		want := "pattern-gen azure egress --subnet-id /subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/coco-lab-vnet-rg/providers/Microsoft.Network/virtualNetworks/coco-lab-vnet/subnets/coco-lab-worker-subnet --location westeurope --pattern coco-lab"
+		if strings.Join(cmd, " ") != want || !kinds["ServiceAccount"] || !kinds["CredentialsRequest"] {
+			t.Errorf("command %q, kinds %v", cmd, kinds)
+		}
 	}
 }

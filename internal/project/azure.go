@@ -1,6 +1,7 @@
 package project
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,13 +31,18 @@ const defaultPodVMsPerNode = 10
 type AzureOptions struct {
 	Fork    string              // "" or a folder that is not a fork: the live peer-pods-cm only
 	Facts   *cluster.AzureFacts // what the cluster says
+	Network *azure.Network      // given instead of Facts' cloud-conf (the egress Job)
+	Pattern string              // the pattern egress tags for; "" reads the fork's
 	Clients func(subscription string) (*azure.Clients, error)
 	Logf    func(format string, args ...any)
 }
 
-// AzureSource names the cluster (kubeconfig and context, as kubectl takes them) and the fork.
+// AzureSource names the cluster (kubeconfig and context, as kubectl takes them) and the fork,
+// or, for the egress Job, the subnet and region cmp-plugin resolved, and the pattern.
 type AzureSource struct {
 	Kubeconfig, Context, Fork string
+	SubnetID, Location        string // set: no cluster is read
+	Pattern                   string
 	Logf                      func(format string, args ...any)
 }
 
@@ -44,13 +50,21 @@ type AzureSource struct {
 // (environment, workload identity, managed identity, the Azure CLI's sign-in). What is missing
 // is an ErrCannotCheck.
 func PrepareAzure(ctx context.Context, src AzureSource) (AzureOptions, error) {
-	o := AzureOptions{Fork: src.Fork, Logf: src.Logf}
-	cfg, err := cluster.UserConfig(src.Kubeconfig, src.Context)
-	if err != nil {
-		return o, fmt.Errorf("%w: no cluster: %v", ErrCannotCheck, err)
-	}
-	if o.Facts, err = cluster.ReadAzure(ctx, cfg); err != nil {
-		return o, fmt.Errorf("%w: %v", ErrCannotCheck, err)
+	o := AzureOptions{Fork: src.Fork, Pattern: src.Pattern, Logf: src.Logf}
+	if src.SubnetID != "" {
+		n, err := azure.SubnetNetwork(src.SubnetID, src.Location)
+		if err != nil {
+			return o, err
+		}
+		o.Network = &n
+	} else {
+		cfg, err := cluster.UserConfig(src.Kubeconfig, src.Context)
+		if err != nil {
+			return o, fmt.Errorf("%w: no cluster: %v", ErrCannotCheck, err)
+		}
+		if o.Facts, err = cluster.ReadAzure(ctx, cfg); err != nil {
+			return o, fmt.Errorf("%w: %v", ErrCannotCheck, err)
+		}
 	}
 	cred, err := azidentity.NewDefaultAzureCredential(nil)
 	if err == nil {
@@ -83,12 +97,12 @@ func AzureEgress(ctx context.Context, o AzureOptions) (*azure.EgressResult, erro
 	if err != nil {
 		return nil, err
 	}
-	pattern := "coco-pattern"
+	pattern := cmp.Or(o.Pattern, "coco-pattern")
 	t, err := readForkIfAny(o.Fork)
 	if err != nil {
 		return nil, err
 	}
-	if t != nil {
+	if t != nil && o.Pattern == "" {
 		g, err := render.ReadGlobal(t)
 		if err != nil {
 			return nil, fmt.Errorf("fork %s: %w", o.Fork, err)
@@ -99,8 +113,11 @@ func AzureEgress(ctx context.Context, o AzureOptions) (*azure.EgressResult, erro
 }
 
 func azureTarget(o AzureOptions) (azure.Network, *azure.Clients, error) {
-	n, err := azure.NetworkOf(o.Facts.CloudConf)
-	if err != nil {
+	var n azure.Network
+	var err error
+	if o.Network != nil {
+		n = *o.Network
+	} else if n, err = azure.NetworkOf(o.Facts.CloudConf); err != nil {
 		return n, nil, fmt.Errorf("%w: %v", ErrCannotCheck, err)
 	}
 	c, err := o.Clients(n.SubscriptionID)

@@ -74,3 +74,35 @@ func TestAzureCheckCannotCheck(t *testing.T) {
 		t.Errorf("the check wrote %v", c.Writes)
 	}
 }
+
+// The egress Job's form: the subnet and region come as flags from cmp-plugin's render, and the
+// NAT gateway is tagged with the pattern given.
+func TestAzureEgressForASubnet(t *testing.T) {
+	c := fakeazure.New()
+	n, err := azure.SubnetNetwork(fakeazure.Network.SubnetID(), "westeurope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := project.AzureEgress(context.Background(), project.AzureOptions{Network: &n, Pattern: "lab",
+		Clients: func(sub string) (*azure.Clients, error) {
+			if sub != fakeazure.Sub {
+				t.Errorf("clients for subscription %s", sub)
+			}
+			return c.Clients(t), nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(res.NATGatewayID, "/natGateways/lab-podvm-egress") || len(c.Writes) != 3 {
+		t.Errorf("%+v, writes %v", res, c.Writes)
+	}
+	for _, bad := range []struct{ id, loc, want string }{
+		{"not-an-id", "westeurope", "--subnet-id: not a subnet resource ID"},
+		{"/subscriptions/" + fakeazure.Sub + "/resourceGroups/rg/providers/Microsoft.Network/networkSecurityGroups/nsg", "westeurope", "--subnet-id: not a subnet resource ID"},
+		{fakeazure.Network.SubnetID(), "<cluster-provided: cloud-conf location>", "--location: give the cluster's Azure region"},
+	} {
+		if _, err := azure.SubnetNetwork(bad.id, bad.loc); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s %s: %v", bad.id, bad.loc, err)
+		}
+	}
+}

@@ -58,7 +58,7 @@ type view struct {
 	OSC, Trustee, ACM                      config.OperatorPin
 	OSCVersion, TrusteeVersion             string
 	InstanceSize, InstanceSizes            string
-	Tags, RootVolumeSize                   string
+	Tags, RootVolumeSize, Egress           string
 	Region, ResourceGroup, SubnetID, NSGID string
 	SecretResources                        []string
 	PluginImage, PluginName                string
@@ -105,6 +105,7 @@ func newView(l *config.Loaded) view {
 		InstanceSize:     p.Azure.InstanceSize,
 		InstanceSizes:    strings.Join(p.Azure.InstanceSizes, ","),
 		Tags:             p.Azure.SortedTags(),
+		Egress:           p.Azure.Egress,
 		Region:           p.Azure.Region,
 		ResourceGroup:    p.Azure.ResourceGroup,
 		SubnetID:         p.Azure.SubnetID,

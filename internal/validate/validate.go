@@ -433,7 +433,7 @@ func hasKind(app render.App, kind string) bool {
 // manage them (labels, an OperatorGroup).
 func platformNamespace(ns string) bool {
 	switch ns {
-	case "default", "openshift", "openshift-config", "openshift-config-managed", "openshift-cloud-controller-manager",
+	case "default", "openshift", "openshift-config", "openshift-config-managed", "openshift-cloud-controller-manager", "openshift-cloud-credential-operator",
 		"openshift-operators", "openshift-marketplace", "openshift-gitops", "openshift-ingress":
 		return true
 	}
