@@ -21,9 +21,11 @@ export GOTOOLCHAIN := local
 
 all: build
 
+# -buildvcs=auto: the binaries' version commands report the commit (a machine's GOFLAGS may turn
+# it off); outside a git checkout it records nothing and still builds.
 build: ## Build bin/pattern-gen and bin/cmp-plugin
-	$(GO) build -o bin/pattern-gen ./cmd/pattern-gen
-	CGO_ENABLED=0 $(GO) build -o bin/cmp-plugin ./cmd/cmp-plugin
+	$(GO) build -buildvcs=auto -o bin/pattern-gen ./cmd/pattern-gen
+	CGO_ENABLED=0 $(GO) build -buildvcs=auto -o bin/cmp-plugin ./cmd/cmp-plugin
 
 # The repository the fork deploys from (git.repoURL has no default): name yours with
 # `make run REPO_URL=https://github.com/ORG/coco-pattern.git`.

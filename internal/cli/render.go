@@ -27,9 +27,10 @@ func newRenderCmd(streams base.IOStreams) *cobra.Command {
 		Short: "Render every application of a fork into Kubernetes objects, offline",
 		Long: "Render every application of every clusterGroup of the fork (the hub's and, with a split\n" +
 			"topology, the spokes') that points at a chart in the fork, with Helm and kustomize\n" +
-			"in-process and the value files the clustergroup chart passes. Without FORK, the fork that\n" +
-			"--config (or the embedded default config) would scaffold is rendered. Values only the\n" +
-			"cluster knows render as <cluster-provided: ...> placeholders.\n" +
+			"in-process and the value files the clustergroup chart passes: the fork in the current\n" +
+			"directory, or FORK; with --config FILE, the fork that config would scaffold (a preview,\n" +
+			"no fork needed). Values only the cluster knows render as <cluster-provided: ...>\n" +
+			"placeholders.\n" +
 			"Without --out, one YAML stream goes to stdout (a comment heads each clusterGroup's part\n" +
 			"when there are several; --cluster-group keeps one); with --out, one file per object is\n" +
 			"written to DIR/<clusterGroup>/<application>/<kind>-<namespace>-<name>.yaml, replacing an\n" +
@@ -49,9 +50,11 @@ func newRenderCmd(streams base.IOStreams) *cobra.Command {
 			if err != nil {
 				return base.UsageError{Err: err}
 			}
+			// The fork in the current directory unless one is named; --config previews a
+			// config without a fork.
 			src := project.Source{Config: o.config, Env: env, Group: o.group}
-			if len(args) == 1 {
-				src.Fork = args[0]
+			if o.config == "" {
+				src.Fork = forkArg(args)
 			}
 			// The Helm engine cannot be stopped: the render runs aside and a signal ends the
 			// command at once (base.Await); nothing is printed or written after that.
@@ -70,7 +73,11 @@ func newRenderCmd(streams base.IOStreams) *cobra.Command {
 				}
 				if report != "" {
 					_, _ = io.WriteString(streams.Out, report)
-					return fmt.Errorf("%s is out of date: run pattern-gen render --out %s and commit the result", o.out, o.out)
+					fix := "pattern-gen render --out " + o.out
+					if len(args) == 1 {
+						fix += " " + args[0]
+					}
+					return fmt.Errorf("%s is out of date: run %s and commit the result", o.out, fix)
 				}
 				fmt.Fprintf(streams.ErrOut, "%s is up to date (%d objects of %d applications)\n", o.out, res.Objects, len(res.Applications))
 				return nil

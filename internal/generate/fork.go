@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -45,6 +46,11 @@ func OpenFork(dir string) (*Fork, error) {
 	}
 	if !st.IsDir() {
 		return nil, fmt.Errorf("fork %s: not a directory", dir)
+	}
+	// Before anything is walked: a command run outside a fork (in a home folder, say) must not
+	// read a whole tree to find out.
+	if _, err := os.Lstat(filepath.Join(dir, "values-global.yaml")); errors.Is(err, fs.ErrNotExist) {
+		return nil, NotAFork(dir)
 	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
@@ -179,6 +185,11 @@ func ReadFork(dir string) (render.Tree, error) {
 		return nil, fmt.Errorf("read fork %s: %w", dir, err)
 	}
 	return t, nil
+}
+
+// NotAFork is the error for a folder without values-global.yaml, saying how to make a fork.
+func NotAFork(dir string) error {
+	return fmt.Errorf("%s is not a pattern fork (no values-global.yaml): make one with pattern-gen init DIR, then run the command in DIR or name it", dir)
 }
 
 // ReadLimited reads a regular file of at most limit bytes.

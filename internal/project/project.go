@@ -370,8 +370,11 @@ func CheckRendered(dir string, res *Rendered) (string, error) {
 func ReadPatternOf(dir, group string) (*render.Pattern, error) {
 	const name = "values-global.yaml"
 	data, err := os.ReadFile(filepath.Join(dir, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, generate.NotAFork(dir)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("fork %s: %s: %w (run in the fork, or name it)", dir, name, errors.Unwrap(err))
+		return nil, fmt.Errorf("fork %s: %s: %w", dir, name, errors.Unwrap(err))
 	}
 	g, err := render.ReadGlobal(render.Tree{name: data})
 	if err != nil {

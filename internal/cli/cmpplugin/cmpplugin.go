@@ -40,6 +40,7 @@ func Main(args []string, streams base.IOStreams, getenv func(string) string) int
 	root.SetOut(streams.ErrOut) // help and usage never go to stdout, which Argo CD parses
 	root.SetErr(streams.ErrOut)
 	root.AddCommand(newGenerateCmd(streams, getenv), newRefreshCmd(streams, getenv))
+	base.AddVersion(root)
 	root.SetArgs(args)
 	return base.Execute(root, "cmp-plugin", streams)
 }
