@@ -220,6 +220,9 @@ func startArgoCluster(t *testing.T, b binaries, helm string, a *argo, spec clust
 // CredentialsRequest (applied with the real CRD) makes the cloud credential operator write.
 func (c *argoCluster) checkEgress(t *testing.T, subnetID, location string) {
 	t.Helper()
+	// The hook runs in wave 20 of the sandboxed-containers sync, after the KataConfig: it may
+	// come after the application reports Synced.
+	waitWithin(t, "the egress Sync hook Job", 2*time.Minute, func() bool { cmd, _ := c.egress.last(); return cmd != nil })
 	cmd, secrets := c.egress.last()
 	want := []string{"pattern-gen", "azure", "egress", "--subnet-id", subnetID, "--location", location, "--pattern", "coco-pattern"}
 	if strings.Join(cmd, " ") != strings.Join(want, " ") {

@@ -119,6 +119,8 @@ func explain(what string, err error) error {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	switch {
+	case re.ErrorCode == "RequestDisallowedByPolicy":
+		return fmt.Errorf("%s: an Azure Policy of the subscription forbids it (RequestDisallowedByPolicy); ask its owner for an exemption, or let your network team own egress (azure.egress: none)", what)
 	case re.StatusCode == http.StatusForbidden || re.ErrorCode == "AuthorizationFailed" || re.ErrorCode == "LinkedAuthorizationFailed":
 		return fmt.Errorf("%s: the Azure credentials lack a permission (%s, HTTP %d); grant the role in README.md \"Azure prerequisites\"", what, re.ErrorCode, re.StatusCode)
 	case re.StatusCode == http.StatusUnauthorized:

@@ -68,7 +68,7 @@ func Check(ctx context.Context, c *Clients, n Network, needs Needs) []Finding {
 		out = append(out, checkQuota(ctx, c, n, needs, skus)...)
 	}
 	out = append(out, checkSubnet(ctx, c, n, needs)...)
-	return append(out, checkImage(ctx, c, needs))
+	return append(out, checkImage(ctx, c, n.SubscriptionID, needs))
 }
 
 // vmSKUs lists the region's virtual machine sizes by lower-case name.
@@ -113,7 +113,9 @@ func checkSizes(n Network, needs Needs, skus map[string]*armcompute.ResourceSKU)
 			case armcompute.ResourceSKURestrictionsTypeZone:
 				if r.RestrictionInfo != nil {
 					for _, z := range r.RestrictionInfo.Zones {
-						restrictedZones = append(restrictedZones, *z)
+						if z != nil {
+							restrictedZones = append(restrictedZones, *z)
+						}
 					}
 				}
 			}
@@ -152,6 +154,9 @@ func reason(r *armcompute.ResourceSKURestrictions) string {
 func zonesOf(sku *armcompute.ResourceSKU, restricted []string) []string {
 	var zones []string
 	for _, li := range sku.LocationInfo {
+		if li == nil {
+			continue
+		}
 		for _, z := range li.Zones {
 			if z != nil && !slices.Contains(restricted, *z) {
 				zones = append(zones, *z)
@@ -248,7 +253,7 @@ func checkSubnet(ctx context.Context, c *Clients, n Network, needs Needs) []Find
 	for _, s := range append([]*string{p.AddressPrefix}, p.AddressPrefixes...) {
 		if s != nil {
 			if pf, err := netip.ParsePrefix(*s); err == nil {
-				prefixes = append(prefixes, pf)
+				prefixes = append(prefixes, pf.Masked())
 			}
 		}
 	}
@@ -269,10 +274,17 @@ func checkSubnet(ctx context.Context, c *Clients, n Network, needs Needs) []Find
 	}{{"Udp", needs.VXLANPort, "VXLAN"}, {"Tcp", needs.ForwarderPort, "agent-protocol-forwarder"}} {
 		f := Finding{Check: "tunnel", Subject: fmt.Sprintf("%s %s/%d", nsgName, strings.ToUpper(port.proto), port.port), Status: OK, Detail: port.what + " between workers and pod VMs allowed"}
 		for _, dir := range []armnetwork.SecurityRuleDirection{armnetwork.SecurityRuleDirectionInbound, armnetwork.SecurityRuleDirectionOutbound} {
-			if rule := firstMatch(nsg.SecurityGroup, dir, port.proto, port.port, prefixes); rule != nil && *rule.Properties.Access == armnetwork.SecurityRuleAccessDeny {
+			rule, verdict := decide(nsg.SecurityGroup, dir, port.proto, port.port, prefixes)
+			switch verdict {
+			case denied:
 				f.Status = Problem
 				f.Detail = fmt.Sprintf("%s rule %s (priority %d) denies %s %s/%d within the worker subnet", strings.ToLower(string(dir)), *rule.Name, *rule.Properties.Priority, port.what, strings.ToUpper(port.proto), port.port)
 				f.Fix = fmt.Sprintf("add an allow rule with a lower priority number for %s/%d from and to %s; see %s", strings.ToUpper(port.proto), port.port, prefixList(prefixes), prereqs)
+			case undecided:
+				f.Status = Unknown
+				f.Detail = fmt.Sprintf("%s rule %s (priority %d) names application security groups; whether it applies to workers and pod VMs cannot be told from the NSG", strings.ToLower(string(dir)), *rule.Name, *rule.Properties.Priority)
+			}
+			if verdict != allowed {
 				break
 			}
 		}
@@ -281,11 +293,25 @@ func checkSubnet(ctx context.Context, c *Clients, n Network, needs Needs) []Find
 	return findings
 }
 
-// firstMatch is the rule, by priority, that decides traffic in dir on proto/port from and to the
-// subnet: the NSG's own rules, then Azure's default rules.
-func firstMatch(nsg armnetwork.SecurityGroup, dir armnetwork.SecurityRuleDirection, proto string, port int, subnet []netip.Prefix) *armnetwork.SecurityRule {
+type verdict int
+
+const (
+	allowed verdict = iota
+	denied
+	undecided // a rule that may apply cannot be evaluated (application security groups)
+)
+
+// ephemeral is the source-port range of the tunnel's packets: VXLAN picks a source port per
+// flow, and TCP clients an ephemeral one.
+var ephemeral = [2]int{1024, 65535}
+
+// decide finds, by priority (the NSG's rules, then Azure's defaults), the rule that decides
+// traffic in dir on proto/port between any two addresses of the subnet. Pod VMs may get any
+// address in it, so a deny decides as soon as it touches part of the subnet or of the ephemeral
+// source ports, while an allow decides only when it covers all of them.
+func decide(nsg armnetwork.SecurityGroup, dir armnetwork.SecurityRuleDirection, proto string, port int, subnet []netip.Prefix) (*armnetwork.SecurityRule, verdict) {
 	if nsg.Properties == nil {
-		return nil
+		return nil, allowed
 	}
 	rules := append(slices.Clone(nsg.Properties.SecurityRules), nsg.Properties.DefaultSecurityRules...)
 	rules = slices.DeleteFunc(rules, func(r *armnetwork.SecurityRule) bool {
@@ -294,66 +320,139 @@ func firstMatch(nsg armnetwork.SecurityGroup, dir armnetwork.SecurityRuleDirecti
 	slices.SortStableFunc(rules, func(a, b *armnetwork.SecurityRule) int { return int(*a.Properties.Priority - *b.Properties.Priority) })
 	for _, r := range rules {
 		p := r.Properties
-		if *p.Direction != dir || !protoMatches(p.Protocol, proto) || !portMatches(p.DestinationPortRange, p.DestinationPortRanges, port) {
+		if *p.Direction != dir || !protoMatches(p.Protocol, proto) || !portsOverlap(p.DestinationPortRange, p.DestinationPortRanges, [2]int{port, port}) {
 			continue
 		}
-		if addrMatches(p.SourceAddressPrefix, p.SourceAddressPrefixes, subnet) && addrMatches(p.DestinationAddressPrefix, p.DestinationAddressPrefixes, subnet) {
-			return r
+		if len(p.SourceApplicationSecurityGroups) > 0 || len(p.DestinationApplicationSecurityGroups) > 0 {
+			return r, undecided
+		}
+		src, dst := addrs(p.SourceAddressPrefix, p.SourceAddressPrefixes), addrs(p.DestinationAddressPrefix, p.DestinationAddressPrefixes)
+		if *p.Access == armnetwork.SecurityRuleAccessDeny {
+			if overlaps(src, subnet) && overlaps(dst, subnet) && portsOverlap(p.SourcePortRange, p.SourcePortRanges, ephemeral) {
+				return r, denied
+			}
+			continue
+		}
+		if covers(src, subnet) && covers(dst, subnet) && portsCover(p.SourcePortRange, p.SourcePortRanges, ephemeral) {
+			return r, allowed
 		}
 	}
-	return nil
+	return nil, allowed // Azure's defaults end with DenyAll; an NSG read without them allows
+}
+
+// addrs are a rule's address prefixes; "any" stands for *, Any and VirtualNetwork (the subnet is
+// in the VNet). Other service tags are left out: they never name the subnet.
+func addrs(one *string, many []*string) (out []netip.Prefix) {
+	for _, a := range append([]*string{one}, many...) {
+		if a == nil {
+			continue
+		}
+		switch *a {
+		case "*", "Any", "VirtualNetwork":
+			out = append(out, netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0"))
+			continue
+		}
+		if pf, err := netip.ParsePrefix(*a); err == nil {
+			out = append(out, pf.Masked())
+		} else if addr, err := netip.ParseAddr(*a); err == nil {
+			out = append(out, netip.PrefixFrom(addr, addr.BitLen()))
+		}
+	}
+	return out
+}
+
+// overlaps says whether any rule prefix shares an address with any subnet prefix.
+func overlaps(rule, subnet []netip.Prefix) bool {
+	for _, r := range rule {
+		for _, s := range subnet {
+			if r.Overlaps(s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// covers says whether the rule prefixes together hold every address of every subnet prefix.
+func covers(rule, subnet []netip.Prefix) bool {
+	for _, s := range subnet {
+		if !coveredBy(s, rule) {
+			return false
+		}
+	}
+	return len(subnet) > 0
+}
+
+// coveredBy splits s in halves until each half lies in one rule prefix (or none does).
+func coveredBy(s netip.Prefix, rule []netip.Prefix) bool {
+	for _, r := range rule {
+		if r.Bits() <= s.Bits() && r.Contains(s.Addr()) {
+			return true
+		}
+	}
+	if !overlaps(rule, []netip.Prefix{s}) || s.Bits() == s.Addr().BitLen() {
+		return false
+	}
+	lo, hi := halves(s)
+	return coveredBy(lo, rule) && coveredBy(hi, rule)
+}
+
+// halves splits a prefix into its two halves.
+func halves(s netip.Prefix) (lo, hi netip.Prefix) {
+	b := s.Addr().AsSlice()
+	b[s.Bits()/8] |= 0x80 >> (s.Bits() % 8)
+	hiAddr, _ := netip.AddrFromSlice(b)
+	return netip.PrefixFrom(s.Addr(), s.Bits()+1), netip.PrefixFrom(hiAddr, s.Bits()+1)
 }
 
 func protoMatches(p *armnetwork.SecurityRuleProtocol, proto string) bool {
 	return p == nil || *p == armnetwork.SecurityRuleProtocolAsterisk || strings.EqualFold(string(*p), proto)
 }
 
-func portMatches(one *string, many []*string, port int) bool {
+// portRanges parses a rule's port ranges ("*", "N", "A-B").
+func portRanges(one *string, many []*string) (out [][2]int) {
 	for _, r := range append([]*string{one}, many...) {
 		if r == nil {
 			continue
 		}
 		if *r == "*" {
-			return true
+			out = append(out, [2]int{0, 65535})
+			continue
 		}
 		lo, hi, isRange := strings.Cut(*r, "-")
 		a, errA := strconv.Atoi(lo)
-		b := a
-		var errB error
+		b, errB := a, error(nil)
 		if isRange {
 			b, errB = strconv.Atoi(hi)
 		}
-		if errA == nil && errB == nil && a <= port && port <= b {
+		if errA == nil && errB == nil && a <= b {
+			out = append(out, [2]int{a, b})
+		}
+	}
+	return out
+}
+
+func portsOverlap(one *string, many []*string, want [2]int) bool {
+	for _, r := range portRanges(one, many) {
+		if r[0] <= want[1] && want[0] <= r[1] {
 			return true
 		}
 	}
 	return false
 }
 
-// addrMatches says whether a rule's address prefixes cover every prefix of the subnet: "*",
-// the VirtualNetwork tag, or CIDRs containing it. Other service tags never cover it.
-func addrMatches(one *string, many []*string, subnet []netip.Prefix) bool {
-	for _, a := range append([]*string{one}, many...) {
-		if a == nil {
-			continue
+// portsCover says whether the ranges hold every port of want.
+func portsCover(one *string, many []*string, want [2]int) bool {
+	ranges := portRanges(one, many)
+	slices.SortFunc(ranges, func(a, b [2]int) int { return a[0] - b[0] })
+	next := want[0]
+	for _, r := range ranges {
+		if r[0] > next {
+			break
 		}
-		switch *a {
-		case "*", "VirtualNetwork", "Any":
-			return true
-		}
-		pf, err := netip.ParsePrefix(*a)
-		if err != nil {
-			if addr, err := netip.ParseAddr(*a); err == nil {
-				pf = netip.PrefixFrom(addr, addr.BitLen())
-			} else {
-				continue
-			}
-		}
-		if len(subnet) > 0 && !slices.ContainsFunc(subnet, func(s netip.Prefix) bool { return !(pf.Bits() <= s.Bits() && pf.Contains(s.Addr())) }) {
-			return true
-		}
+		next = max(next, r[1]+1)
 	}
-	return false
+	return next > want[1]
 }
 
 func prefixList(ps []netip.Prefix) string {
@@ -371,7 +470,7 @@ func lastSegment(id string) string { return id[strings.LastIndex(id, "/")+1:] }
 
 // checkImage reports whether AZURE_IMAGE_ID names an image that exists: a gallery image version
 // or a managed image.
-func checkImage(ctx context.Context, c *Clients, needs Needs) Finding {
+func checkImage(ctx context.Context, c *Clients, subscription string, needs Needs) Finding {
 	f := Finding{Check: "image", Subject: "AZURE_IMAGE_ID", Status: Unknown}
 	if needs.ImageID == "" {
 		f.Detail = "not known yet (the operator writes it into peer-pods-cm once the KataConfig has built the pod VM image)"
@@ -383,6 +482,10 @@ func checkImage(ctx context.Context, c *Clients, needs Needs) Finding {
 		return f
 	}
 	f.Subject = lastSegment(needs.ImageID)
+	if !strings.EqualFold(id.SubscriptionID, subscription) {
+		f.Detail = "in subscription " + id.SubscriptionID + ", not the cluster's; not checked"
+		return f
+	}
 	switch {
 	case strings.EqualFold(id.ResourceType.String(), "Microsoft.Compute/galleries/images/versions"):
 		_, err = c.Versions.Get(ctx, id.ResourceGroupName, id.Parent.Parent.Name, id.Parent.Name, id.Name, nil)

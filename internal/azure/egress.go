@@ -2,8 +2,12 @@ package azure
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
+	"net/http"
+	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/network/armnetwork/v8"
 )
@@ -32,10 +36,14 @@ type EgressResult struct {
 	Changed      []string // what was created or updated, in order
 }
 
-// Names of the pattern's public IP and NAT gateway, in the VNet's resource group: fixed, so a run
-// that stopped half-way finds what it made and completes it instead of making a second one.
-func egressNames(pattern string) (ip, nat string) {
-	return pattern + "-podvm-egress-ip", pattern + "-podvm-egress"
+// EgressNames are the names of the pattern's public IP and NAT gateway, in the VNet's resource group: fixed for the
+// pattern and subnet, so a run that stopped half-way finds what it made and completes it instead
+// of making a second one, and two clusters (spokes) of one pattern sharing a resource group get
+// one each (a NAT gateway serves one VNet).
+func EgressNames(pattern, subnetID string) (ip, nat string) {
+	sum := sha256.Sum256([]byte(strings.ToLower(subnetID)))
+	nat = fmt.Sprintf("%s-podvm-egress-%x", pattern, sum[:4])
+	return nat + "-ip", nat
 }
 
 // EnsureEgress gives the worker subnet an outbound path for pod VMs, which peer pods need to
@@ -61,7 +69,7 @@ func EnsureEgress(ctx context.Context, c *Clients, n Network, o EgressOptions) (
 	}
 	res := &EgressResult{}
 	tags := map[string]*string{TagPattern: to.Ptr(o.Pattern), TagRole: to.Ptr(roleEgress)}
-	ipName, natName := egressNames(o.Pattern)
+	ipName, natName := EgressNames(o.Pattern, n.SubnetID())
 	ip, err := ensureIP(ctx, c, n, ipName, tags, res)
 	if err != nil {
 		return res, err
@@ -70,13 +78,26 @@ func EnsureEgress(ctx context.Context, c *Clients, n Network, o EgressOptions) (
 	if err != nil {
 		return res, err
 	}
-	// The subnet is written back whole, as read, with only the NAT gateway set: a PUT replaces
-	// every property (NSG, route table, service endpoints) with what it carries.
+	// Read again after the minutes the creations took: someone may have attached a NAT gateway
+	// meanwhile. The subnet is written back whole, as read, with only the NAT gateway set (a PUT
+	// replaces every property: NSG, route table, service endpoints), and only if it is still the
+	// version read (If-Match on its etag).
+	if subnet, err = c.Subnets.Get(ctx, n.VnetResourceGroup, n.VnetName, n.SubnetName, nil); err != nil {
+		return res, explain("read subnet "+n.SubnetID(), err)
+	}
+	if p := subnet.Properties; p != nil && p.NatGateway != nil && p.NatGateway.ID != nil {
+		logf("subnet %s got NAT gateway %s meanwhile; leaving it", n.SubnetName, *p.NatGateway.ID)
+		return &EgressResult{NATGatewayID: *p.NatGateway.ID, Existing: true, Changed: res.Changed}, nil
+	}
 	if subnet.Properties == nil {
 		subnet.Properties = &armnetwork.SubnetPropertiesFormat{}
 	}
 	subnet.Properties.NatGateway = &armnetwork.SubResource{ID: nat.ID}
-	poller, err := c.Subnets.BeginCreateOrUpdate(ctx, n.VnetResourceGroup, n.VnetName, n.SubnetName, subnet.Subnet, nil)
+	putCtx := ctx
+	if subnet.Etag != nil {
+		putCtx = runtime.WithHTTPHeader(ctx, http.Header{"If-Match": {*subnet.Etag}})
+	}
+	poller, err := c.Subnets.BeginCreateOrUpdate(putCtx, n.VnetResourceGroup, n.VnetName, n.SubnetName, subnet.Subnet, nil)
 	if err == nil {
 		_, err = poller.PollUntilDone(ctx, nil)
 	}
@@ -97,6 +118,9 @@ func ensureIP(ctx context.Context, c *Clients, n Network, name string, tags map[
 	case err == nil:
 		if !ours(got.Tags, tags) {
 			return nil, fmt.Errorf("public IP %s in resource group %s exists and is not this pattern's (no tag %s=%s); remove it or let your network team own egress (azure.egress: none)", name, n.VnetResourceGroup, TagPattern, *tags[TagPattern])
+		}
+		if err := sameRegion("public IP "+name, got.Location, n.Location); err != nil {
+			return nil, err
 		}
 		return &got.PublicIPAddress, nil
 	case !notFound(err):
@@ -130,6 +154,9 @@ func ensureNAT(ctx context.Context, c *Clients, n Network, name, ipID string, ta
 		if !ours(got.Tags, tags) {
 			return nil, fmt.Errorf("NAT gateway %s in resource group %s exists and is not this pattern's (no tag %s=%s); remove it or let your network team own egress (azure.egress: none)", name, n.VnetResourceGroup, TagPattern, *tags[TagPattern])
 		}
+		if err := sameRegion("NAT gateway "+name, got.Location, n.Location); err != nil {
+			return nil, err
+		}
 		if p := got.Properties; p != nil && hasIP(p.PublicIPAddresses, ipID) {
 			return &got.NatGateway, nil
 		}
@@ -155,6 +182,14 @@ func ensureNAT(ctx context.Context, c *Clients, n Network, name, ipID string, ta
 	return &done.NatGateway, nil
 }
 
+// sameRegion refuses a resource of the pattern's that is in another region than the subnet.
+func sameRegion(what string, have *string, want string) error {
+	if have != nil && !strings.EqualFold(strings.ReplaceAll(*have, " ", ""), want) {
+		return fmt.Errorf("%s is in %s, the subnet in %s; Azure attaches only a NAT gateway of the subnet's region: delete it and sync again", what, *have, want)
+	}
+	return nil
+}
+
 func ours(have, want map[string]*string) bool {
 	for k, v := range want {
 		if h, ok := have[k]; !ok || h == nil || *h != *v {
@@ -166,7 +201,7 @@ func ours(have, want map[string]*string) bool {
 
 func hasIP(ips []*armnetwork.SubResource, id string) bool {
 	for _, ip := range ips {
-		if ip != nil && ip.ID != nil && *ip.ID == id {
+		if ip != nil && ip.ID != nil && strings.EqualFold(*ip.ID, id) { // Azure does not keep an ID's case
 			return true
 		}
 	}

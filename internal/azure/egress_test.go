@@ -14,6 +14,9 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/testutil/fakeazure"
 )
 
+// ipName and natName are what EnsureEgress names the pattern's resources for the fake subnet.
+var ipName, natName = azure.EgressNames("coco-pattern", fakeazure.Network.SubnetID())
+
 func ensure(t *testing.T, c *fakeazure.Cloud) (*azure.EgressResult, error) {
 	t.Helper()
 	return azure.EnsureEgress(context.Background(), c.Clients(t), fakeazure.Network, azure.EgressOptions{Pattern: "coco-pattern"})
@@ -25,8 +28,8 @@ func TestEgressCreatesNATAndKeepsTheSubnet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"public IP coco-pattern-podvm-egress-ip", "NAT gateway coco-pattern-podvm-egress", "subnet c1-worker-subnet"}
-	if !slices.Equal(c.Writes, want) || !slices.Equal(res.Changed, []string{want[0], want[1], "subnet c1-worker-subnet: NAT gateway coco-pattern-podvm-egress"}) {
+	want := []string{"public IP " + ipName, "NAT gateway " + natName, "subnet c1-worker-subnet"}
+	if !slices.Equal(c.Writes, want) || !slices.Equal(res.Changed, []string{want[0], want[1], "subnet c1-worker-subnet: NAT gateway " + natName}) {
 		t.Errorf("writes %v, changed %v", c.Writes, res.Changed)
 	}
 	s := c.Subnets[fakeazure.Network.SubnetID()]
@@ -65,7 +68,7 @@ func TestEgressLeavesAnExistingNATAlone(t *testing.T) {
 func TestEgressCompletesAHalfCreatedRun(t *testing.T) {
 	c := fakeazure.New()
 	c.Fail["nat.put"] = []int{http.StatusInternalServerError}
-	if _, err := ensure(t, c); err == nil || !strings.Contains(err.Error(), "create NAT gateway coco-pattern-podvm-egress: Azure answered InternalServerError (HTTP 500)") {
+	if _, err := ensure(t, c); err == nil || !strings.Contains(err.Error(), "create NAT gateway "+natName+": Azure answered InternalServerError (HTTP 500)") {
 		t.Fatalf("first run: %v", err)
 	}
 	if len(c.IPs) != 1 || len(c.NATs) != 0 {
@@ -76,7 +79,7 @@ func TestEgressCompletesAHalfCreatedRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.IPs) != 1 || len(c.NATs) != 1 || !slices.Equal(c.Writes, []string{"NAT gateway coco-pattern-podvm-egress", "subnet c1-worker-subnet"}) {
+	if len(c.IPs) != 1 || len(c.NATs) != 1 || !slices.Equal(c.Writes, []string{"NAT gateway " + natName, "subnet c1-worker-subnet"}) {
 		t.Errorf("second run wrote %v; %d IPs, %d NAT gateways; %+v", c.Writes, len(c.IPs), len(c.NATs), res)
 	}
 }
@@ -88,7 +91,8 @@ func TestEgressRetriesWhenThrottled(t *testing.T) {
 	if _, err := ensure(t, c); err != nil {
 		t.Fatal(err)
 	}
-	if c.Calls["throttled GET subnets"] != 2 || c.Calls["throttled PUT subnets"] != 1 || c.Calls["subnet.get"] != 1 || c.Calls["subnet.put"] != 1 {
+	// The subnet is read twice (before the creations and again before its write).
+	if c.Calls["throttled GET subnets"] != 2 || c.Calls["throttled PUT subnets"] != 1 || c.Calls["subnet.get"] != 2 || c.Calls["subnet.put"] != 1 {
 		t.Errorf("calls %v: want each throttled request retried until it reached Azure once", c.Calls)
 	}
 }
@@ -98,7 +102,7 @@ func TestEgressRefusals(t *testing.T) {
 		c := fakeazure.New()
 		c.Fail["ip.put"] = []int{http.StatusForbidden}
 		_, err := ensure(t, c)
-		if err == nil || !strings.Contains(err.Error(), "create public IP coco-pattern-podvm-egress-ip: the Azure credentials lack a permission (AuthorizationFailed, HTTP 403)") || len(c.IPs) != 0 {
+		if err == nil || !strings.Contains(err.Error(), "create public IP "+ipName+": the Azure credentials lack a permission (AuthorizationFailed, HTTP 403)") || len(c.IPs) != 0 {
 			t.Errorf("%v, %d IPs", err, len(c.IPs))
 		}
 	})
@@ -113,11 +117,54 @@ func TestEgressRefusals(t *testing.T) {
 	})
 	t.Run("someone-elses-ip", func(t *testing.T) {
 		c := fakeazure.New()
-		id := fakeazure.ResourceID("net-rg", "publicIPAddresses", "coco-pattern-podvm-egress-ip")
+		id := fakeazure.ResourceID("net-rg", "publicIPAddresses", ipName)
 		c.IPs[id] = armnetwork.PublicIPAddress{ID: to.Ptr(id), Location: to.Ptr("westeurope"), SKU: &armnetwork.PublicIPAddressSKU{Name: to.Ptr(armnetwork.PublicIPAddressSKUNameStandard)}}
 		_, err := ensure(t, c)
-		if err == nil || !strings.Contains(err.Error(), "public IP coco-pattern-podvm-egress-ip in resource group net-rg exists and is not this pattern's") || len(c.Writes) != 0 {
+		if err == nil || !strings.Contains(err.Error(), "public IP "+ipName+" in resource group net-rg exists and is not this pattern's") || len(c.Writes) != 0 {
 			t.Errorf("%v, writes %v", err, c.Writes)
 		}
 	})
+}
+
+// Someone attaches a NAT gateway while the pattern's are being made: the subnet is read again
+// before its write, and theirs stays.
+func TestEgressLeavesANATAttachedMeanwhile(t *testing.T) {
+	c := fakeazure.New()
+	theirs := fakeazure.ResourceID("net-rg", "natGateways", "network-team-nat")
+	c.AfterPut = func(what string) {
+		if what == "NAT gateway "+natName {
+			s := c.Subnets[fakeazure.Network.SubnetID()]
+			s.Properties.NatGateway = &armnetwork.SubResource{ID: to.Ptr(theirs)}
+			c.Subnets[fakeazure.Network.SubnetID()] = s
+		}
+	}
+	res, err := ensure(t, c)
+	if err != nil || !res.Existing || res.NATGatewayID != theirs || slices.Contains(c.Writes, "subnet c1-worker-subnet") {
+		t.Errorf("%+v, %v, writes %v", res, err, c.Writes)
+	}
+}
+
+// A NAT gateway of the pattern's in another region (a cluster moved, a resource group shared)
+// cannot serve the subnet: refused with what to do, nothing written.
+func TestEgressRefusesAnotherRegion(t *testing.T) {
+	c := fakeazure.New()
+	if _, err := ensure(t, c); err != nil {
+		t.Fatal(err)
+	}
+	s := c.Subnets[fakeazure.Network.SubnetID()]
+	s.Properties.NatGateway = nil
+	c.Subnets[fakeazure.Network.SubnetID()] = s
+	for id, nat := range c.NATs {
+		nat.Location = to.Ptr("eastus")
+		c.NATs[id] = nat
+	}
+	for id, ip := range c.IPs {
+		ip.Location = to.Ptr("eastus")
+		c.IPs[id] = ip
+	}
+	c.Writes = nil
+	_, err := ensure(t, c)
+	if err == nil || !strings.Contains(err.Error(), "is in eastus, the subnet in westeurope; Azure attaches only a NAT gateway of the subnet's region") || len(c.Writes) != 0 {
+		t.Errorf("%v, writes %v", err, c.Writes)
+	}
 }

@@ -90,6 +90,12 @@ func newAzureCmd(streams base.IOStreams) *cobra.Command {
 			"with the subnet. Safe to run again. Needs Network Contributor on that resource group.",
 		Args: base.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if subnetID == "" && (location != "" || cmd.Flags().Changed("subnet-id")) {
+				return base.UsageError{Err: errors.New("--subnet-id: give the worker subnet's resource ID with --location, or neither to read them from the cluster")}
+			}
+			if subnetID != "" && len(args) > 0 {
+				return base.UsageError{Err: errors.New("give either FORK or --subnet-id, not both")}
+			}
 			o, err := prepare(cmd.Context(), args)
 			if errors.Is(err, project.ErrCannotCheck) {
 				return base.ExitErr{Code: azureCheckExit, Err: err}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
@@ -66,7 +67,15 @@ func PrepareAzure(ctx context.Context, src AzureSource) (AzureOptions, error) {
 			return o, fmt.Errorf("%w: %v", ErrCannotCheck, err)
 		}
 	}
-	cred, err := azidentity.NewDefaultAzureCredential(nil)
+	var cred azcore.TokenCredential
+	var err error
+	if o.Network != nil {
+		// The egress Job: only the credentials the CredentialsRequest's Secret gives (a client
+		// secret, or a Workload Identity token), never the node's managed identity.
+		cred, err = jobCredential()
+	} else {
+		cred, err = azidentity.NewDefaultAzureCredential(nil)
+	}
 	if err == nil {
 		_, err = cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{"https://management.azure.com/.default"}})
 	}
@@ -75,6 +84,22 @@ func PrepareAzure(ctx context.Context, src AzureSource) (AzureOptions, error) {
 	}
 	o.Clients = func(sub string) (*azure.Clients, error) { return azure.NewClients(sub, cred, nil) }
 	return o, nil
+}
+
+// jobCredential is the egress Job's Azure credential: the environment's client secret, else its
+// Workload Identity token file.
+func jobCredential() (azcore.TokenCredential, error) {
+	var chain []azcore.TokenCredential
+	if env, err := azidentity.NewEnvironmentCredential(nil); err == nil {
+		chain = append(chain, env)
+	}
+	if wi, err := azidentity.NewWorkloadIdentityCredential(nil); err == nil {
+		chain = append(chain, wi)
+	}
+	if len(chain) == 0 {
+		return nil, errors.New("neither AZURE_CLIENT_SECRET nor AZURE_FEDERATED_TOKEN_FILE is set")
+	}
+	return azidentity.NewChainedTokenCredential(chain, nil)
 }
 
 // AzureCheck runs the read-only checks of what peer pods need of the cluster's subscription.
@@ -135,7 +160,11 @@ func azureNeeds(o AzureOptions) (azure.Needs, error) {
 	needs := azure.Needs{Workers: o.Facts.Workers, ImageID: cm["AZURE_IMAGE_ID"], PodVMsPerNode: defaultPodVMsPerNode,
 		VXLANPort: azure.DefaultVXLANPort, ForwarderPort: azure.DefaultForwarderPort,
 		DefaultSize: cm["AZURE_INSTANCE_SIZE"], Sizes: splitList(cm["AZURE_INSTANCE_SIZES"])}
-	for key, dst := range map[string]*int{"PEERPODS_LIMIT_PER_NODE": &needs.PodVMsPerNode, "VXLAN_PORT": &needs.VXLANPort} {
+	for _, kv := range []struct {
+		key string
+		dst *int
+	}{{"PEERPODS_LIMIT_PER_NODE", &needs.PodVMsPerNode}, {"VXLAN_PORT", &needs.VXLANPort}} {
+		key, dst := kv.key, kv.dst
 		if v, ok := cm[key]; ok {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil || n <= 0 {

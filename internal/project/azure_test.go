@@ -93,7 +93,8 @@ func TestAzureEgressForASubnet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasSuffix(res.NATGatewayID, "/natGateways/lab-podvm-egress") || len(c.Writes) != 3 {
+	_, nat := azure.EgressNames("lab", fakeazure.Network.SubnetID())
+	if !strings.HasSuffix(res.NATGatewayID, "/natGateways/"+nat) || len(c.Writes) != 3 {
 		t.Errorf("%+v, writes %v", res, c.Writes)
 	}
 	for _, bad := range []struct{ id, loc, want string }{

@@ -47,6 +47,9 @@ type Cloud struct {
 	Calls    map[string]int
 	Forbid   string // "skus": listing sizes answers 403, as for credentials without Reader
 	Writes   []string
+	// AfterPut runs after each successful write, with what was written (as in Writes), so a
+	// test can change the subscription between two of EnsureEgress's steps.
+	AfterPut func(what string)
 }
 
 // Sub is the fake subscription.
@@ -120,6 +123,9 @@ func (c *Cloud) Clients(t testing.TB) *azure.Clients {
 				id := fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/virtualNetworks/%s/subnets/%s", Sub, rg, vnet, name)
 				c.Subnets[id] = s
 				c.Writes = append(c.Writes, "subnet "+name)
+				if c.AfterPut != nil {
+					c.AfterPut("subnet " + name)
+				}
 				resp.AddNonTerminalResponse(http.StatusCreated, nil)
 				resp.SetTerminalResponse(http.StatusOK, armnetwork.SubnetsClientCreateOrUpdateResponse{Subnet: s}, nil)
 				return
@@ -147,6 +153,9 @@ func (c *Cloud) Clients(t testing.TB) *azure.Clients {
 				ip.ID, ip.Name = to.Ptr(ResourceID(rg, "publicIPAddresses", name)), to.Ptr(name)
 				c.IPs[*ip.ID] = ip
 				c.Writes = append(c.Writes, "public IP "+name)
+				if c.AfterPut != nil {
+					c.AfterPut("public IP " + name)
+				}
 				resp.SetTerminalResponse(http.StatusOK, armnetwork.PublicIPAddressesClientCreateOrUpdateResponse{PublicIPAddress: ip}, nil)
 				return
 			},
@@ -181,6 +190,9 @@ func (c *Cloud) Clients(t testing.TB) *azure.Clients {
 				nat.ID, nat.Name = to.Ptr(ResourceID(rg, "natGateways", name)), to.Ptr(name)
 				c.NATs[*nat.ID] = nat
 				c.Writes = append(c.Writes, "NAT gateway "+name)
+				if c.AfterPut != nil {
+					c.AfterPut("NAT gateway " + name)
+				}
 				resp.SetTerminalResponse(http.StatusOK, armnetwork.NatGatewaysClientCreateOrUpdateResponse{NatGateway: nat}, nil)
 				return
 			},
