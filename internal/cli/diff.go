@@ -3,8 +3,10 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/pattern-gen/pattern-gen/internal/cli/base"
 	"github.com/pattern-gen/pattern-gen/internal/config"
@@ -17,6 +19,7 @@ const markdownLimit = 60000
 
 type diffOptions struct {
 	base, head, format string
+	color              string
 	env                []string
 }
 
@@ -31,6 +34,9 @@ func newDiffCmd(streams base.IOStreams) *cobra.Command {
 			"redacted. Exit code 0: no difference; 1: differences; 2: error.",
 		Args: base.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.color != "auto" && o.color != "always" && o.color != "never" {
+				return base.UsageError{Err: fmt.Errorf("--color %q: use auto, always or never", o.color)}
+			}
 			if o.format != "text" && o.format != "markdown" && o.format != "json" {
 				return base.UsageError{Err: fmt.Errorf("--format %q: use text, markdown or json", o.format)}
 			}
@@ -55,6 +61,9 @@ func newDiffCmd(streams base.IOStreams) *cobra.Command {
 				}
 			default:
 				out = res.Text()
+				if useColor(o.color, streams.Out) {
+					out = review.Colorize(out)
+				}
 			}
 			if err := base.Stopped(ctx); err != nil {
 				return err
@@ -71,6 +80,20 @@ func newDiffCmd(streams base.IOStreams) *cobra.Command {
 	cmd.Flags().StringVar(&o.base, "base", "", "base revision (default: merge base with the default branch, or HEAD)")
 	cmd.Flags().StringVar(&o.head, "head", "", "head revision (default: the working tree)")
 	cmd.Flags().StringVar(&o.format, "format", "text", "text, markdown or json")
+	cmd.Flags().StringVar(&o.color, "color", "auto", "colour the text format: auto (on a terminal, unless NO_COLOR is set), always or never")
 	cmd.Flags().StringArrayVar(&o.env, "set-env", nil, "plugin env of the Applications, KEY=VALUE (e.g. AZURE_REGION=eastus); repeatable")
 	return cmd
+}
+
+// useColor decides colour as git and kubectl do: always, never, or auto (w is a terminal and
+// NO_COLOR, https://no-color.org, is unset or empty).
+func useColor(mode string, w io.Writer) bool {
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && os.Getenv("NO_COLOR") == "" && term.IsTerminal(int(f.Fd()))
 }

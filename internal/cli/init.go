@@ -29,7 +29,7 @@ func newInitCmd(streams base.IOStreams) *cobra.Command {
 		Args: base.RangeArgs(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := project.Init(cmd.Context(), project.InitOptions{
-				Config: o.config, Dir: args[0], RepoURL: o.repoURL, Force: o.force,
+				Config: o.config, Stdin: streams.In, Dir: args[0], RepoURL: o.repoURL, Force: o.force,
 				Logf: func(format string, a ...any) { fmt.Fprintf(streams.ErrOut, format+"\n", a...) },
 			})
 			if err != nil {
@@ -39,7 +39,7 @@ func newInitCmd(streams base.IOStreams) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&o.config, "config", "", "pattern-gen config file (default: the embedded default)")
+	cmd.Flags().StringVar(&o.config, "config", "", "pattern-gen config file, URL, or - for standard input (default: the embedded default)")
 	cmd.Flags().StringVar(&o.repoURL, "repo-url", "", "URL of the fork's git repository (default: the config's git.repoURL, else DIR's origin remote)")
 	cmd.Flags().BoolVar(&o.force, "force", false, "overwrite generated files even when git does not hold them; other files are kept")
 	return cmd

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -27,6 +28,21 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/treewriter"
 )
 
+// readStdin reads a config from r, at most limit bytes.
+func readStdin(r io.Reader, limit int64) ([]byte, error) {
+	if r == nil {
+		return nil, errors.New("no standard input")
+	}
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("more than %d bytes", limit)
+	}
+	return data, nil
+}
+
 // LoadConfig loads the config file, or the embedded default when file is "". It returns the
 // raw bytes too, since the fork keeps the config as the user wrote it.
 func LoadConfig(ctx context.Context, file string) (*config.Loaded, []byte, error) {
@@ -39,7 +55,13 @@ func loadConfig(ctx context.Context, o ScaffoldOptions) (*config.Loaded, []byte,
 	if o.Config != "" {
 		name = shownSource(o.Config)
 		var err error
-		if data, err = readSource(ctx, o.Config, MaxConfigSize); err != nil {
+		if o.Config == "-" {
+			name = "<stdin>"
+			data, err = readStdin(o.Stdin, MaxConfigSize)
+		} else {
+			data, err = readSource(ctx, o.Config, MaxConfigSize)
+		}
+		if err != nil {
 			return nil, nil, config.Problems{{File: name, Msg: "cannot read the config: " + err.Error()}}
 		}
 	}
@@ -105,7 +127,8 @@ func readSource(ctx context.Context, src string, limit int64) ([]byte, error) {
 
 // ScaffoldOptions says which config to scaffold and where the fork's repository is.
 type ScaffoldOptions struct {
-	Config string // a config file or URL; "" for the embedded default
+	Config string    // a config file or URL, "-" for Stdin; "" for the embedded default
+	Stdin  io.Reader // read when Config is "-"
 	// RepoURL replaces the config's git.repoURL (init --repo-url). Origin is used only when
 	// neither gives one: the target clone's origin remote for init; OriginName says so in
 	// messages.
@@ -140,8 +163,9 @@ func Scaffold(ctx context.Context, o ScaffoldOptions) (*config.Loaded, render.Tr
 // InitOptions says what init writes where.
 type InitOptions struct {
 	Config, Dir string
-	RepoURL     string // --repo-url: replaces the config's git.repoURL
-	Force       bool   // overwrite generated files that are not committed unchanged in git
+	Stdin       io.Reader // the config when Config is "-"
+	RepoURL     string    // --repo-url: replaces the config's git.repoURL
+	Force       bool      // overwrite generated files that are not committed unchanged in git
 	// Logf reports what init decided for the user (where the repository URL came from).
 	Logf func(format string, args ...any)
 }
@@ -154,7 +178,7 @@ func Init(ctx context.Context, o InitOptions) (int, error) {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	so := ScaffoldOptions{Config: o.Config, RepoURL: o.RepoURL}
+	so := ScaffoldOptions{Config: o.Config, Stdin: o.Stdin, RepoURL: o.RepoURL}
 	repo := cloneOf(o.Dir)
 	stripped := false
 	if repo != nil {

@@ -6,6 +6,7 @@ package review
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -376,6 +377,47 @@ func (r *Result) Markdown(maxBytes int) string {
 	}
 	if left > 0 {
 		fmt.Fprintf(&b, "\n_%d object diff%s left out to stay under %d bytes; run `pattern-gen diff` locally for all of them._\n", left, plural(left), maxBytes)
+	}
+	return b.String()
+}
+
+// ANSI colours of Colorize, as git diff uses them.
+const (
+	colorAdd    = "\033[32m"
+	colorRemove = "\033[31m"
+	colorHunk   = "\033[36m"
+	colorHeader = "\033[1m"
+	colorReset  = "\033[0m"
+)
+
+// objectHeader is the line Text starts each object's change with: its sign, kind, name and
+// where it is; a diff line under it has the sign then the object's own text, indented.
+var objectHeader = regexp.MustCompile(`^[-+~>] [^ ].* \([^()]*\)$`)
+
+// Colorize colours a Text result for a terminal: added lines green, removed lines red, hunk
+// headers cyan, object headers bold.
+func Colorize(text string) string {
+	lines := strings.SplitAfter(text, "\n")
+	var b strings.Builder
+	for _, l := range lines {
+		body := strings.TrimSuffix(l, "\n")
+		color := ""
+		switch {
+		case body == "":
+		case strings.HasPrefix(body, "@@"):
+			color = colorHunk
+		case objectHeader.MatchString(body), strings.HasPrefix(body, "pattern-gen diff "):
+			color = colorHeader
+		case body[0] == '+':
+			color = colorAdd
+		case body[0] == '-':
+			color = colorRemove
+		}
+		if color == "" {
+			b.WriteString(l)
+			continue
+		}
+		b.WriteString(color + body + colorReset + l[len(body):])
 	}
 	return b.String()
 }
