@@ -260,11 +260,18 @@ func (e *egressRuns) last() ([]string, []string) {
 // hook (`pattern-gen azure egress` against Azure, which cannot run here; its logic is tested
 // against the Azure SDK's fake servers in internal/azure): it records each podvm-egress Job's
 // command and marks the Job complete as the Job controller does when its pod exits 0
-// (SuccessCriteriaMet, then Complete, succeeded 1), so Argo CD's Sync hook can end.
+// (SuccessCriteriaMet, then Complete, succeeded 1), so Argo CD's Sync hook can end; and it stands
+// in for the garbage collector when Argo CD deletes a finished run.
 func completeEgressJobs(ctx context.Context, k *kube, runs *egressRuns) {
 	jobs := k.dyn.Resource(schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}).Namespace("openshift-sandboxed-containers-operator")
 	for ctx.Err() == nil {
-		if j, err := jobs.Get(ctx, "podvm-egress", metav1.GetOptions{}); err == nil {
+		if j, err := jobs.Get(ctx, "podvm-egress", metav1.GetOptions{}); err == nil && j.GetDeletionTimestamp() != nil {
+			// Argo CD deletes the last run before the next (BeforeHookCreation) with foreground
+			// propagation; the garbage collector (kube-controller-manager, not run here) would
+			// remove the finalizer once the Job's pods are gone, and it never had any.
+			j.SetFinalizers(nil)
+			_, _ = jobs.Update(ctx, j, metav1.UpdateOptions{})
+		} else if err == nil {
 			if conds, _, _ := unstructured.NestedSlice(j.Object, "status", "conditions"); len(conds) == 0 {
 				containers, _, _ := unstructured.NestedSlice(j.Object, "spec", "template", "spec", "containers")
 				var cmd, secrets []string

@@ -36,13 +36,15 @@ type App struct {
 	Revision  string `json:"revision"`
 	Operation string `json:"operation,omitempty"` // phase of the last operation: Running, Succeeded, Failed, Error
 	Message   string `json:"message,omitempty"`   // the first condition or operation message
+	// FinishedAt is when the last operation ended (zero while it runs or when there is none).
+	FinishedAt time.Time `json:"operationFinishedAt,omitzero"`
 }
 
 // Done reports whether the app reached the wanted state: "synced" (the live objects match the
-// rendered ones) or "healthy" (synced, healthy, and no operation still running).
+// rendered ones and no operation still runs its hooks) or "healthy" (synced and healthy).
 func (a App) Done(want string) bool {
 	if want == "synced" {
-		return a.Sync == "Synced"
+		return a.Sync == "Synced" && a.Operation != "Running"
 	}
 	return a.Sync == "Synced" && a.Health == "Healthy" && a.Operation != "Running"
 }
@@ -84,6 +86,9 @@ func fromObject(u *unstructured.Unstructured) App {
 		Health:    or(s("status", "health", "status"), "Unknown"),
 		Revision:  s("status", "sync", "revision"),
 		Operation: s("status", "operationState", "phase"),
+	}
+	if t, err := time.Parse(time.RFC3339, s("status", "operationState", "finishedAt")); err == nil {
+		a.FinishedAt = t
 	}
 	a.Wave, _ = strconv.Atoi(u.GetAnnotations()["argocd.argoproj.io/sync-wave"])
 	if conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions"); len(conds) > 0 {
@@ -195,15 +200,47 @@ func (c *Client) waitOperations(ctx context.Context, names []string) error {
 	}
 }
 
+// Refresh asks Argo CD to compare every Application of the pattern again, as `argocd app get
+// --refresh` (normal) or `--hard-refresh` (hard: render again instead of using the cached
+// manifests) do: it sets the annotation argocd.argoproj.io/refresh, which Argo CD removes.
+func (c *Client) Refresh(ctx context.Context, kind string) error {
+	if kind != "normal" && kind != "hard" {
+		return fmt.Errorf("--refresh %q: use normal or hard", kind)
+	}
+	apps, err := c.List(ctx)
+	if err != nil {
+		return err
+	}
+	patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{"argocd.argoproj.io/refresh": kind}}})
+	for _, a := range apps {
+		if _, err := c.Dyn.Resource(ApplicationGVR).Namespace(c.Namespace).Patch(ctx, a.Name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+			return fmt.Errorf("refresh %s: %w", a.Name, describe(err, c.Namespace))
+		}
+	}
+	return nil
+}
+
 // Wait polls until every Application is done (see App.Done) or ctx ends; progress gets each
-// new state. On timeout it names the applications that did not get there.
+// new state. On timeout it names the applications that did not get there. An operation that
+// ends Failed or Error while it waits ends the wait at once, with its message, as argocd app
+// wait does: Argo CD does not retry it by itself.
 func (c *Client) Wait(ctx context.Context, want string, interval time.Duration, progress func([]App)) ([]App, error) {
+	began := time.Now().Truncate(time.Second) // finishedAt has second precision
 	for {
 		apps, err := c.List(ctx)
 		if err != nil {
 			return nil, err
 		}
 		progress(apps)
+		var failed []string
+		for _, a := range apps {
+			if (a.Operation == "Failed" || a.Operation == "Error") && !a.FinishedAt.Before(began) {
+				failed = append(failed, fmt.Sprintf("%s (%s: %s)", a.Name, a.Operation, a.Message))
+			}
+		}
+		if len(failed) > 0 {
+			return apps, fmt.Errorf("sync failed: %s", strings.Join(failed, "; "))
+		}
 		var notDone []string
 		for _, a := range apps {
 			if !a.Done(want) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 	"k8s.io/client-go/dynamic"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/pattern-gen/pattern-gen/internal/argocd"
 	"github.com/pattern-gen/pattern-gen/internal/cli/base"
@@ -56,46 +58,78 @@ func (f *clusterFlags) client(args []string) (*argocd.Client, error) {
 
 func newStatusCmd(streams base.IOStreams) *cobra.Command {
 	var f clusterFlags
-	var output string
+	var output, refresh string
 	cmd := &cobra.Command{
-		Use:   "status [FORK]",
+		Use:   "status [-o table|wide|json|yaml] [--refresh normal|hard] [FORK]",
 		Short: "Show the sync status and health of the pattern's Argo CD applications",
 		Args:  base.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "table" && output != "json" {
-				return base.UsageError{Err: fmt.Errorf("-o %q: use table or json", output)}
+			if !slices.Contains([]string{"table", "wide", "json", "yaml"}, output) {
+				return base.UsageError{Err: fmt.Errorf("-o %q: use table, wide, json or yaml", output)}
+			}
+			if refresh != "" && refresh != "normal" && refresh != "hard" {
+				return base.UsageError{Err: fmt.Errorf("--refresh %q: use normal or hard", refresh)}
 			}
 			c, err := f.client(args)
 			if err != nil {
 				return err
 			}
+			if refresh != "" {
+				if err := c.Refresh(cmd.Context(), refresh); err != nil {
+					return err
+				}
+			}
 			apps, err := c.List(cmd.Context())
 			if err != nil {
 				return err
 			}
-			if output == "json" {
+			switch output {
+			case "json":
 				enc := json.NewEncoder(streams.Out)
 				enc.SetIndent("", "  ")
 				return enc.Encode(apps)
+			case "yaml":
+				data, err := sigsyaml.Marshal(apps)
+				if err != nil {
+					return err
+				}
+				_, err = streams.Out.Write(data)
+				return err
 			}
-			writeTable(streams.Out, apps)
+			writeTable(streams.Out, apps, output == "wide")
 			return nil
 		},
 	}
 	f.add(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "table or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, wide, json or yaml")
+	cmd.Flags().StringVar(&refresh, "refresh", "", "first ask Argo CD to compare again: normal, or hard (render again, bypassing its manifest cache)")
 	return cmd
 }
 
-func writeTable(w io.Writer, apps []argocd.App) {
+// writeTable prints the applications; wide adds the last operation and shows the full
+// revision and message, as kubectl's -o wide adds columns.
+func writeTable(w io.Writer, apps []argocd.App, wide bool) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "APPLICATION\tWAVE\tSYNC\tHEALTH\tREVISION\tMESSAGE")
+	if wide {
+		fmt.Fprintln(tw, "APPLICATION\tWAVE\tSYNC\tHEALTH\tOPERATION\tFINISHED\tREVISION\tMESSAGE")
+	} else {
+		fmt.Fprintln(tw, "APPLICATION\tWAVE\tSYNC\tHEALTH\tREVISION\tMESSAGE")
+	}
 	for _, a := range apps {
-		rev := a.Revision
-		if len(rev) > 8 {
-			rev = rev[:8]
+		rev, msg := a.Revision, firstLine(a.Message)
+		if !wide {
+			if len(rev) > 8 {
+				rev = rev[:8]
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", a.Name, a.Wave, a.Sync, a.Health, rev, msg)
+			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", a.Name, a.Wave, a.Sync, a.Health, rev, firstLine(a.Message))
+		finished := ""
+		if !a.FinishedAt.IsZero() {
+			finished = a.FinishedAt.UTC().Format(time.RFC3339)
+		}
+		msg = strings.ReplaceAll(a.Message, "\n", " ")
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Name, a.Wave, a.Sync, a.Health, a.Operation, finished, rev, msg)
 	}
 	tw.Flush()
 }
@@ -189,7 +223,7 @@ func progressPrinter(w io.Writer) func([]argocd.App) {
 			if drawn > 0 {
 				fmt.Fprintf(w, "\033[%dA\033[J", drawn)
 			}
-			writeTable(w, apps)
+			writeTable(w, apps, false)
 			drawn = len(apps) + 1
 			return
 		}
