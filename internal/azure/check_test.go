@@ -73,59 +73,49 @@ func TestCheckFindsEachProblem(t *testing.T) {
 			c.Subnets[fakeazure.Network.SubnetID()] = s
 		}, "outbound c1-worker-subnet", "no NAT gateway: pod VMs cannot reach the KBS or image registries", azure.Problem},
 		"vxlan-denied": {func(c *fakeazure.Cloud, n *azure.Needs) {
-			nsg := c.NSGs[fakeazure.NSGID(fakeazure.Network.ResourceGroup, fakeazure.Network.SecurityGroupName)]
-			nsg.Properties.SecurityRules = append(nsg.Properties.SecurityRules, fakeazure.Rule("deny-udp", 200, "Inbound", "Deny", "Udp", "10.0.0.0/16", "4000-5000"))
+			addRules(c, fakeazure.Rule("deny-udp", 200, "Inbound", "Deny", "Udp", "10.0.0.0/16", "4000-5000"))
 		}, "tunnel c1-nsg UDP/4789", "inbound rule deny-udp (priority 200) denies VXLAN UDP/4789 within the worker subnet", azure.Problem},
 		"vxlan-allowed-first": {func(c *fakeazure.Cloud, n *azure.Needs) {
-			nsg := c.NSGs[fakeazure.NSGID(fakeazure.Network.ResourceGroup, fakeazure.Network.SecurityGroupName)]
-			nsg.Properties.SecurityRules = append(nsg.Properties.SecurityRules, fakeazure.Rule("deny-udp", 200, "Inbound", "Deny", "Udp", "*", "*"), fakeazure.Rule("allow-vxlan", 150, "Inbound", "Allow", "Udp", "VirtualNetwork", "4789"))
+			addRules(c, fakeazure.Rule("deny-udp", 200, "Inbound", "Deny", "Udp", "*", "*"), fakeazure.Rule("allow-vxlan", 150, "Inbound", "Allow", "Udp", "VirtualNetwork", "4789"))
 		}, "tunnel c1-nsg UDP/4789", "VXLAN between workers and pod VMs allowed", azure.OK},
 		"forwarder-denied-outbound": {func(c *fakeazure.Cloud, n *azure.Needs) {
-			nsg := c.NSGs[fakeazure.NSGID(fakeazure.Network.ResourceGroup, fakeazure.Network.SecurityGroupName)]
-			nsg.Properties.SecurityRules = append(nsg.Properties.SecurityRules, fakeazure.Rule("no-tcp-out", 300, "Outbound", "Deny", "Tcp", "*", "*"))
+			addRules(c, fakeazure.Rule("no-tcp-out", 300, "Outbound", "Deny", "Tcp", "*", "*"))
 		}, "tunnel c1-nsg TCP/15150", "outbound rule no-tcp-out (priority 300) denies", azure.Problem},
 		"other-subnet-deny-ignored": {func(c *fakeazure.Cloud, n *azure.Needs) {
-			nsg := c.NSGs[fakeazure.NSGID(fakeazure.Network.ResourceGroup, fakeazure.Network.SecurityGroupName)]
-			nsg.Properties.SecurityRules = append(nsg.Properties.SecurityRules, fakeazure.Rule("deny-elsewhere", 200, "Inbound", "Deny", "Udp", "192.168.0.0/24", "*"))
+			addRules(c, fakeazure.Rule("deny-elsewhere", 200, "Inbound", "Deny", "Udp", "192.168.0.0/24", "*"))
 		}, "tunnel c1-nsg UDP/4789", "VXLAN between workers and pod VMs allowed", azure.OK},
 		// Pod VMs may get any address of the subnet: a deny on part of it is a problem.
 		"deny-part-of-the-subnet": {func(c *fakeazure.Cloud, n *azure.Needs) {
-			nsg := c.NSGs[fakeazure.NSGID(fakeazure.Network.ResourceGroup, fakeazure.Network.SecurityGroupName)]
-			nsg.Properties.SecurityRules = append(nsg.Properties.SecurityRules, fakeazure.Rule("deny-half", 200, "Inbound", "Deny", "Udp", "10.0.128.0/18", "4789"))
+			addRules(c, fakeazure.Rule("deny-half", 200, "Inbound", "Deny", "Udp", "10.0.128.0/18", "4789"))
 		}, "tunnel c1-nsg UDP/4789", "inbound rule deny-half (priority 200) denies", azure.Problem},
 		"deny-second-prefix": {func(c *fakeazure.Cloud, n *azure.Needs) {
 			s := c.Subnets[fakeazure.Network.SubnetID()]
 			s.Properties.AddressPrefixes = []*string{to.Ptr("10.1.0.0/24")}
 			c.Subnets[fakeazure.Network.SubnetID()] = s
-			nsg := c.NSGs[fakeazure.NSGID(fakeazure.Network.ResourceGroup, fakeazure.Network.SecurityGroupName)]
-			nsg.Properties.SecurityRules = append(nsg.Properties.SecurityRules, fakeazure.Rule("deny-b", 200, "Outbound", "Deny", "Tcp", "10.1.0.0/24", "15150"))
+			addRules(c, fakeazure.Rule("deny-b", 200, "Outbound", "Deny", "Tcp", "10.1.0.0/24", "15150"))
 		}, "tunnel c1-nsg TCP/15150", "outbound rule deny-b (priority 200) denies", azure.Problem},
 		// An allow decides only when it covers the whole subnet: two halves together do.
 		"allow-in-two-halves": {func(c *fakeazure.Cloud, n *azure.Needs) {
-			nsg := c.NSGs[fakeazure.NSGID(fakeazure.Network.ResourceGroup, fakeazure.Network.SecurityGroupName)]
 			allow := fakeazure.Rule("allow-halves", 100, "Inbound", "Allow", "Udp", "10.0.128.0/18", "4789")
 			allow.Properties.SourceAddressPrefix, allow.Properties.SourceAddressPrefixes = nil, []*string{to.Ptr("10.0.128.0/18"), to.Ptr("10.0.192.0/18")}
 			allow.Properties.DestinationAddressPrefix = to.Ptr("10.0.128.0/17")
-			nsg.Properties.SecurityRules = append(nsg.Properties.SecurityRules, allow, fakeazure.Rule("deny-udp", 200, "Inbound", "Deny", "Udp", "*", "*"))
+			addRules(c, allow, fakeazure.Rule("deny-udp", 200, "Inbound", "Deny", "Udp", "*", "*"))
 		}, "tunnel c1-nsg UDP/4789", "VXLAN between workers and pod VMs allowed", azure.OK},
 		// VXLAN's source ports are ephemeral: an allow for source port 4789 only does not let it through.
 		"allow-one-source-port": {func(c *fakeazure.Cloud, n *azure.Needs) {
-			nsg := c.NSGs[fakeazure.NSGID(fakeazure.Network.ResourceGroup, fakeazure.Network.SecurityGroupName)]
 			allow := fakeazure.Rule("allow-sport", 100, "Inbound", "Allow", "Udp", "VirtualNetwork", "4789")
 			allow.Properties.SourcePortRange = to.Ptr("4789")
-			nsg.Properties.SecurityRules = append(nsg.Properties.SecurityRules, allow, fakeazure.Rule("deny-udp", 200, "Inbound", "Deny", "Udp", "*", "*"))
+			addRules(c, allow, fakeazure.Rule("deny-udp", 200, "Inbound", "Deny", "Udp", "*", "*"))
 		}, "tunnel c1-nsg UDP/4789", "inbound rule deny-udp (priority 200) denies", azure.Problem},
 		"deny-dns-source-port-only": {func(c *fakeazure.Cloud, n *azure.Needs) {
-			nsg := c.NSGs[fakeazure.NSGID(fakeazure.Network.ResourceGroup, fakeazure.Network.SecurityGroupName)]
 			deny := fakeazure.Rule("deny-from-53", 100, "Inbound", "Deny", "Udp", "*", "*")
 			deny.Properties.SourcePortRange = to.Ptr("53")
-			nsg.Properties.SecurityRules = append(nsg.Properties.SecurityRules, deny)
+			addRules(c, deny)
 		}, "tunnel c1-nsg UDP/4789", "VXLAN between workers and pod VMs allowed", azure.OK},
 		"application-security-group": {func(c *fakeazure.Cloud, n *azure.Needs) {
-			nsg := c.NSGs[fakeazure.NSGID(fakeazure.Network.ResourceGroup, fakeazure.Network.SecurityGroupName)]
 			deny := fakeazure.Rule("deny-asg", 100, "Inbound", "Deny", "Udp", "*", "*")
 			deny.Properties.SourceAddressPrefix, deny.Properties.SourceApplicationSecurityGroups = nil, []*armnetwork.ApplicationSecurityGroup{{ID: to.Ptr("/subscriptions/x/resourceGroups/r/providers/Microsoft.Network/applicationSecurityGroups/a")}}
-			nsg.Properties.SecurityRules = append(nsg.Properties.SecurityRules, deny)
+			addRules(c, deny)
 		}, "tunnel c1-nsg UDP/4789", "inbound rule deny-asg (priority 100) names application security groups", azure.Unknown},
 		"image-missing": {func(c *fakeazure.Cloud, n *azure.Needs) { n.ImageID = strings.Replace(n.ImageID, "0.0.1", "0.0.2", 1) },
 			"image 0.0.2", "names an image that does not exist", azure.Problem},
@@ -148,4 +138,10 @@ func TestCheckFindsEachProblem(t *testing.T) {
 			}
 		})
 	}
+}
+
+// addRules appends rules to the workers' NSG of the fake subscription.
+func addRules(c *fakeazure.Cloud, rules ...*armnetwork.SecurityRule) {
+	nsg := c.NSGs[fakeazure.NSGID(fakeazure.Network.ResourceGroup, fakeazure.Network.SecurityGroupName)]
+	nsg.Properties.SecurityRules = append(nsg.Properties.SecurityRules, rules...)
 }
