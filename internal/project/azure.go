@@ -145,6 +145,17 @@ func azureTarget(o AzureOptions) (azure.Network, *azure.Clients, error) {
 	} else if n, err = azure.NetworkOf(o.Facts.CloudConf); err != nil {
 		return n, nil, fmt.Errorf("%w: %v", ErrCannotCheck, err)
 	}
+	// The subnet pod VMs are created in: the fork's pinned subnetID (what cmp-plugin resolves
+	// before cloud-conf), else cloud-conf's worker subnet.
+	if pinned, err := pinnedSubnet(o.Fork); err != nil {
+		return n, nil, err
+	} else if pinned != "" && o.Network == nil {
+		sn, err := azure.SubnetNetwork(pinned, n.Location)
+		if err != nil {
+			return n, nil, fmt.Errorf("fork %s: global.coco.azure.subnetID: %w", o.Fork, err)
+		}
+		n.SubscriptionID, n.VnetResourceGroup, n.VnetName, n.SubnetName = sn.SubscriptionID, sn.VnetResourceGroup, sn.VnetName, sn.SubnetName
+	}
 	c, err := o.Clients(n.SubscriptionID)
 	if err != nil {
 		return n, nil, fmt.Errorf("%w: %v", ErrCannotCheck, err)
@@ -193,6 +204,20 @@ func azureNeeds(o AzureOptions) (azure.Needs, error) {
 		return needs, fmt.Errorf("%w: no instance sizes: run in a fork (or name it), or sync the pattern so peer-pods-cm has AZURE_INSTANCE_SIZES", ErrCannotCheck)
 	}
 	return needs, nil
+}
+
+// pinnedSubnet is the worker subnet the fork pins (global.coco.azure.subnetID), "" when none.
+func pinnedSubnet(fork string) (string, error) {
+	t, err := readForkIfAny(fork)
+	if err != nil || t == nil {
+		return "", err
+	}
+	p, err := mainGroup(t)
+	if err != nil {
+		return "", fmt.Errorf("fork %s: %w", fork, err)
+	}
+	id, _ := p.Dig("global", "coco", "azure", "subnetID").(string)
+	return id, nil
 }
 
 // readForkIfAny reads dir when it is a fork (it has values-global.yaml); nil when it is not.

@@ -3,6 +3,7 @@ package project_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -105,5 +106,39 @@ func TestAzureEgressForASubnet(t *testing.T) {
 		if _, err := azure.SubnetNetwork(bad.id, bad.loc); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%s %s: %v", bad.id, bad.loc, err)
 		}
+	}
+}
+
+// A fork that pins its subnet is checked on that subnet, the one cmp-plugin gives the pod VMs,
+// not on cloud-conf's.
+func TestAzureCheckUsesThePinnedSubnet(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "pattern-gen.yaml")
+	pinned := "/subscriptions/" + fakeazure.Sub + "/resourceGroups/pods-rg/providers/Microsoft.Network/virtualNetworks/pods-vnet/subnets/pods-subnet"
+	if err := os.WriteFile(cfg, []byte("apiVersion: pattern-gen.io/v1alpha1\nkind: Pattern\ngit:\n  repoURL: "+forkrepo.URL+"\nazure:\n  subnetID: "+pinned+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fork := filepath.Join(dir, "fork")
+	if _, err := project.Init(context.Background(), project.InitOptions{Config: cfg, Dir: fork}); err != nil {
+		t.Fatal(err)
+	}
+	c := fakeazure.Ready()
+	findings, err := project.AzureCheck(context.Background(), project.AzureOptions{Fork: fork,
+		Facts:   &cluster.AzureFacts{CloudConf: cloudConf, Workers: 1},
+		Clients: func(string) (*azure.Clients, error) { return c.Clients(t), nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range findings {
+		if f.Check == "outbound" {
+			found = true
+			if f.Subject != "pods-subnet" || !strings.Contains(f.Detail, "subnets/pods-subnet does not exist") {
+				t.Errorf("outbound checked on %s: %+v", f.Subject, f)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no outbound finding: %+v", findings)
 	}
 }
