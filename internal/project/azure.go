@@ -104,11 +104,15 @@ func jobCredential() (azcore.TokenCredential, error) {
 
 // AzureCheck runs the read-only checks of what peer pods need of the cluster's subscription.
 func AzureCheck(ctx context.Context, o AzureOptions) ([]azure.Finding, error) {
-	n, c, err := azureTarget(o)
+	p, err := forkPattern(o.Fork)
 	if err != nil {
 		return nil, err
 	}
-	needs, err := azureNeeds(o)
+	n, c, err := azureTarget(o, p)
+	if err != nil {
+		return nil, err
+	}
+	needs, err := azureNeeds(o, p)
 	if err != nil {
 		return nil, err
 	}
@@ -118,26 +122,24 @@ func AzureCheck(ctx context.Context, o AzureOptions) ([]azure.Finding, error) {
 // AzureEgress gives the worker subnet a NAT gateway when it has none (the manual form of what
 // the sync does with azure.egress: managed).
 func AzureEgress(ctx context.Context, o AzureOptions) (*azure.EgressResult, error) {
-	n, c, err := azureTarget(o)
+	p, err := forkPattern(o.Fork)
+	if err != nil {
+		return nil, err
+	}
+	n, c, err := azureTarget(o, p)
 	if err != nil {
 		return nil, err
 	}
 	pattern := cmp.Or(o.Pattern, "coco-pattern")
-	t, err := readForkIfAny(o.Fork)
-	if err != nil {
-		return nil, err
-	}
-	if t != nil && o.Pattern == "" {
-		g, err := render.ReadGlobal(t)
-		if err != nil {
-			return nil, fmt.Errorf("fork %s: %w", o.Fork, err)
-		}
-		pattern = g.Name
+	if p != nil && o.Pattern == "" {
+		pattern = p.Name
 	}
 	return azure.EnsureEgress(ctx, c, n, azure.EgressOptions{Pattern: pattern, Logf: o.Logf})
 }
 
-func azureTarget(o AzureOptions) (azure.Network, *azure.Clients, error) {
+// azureTarget is the network to check or change and the clients for its subscription. p is the
+// fork's values (nil without a fork).
+func azureTarget(o AzureOptions, p *render.Pattern) (azure.Network, *azure.Clients, error) {
 	var n azure.Network
 	var err error
 	if o.Network != nil {
@@ -147,9 +149,7 @@ func azureTarget(o AzureOptions) (azure.Network, *azure.Clients, error) {
 	}
 	// The subnet pod VMs are created in: the fork's pinned subnetID (what cmp-plugin resolves
 	// before cloud-conf), else cloud-conf's worker subnet.
-	if pinned, err := pinnedSubnet(o.Fork); err != nil {
-		return n, nil, err
-	} else if pinned != "" && o.Network == nil {
+	if pinned, _ := forkValue(p, "global", "coco", "azure", "subnetID").(string); pinned != "" && o.Network == nil {
 		sn, err := azure.SubnetNetwork(pinned, n.Location)
 		if err != nil {
 			return n, nil, fmt.Errorf("fork %s: global.coco.azure.subnetID: %w", o.Fork, err)
@@ -163,10 +163,10 @@ func azureTarget(o AzureOptions) (azure.Network, *azure.Clients, error) {
 	return n, c, nil
 }
 
-// azureNeeds is what the pattern will ask: the sizes from the fork's values (what the next sync
-// writes into peer-pods-cm), else from the live peer-pods-cm; limits, ports and the image from
-// the live peer-pods-cm.
-func azureNeeds(o AzureOptions) (azure.Needs, error) {
+// azureNeeds is what the pattern will ask: the sizes from the fork's values p (what the next
+// sync writes into peer-pods-cm), else from the live peer-pods-cm; limits, ports and the image
+// from the live peer-pods-cm.
+func azureNeeds(o AzureOptions, p *render.Pattern) (azure.Needs, error) {
 	cm := o.Facts.PeerPods
 	needs := azure.Needs{Workers: o.Facts.Workers, ImageID: cm["AZURE_IMAGE_ID"], PodVMsPerNode: defaultPodVMsPerNode,
 		VXLANPort: azure.DefaultVXLANPort, ForwarderPort: azure.DefaultForwarderPort,
@@ -175,30 +175,19 @@ func azureNeeds(o AzureOptions) (azure.Needs, error) {
 		key string
 		dst *int
 	}{{"PEERPODS_LIMIT_PER_NODE", &needs.PodVMsPerNode}, {"VXLAN_PORT", &needs.VXLANPort}} {
-		key, dst := kv.key, kv.dst
-		if v, ok := cm[key]; ok {
+		if v, ok := cm[kv.key]; ok {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil || n <= 0 {
-				return needs, fmt.Errorf("peer-pods-cm %s: %q is not a positive number", key, v)
+				return needs, fmt.Errorf("peer-pods-cm %s: %q is not a positive number", kv.key, v)
 			}
-			*dst = n
+			*kv.dst = n
 		}
 	}
-	t, err := readForkIfAny(o.Fork)
-	if err != nil {
-		return needs, err
+	if v, _ := forkValue(p, "global", "coco", "azure", "defaultVMFlavour").(string); v != "" {
+		needs.DefaultSize = v
 	}
-	if t != nil {
-		p, err := mainGroup(t)
-		if err != nil {
-			return needs, fmt.Errorf("fork %s: %w", o.Fork, err)
-		}
-		if v, _ := p.Dig("global", "coco", "azure", "defaultVMFlavour").(string); v != "" {
-			needs.DefaultSize = v
-		}
-		if v, _ := p.Dig("global", "coco", "azure", "VMFlavours").(string); v != "" {
-			needs.Sizes = splitList(v)
-		}
+	if v, _ := forkValue(p, "global", "coco", "azure", "VMFlavours").(string); v != "" {
+		needs.Sizes = splitList(v)
 	}
 	if needs.DefaultSize == "" && len(needs.Sizes) == 0 {
 		return needs, fmt.Errorf("%w: no instance sizes: run in a fork (or name it), or sync the pattern so peer-pods-cm has AZURE_INSTANCE_SIZES", ErrCannotCheck)
@@ -206,29 +195,32 @@ func azureNeeds(o AzureOptions) (azure.Needs, error) {
 	return needs, nil
 }
 
-// pinnedSubnet is the worker subnet the fork pins (global.coco.azure.subnetID), "" when none.
-func pinnedSubnet(fork string) (string, error) {
-	t, err := readForkIfAny(fork)
-	if err != nil || t == nil {
-		return "", err
-	}
-	p, err := mainGroup(t)
-	if err != nil {
-		return "", fmt.Errorf("fork %s: %w", fork, err)
-	}
-	id, _ := p.Dig("global", "coco", "azure", "subnetID").(string)
-	return id, nil
-}
-
-// readForkIfAny reads dir when it is a fork (it has values-global.yaml); nil when it is not.
-func readForkIfAny(dir string) (render.Tree, error) {
+// forkPattern reads the fork's main clusterGroup (with values-global.yaml: the Azure settings
+// and the pattern's name) when dir is a fork; nil when it is not (the egress Job runs in none).
+func forkPattern(dir string) (*render.Pattern, error) {
 	if dir == "" {
 		return nil, nil
 	}
 	if _, err := os.Stat(filepath.Join(dir, "values-global.yaml")); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	return generate.ReadFork(dir)
+	t, err := generate.ReadFork(dir)
+	if err != nil {
+		return nil, err
+	}
+	p, err := mainGroup(t)
+	if err != nil {
+		return nil, fmt.Errorf("fork %s: %w", dir, err)
+	}
+	return p, nil
+}
+
+// forkValue is a value of the fork's values p; nil without a fork.
+func forkValue(p *render.Pattern, keys ...string) any {
+	if p == nil {
+		return nil
+	}
+	return p.Dig(keys...)
 }
 
 // mainGroup reads the fork's main clusterGroup.
