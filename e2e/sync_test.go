@@ -215,6 +215,43 @@ func startArgoCluster(t *testing.T, b binaries, helm string, a *argo, spec clust
 	return c
 }
 
+// passthroughCredentials stands in for the cloud credential operator in passthrough mode, the
+// default on Azure: for each CredentialsRequest it writes the Secret spec.secretRef names, with
+// the keys the operator copies from kube-system/azure-credentials (values made up here; CCO
+// pkg/azure/actuator.go syncPassthrough). Only once the request exists, as on a cluster.
+func passthroughCredentials(ctx context.Context, k *kube) {
+	crs, err := k.dyn.Resource(schema.GroupVersionResource{Group: "cloudcredential.openshift.io", Version: "v1", Resource: "credentialsrequests"}).Namespace("openshift-cloud-credential-operator").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return
+	}
+	for _, cr := range crs.Items {
+		name, _, _ := unstructured.NestedString(cr.Object, "spec", "secretRef", "name")
+		ns, _, _ := unstructured.NestedString(cr.Object, "spec", "secretRef", "namespace")
+		secret := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Secret",
+			"metadata":   map[string]any{"name": name, "namespace": ns, "annotations": map[string]any{"cloudcredential.openshift.io/credentials-request": cr.GetNamespace() + "/" + cr.GetName()}},
+			"stringData": map[string]any{"azure_client_id": "e2e-client", "azure_client_secret": "e2e-not-a-secret", "azure_tenant_id": "e2e-tenant", "azure_subscription_id": "11111111-2222-3333-4444-555555555555", "azure_region": "northeurope", "azure_resourcegroup": "sync-rg", "azure_resource_prefix": "sync"}}}
+		_, _ = k.dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "secrets"}).Namespace(ns).Create(ctx, secret, metav1.CreateOptions{})
+	}
+}
+
+// credentialsWritten says whether every Secret the Job's container reads a required key of exists.
+func credentialsWritten(ctx context.Context, k *kube, job *unstructured.Unstructured) bool {
+	containers, _, _ := unstructured.NestedSlice(job.Object, "spec", "template", "spec", "containers")
+	for _, c := range containers {
+		env, _, _ := unstructured.NestedSlice(c.(map[string]any), "env")
+		for _, e := range env {
+			ref, ok, _ := unstructured.NestedMap(e.(map[string]any), "valueFrom", "secretKeyRef")
+			if !ok || ref["optional"] == true {
+				continue
+			}
+			if _, err := k.dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "secrets"}).Namespace(job.GetNamespace()).Get(ctx, ref["name"].(string), metav1.GetOptions{}); err != nil {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // checkEgress asserts that the sync ran the egress hook for the cluster's worker subnet and
 // region, as cmp-plugin resolved them from cloud-conf, with the credentials the
 // CredentialsRequest (applied with the real CRD) makes the cloud credential operator write.
@@ -260,18 +297,21 @@ func (e *egressRuns) last() ([]string, []string) {
 // hook (`pattern-gen azure egress` against Azure, which cannot run here; its logic is tested
 // against the Azure SDK's fake servers in internal/azure): it records each podvm-egress Job's
 // command and marks the Job complete as the Job controller does when its pod exits 0
-// (SuccessCriteriaMet, then Complete, succeeded 1), so Argo CD's Sync hook can end; and it stands
-// in for the garbage collector when Argo CD deletes a finished run.
+// (SuccessCriteriaMet, then Complete, succeeded 1), so Argo CD's Sync hook can end, but only
+// once the credentials Secret exists; it stands in for the cloud credential operator writing
+// that Secret, and for the garbage collector when Argo CD deletes a finished run.
 func completeEgressJobs(ctx context.Context, k *kube, runs *egressRuns) {
 	jobs := k.dyn.Resource(schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}).Namespace("openshift-sandboxed-containers-operator")
 	for ctx.Err() == nil {
+		passthroughCredentials(ctx, k)
 		if j, err := jobs.Get(ctx, "podvm-egress", metav1.GetOptions{}); err == nil && j.GetDeletionTimestamp() != nil {
 			// Argo CD deletes the last run before the next (BeforeHookCreation) with foreground
 			// propagation; the garbage collector (kube-controller-manager, not run here) would
 			// remove the finalizer once the Job's pods are gone, and it never had any.
 			j.SetFinalizers(nil)
 			_, _ = jobs.Update(ctx, j, metav1.UpdateOptions{})
-		} else if err == nil {
+		} else if err == nil && credentialsWritten(ctx, k, j) {
+			// The kubelet starts no container before the Secret its non-optional env names exists.
 			if conds, _, _ := unstructured.NestedSlice(j.Object, "status", "conditions"); len(conds) == 0 {
 				containers, _, _ := unstructured.NestedSlice(j.Object, "spec", "template", "spec", "containers")
 				var cmd, secrets []string
