@@ -5,31 +5,42 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 )
 
-// step is one file an overlay moves into place.
+// step is one file an overlay moves into place, or removes.
 type step struct {
 	name    string // slash path below the target
 	replace bool   // a regular file is there now and is backed up first
+	remove  bool   // the file is only backed up (removed), nothing is placed
 }
 
 // plan checks, before anything is written, every existing path on the way to every
 // destination: a link anywhere, a file where a folder is needed, a folder or special file where
 // a file goes, or a folder pattern-gen may not write in is an error naming it.
-func plan(dir string, names []string) ([]step, error) {
+func plan(dir string, names, remove []string) ([]step, error) {
 	if err := writable(dir); err != nil {
 		return nil, fmt.Errorf("%s: %w; pattern-gen cannot write there", dir, err)
 	}
 	folders := map[string]bool{} // folders already checked
-	steps := make([]step, 0, len(names))
+	steps := make([]step, 0, len(names)+len(remove))
 	for _, name := range names {
 		s, err := checkDestination(dir, name, folders)
 		if err != nil {
 			return nil, err
 		}
 		steps = append(steps, s)
+	}
+	for _, name := range remove {
+		s, err := checkDestination(dir, name, folders)
+		if err != nil {
+			return nil, err
+		}
+		if s.replace { // a missing file is already gone
+			steps = append(steps, step{name: name, replace: true, remove: true})
+		}
 	}
 	return steps, nil
 }
@@ -87,6 +98,7 @@ func (w writer) overlay(dir, tmp string, steps []step) error {
 	var done []undo
 	err = w.moveAll(dir, tmp, backups, steps, &done)
 	if err == nil {
+		pruneEmpty(dir, steps)
 		return os.RemoveAll(backups)
 	}
 	if rerr := w.rollback(done); rerr != nil {
@@ -116,12 +128,30 @@ func (w writer) moveAll(dir, staged, backups string, steps []step, done *[]undo)
 			}
 			*done = append(*done, undo{backup: bak, restore: dst})
 		}
+		if s.remove {
+			continue
+		}
 		if err := w.rename(filepath.Join(staged, filepath.FromSlash(s.name)), dst); err != nil {
 			return fmt.Errorf("write %s: %w", dst, cause(err))
 		}
 		*done = append(*done, undo{placed: dst})
 	}
 	return nil
+}
+
+// pruneEmpty removes the folders that removals left empty, deepest first, never dir itself;
+// a folder that is not empty stays.
+func pruneEmpty(dir string, steps []step) {
+	for _, s := range steps {
+		if !s.remove {
+			continue
+		}
+		for p := path.Dir(s.name); p != "."; p = path.Dir(p) {
+			if os.Remove(filepath.Join(dir, filepath.FromSlash(p))) != nil {
+				break
+			}
+		}
+	}
 }
 
 // mkdirs creates the missing folders on the way to name, one at a time, and returns those it

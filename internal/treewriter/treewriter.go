@@ -35,7 +35,14 @@ const (
 
 // Write writes files (slash paths to contents) into dir. Files get mode 0644, directories 0755.
 func Write(dir string, files map[string][]byte, mode Mode) error {
-	return writer{rename: os.Rename}.write(dir, files, mode)
+	return writer{rename: os.Rename}.write(dir, files, nil, mode)
+}
+
+// Update overlays files on dir and removes the files named in remove (slash paths; a missing
+// one is skipped), all or nothing: a failure puts back every file as it was. Folders left
+// empty by a removal are removed too.
+func Update(dir string, files map[string][]byte, remove []string) error {
+	return writer{rename: os.Rename}.write(dir, files, remove, Overlay)
 }
 
 // writer carries the one operation tests replace to fail part-way through moving files into
@@ -44,8 +51,19 @@ type writer struct {
 	rename func(from, to string) error
 }
 
-func (w writer) write(dir string, files map[string][]byte, mode Mode) error {
+func (w writer) write(dir string, files map[string][]byte, remove []string, mode Mode) error {
 	names, err := sortedNames(files)
+	if err != nil {
+		return err
+	}
+	removals := make(map[string][]byte, len(remove))
+	for _, r := range remove {
+		if _, both := files[r]; both {
+			return fmt.Errorf("%s is both written and removed; this is a bug in pattern-gen", r)
+		}
+		removals[r] = nil
+	}
+	gone, err := sortedNames(removals)
 	if err != nil {
 		return err
 	}
@@ -56,6 +74,7 @@ func (w writer) write(dir string, files map[string][]byte, mode Mode) error {
 	var steps []step
 	switch {
 	case empty:
+		gone = nil // nothing there to remove
 	case mode == RefuseNonEmpty:
 		return fmt.Errorf("%s: directory is not empty; choose an empty directory or pass --force to overwrite the generated files", dir)
 	case mode == Replace:
@@ -64,7 +83,7 @@ func (w writer) write(dir string, files map[string][]byte, mode Mode) error {
 		}
 	default:
 		// Check every destination before anything is staged or moved.
-		if steps, err = plan(dir, names); err != nil {
+		if steps, err = plan(dir, names, gone); err != nil {
 			return err
 		}
 	}

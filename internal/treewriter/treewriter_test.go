@@ -262,9 +262,10 @@ func TestOverlayRollsBack(t *testing.T) {
 		"charts/hub/trustee/Chart.yaml": "name: old\n",
 		"extra.txt":                     "kept",
 		".git/HEAD":                     "ref\n",
+		"charts/gone/Chart.yaml":        "name: gone\n",
 	}
-	// Four files, two of them replacing others: six renames in all.
-	for failAt := 1; failAt <= 6; failAt++ {
+	// Four files, two of them replacing others, and one removal: seven renames in all.
+	for failAt := 1; failAt <= 7; failAt++ {
 		t.Run("rename "+string(rune('0'+failAt)), func(t *testing.T) {
 			t.Parallel()
 			parent := t.TempDir()
@@ -282,7 +283,7 @@ func TestOverlayRollsBack(t *testing.T) {
 				}
 				return os.Rename(from, to)
 			}}
-			err := w.write(dir, tree, Overlay)
+			err := w.write(dir, tree, []string{"charts/gone/Chart.yaml"}, Overlay)
 			if err == nil || !strings.Contains(err.Error(), "injected failure; nothing was changed") {
 				t.Fatalf("error %v", err)
 			}
@@ -296,6 +297,43 @@ func TestOverlayRollsBack(t *testing.T) {
 				t.Errorf("left beside the target: %v", extra)
 			}
 		})
+	}
+}
+
+// Update removes what it is told to, with the folders that leaves empty, keeps the rest, and
+// refuses to remove through a link.
+func TestUpdateRemoves(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "fork")
+	layout(t, dir, map[string]string{
+		"charts/gone/templates/a.yaml": "a\n",
+		"charts/gone/Chart.yaml":       "name: gone\n",
+		"charts/kept/Chart.yaml":       "name: kept\n",
+		"charts/kept/mine.txt":         "mine\n",
+		"extra.txt":                    "kept",
+	})
+	err := Update(dir, map[string][]byte{"values-global.yaml": []byte("g\n")},
+		[]string{"charts/gone/templates/a.yaml", "charts/gone/Chart.yaml", "charts/kept/Chart.yaml", "not/there.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		".": "dir -rwxr-xr-x", "charts": "dir -rwxr-xr-x", "charts/kept": "dir -rwxr-xr-x",
+		"charts/kept/mine.txt": "file -rw-r--r-- mine\n", "extra.txt": "file -rw-r--r-- kept", "values-global.yaml": "file -rw-r--r-- g\n",
+	}
+	if got := snapshot(t, dir); !maps.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "charts/gone")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the emptied folder is still there: %v", err)
+	}
+	if err := os.Symlink(t.TempDir(), filepath.Join(dir, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	if err := Update(dir, nil, []string{"linked/x.yaml"}); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("removal through a link: %v", err)
+	}
+	if err := Update(dir, nil, []string{"../outside"}); err == nil {
+		t.Fatal("a path outside the target was accepted")
 	}
 }
 
