@@ -1,0 +1,45 @@
+// Package buildinfo says which pattern-gen this is, from the build information the Go toolchain
+// embeds: what `version` prints and what a fork's pattern-gen.lock records as its generator.
+package buildinfo
+
+import (
+	"fmt"
+	"runtime/debug"
+)
+
+// Version is the module version: v1.2.3 from `go install ...@v1.2.3`, "devel" from a checkout.
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok || bi.Main.Version == "" || bi.Main.Version == "(devel)" {
+		return "devel"
+	}
+	return bi.Main.Version
+}
+
+// String is Version with the VCS commit, whether the tree had changes (make build in a git
+// checkout), and the Go version.
+func String() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown (no build information)"
+	}
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	switch {
+	case len(rev) > 12:
+		rev = rev[:12]
+	case rev == "":
+		rev = "unknown"
+	}
+	if modified == "true" {
+		rev += ", modified"
+	}
+	return fmt.Sprintf("%s (commit %s, %s)", Version(), rev, bi.GoVersion)
+}
