@@ -20,7 +20,7 @@ func PatternGenMain(args []string, streams base.IOStreams) int {
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	root.SetIn(streams.In)
-	root.AddCommand(newInitCmd(streams), newRenderCmd(streams), newDiffCmd(streams), newValidateCmd(streams), newStatusCmd(streams), newSyncCmd(streams), newWaitCmd(streams), newSchemaCmd(streams), newSecretsCmd(streams), newMeasurementsCmd(streams), newAzureCmd(streams))
+	root.AddCommand(newInitCmd(streams), newRenderCmd(streams), newDiffCmd(streams), newValidateCmd(streams), newStatusCmd(streams), newSyncCmd(streams), newWaitCmd(streams), newSchemaCmd(streams), newSecretsCmd(streams), newMeasurementsCmd(streams), newAzureCmd(streams), newUpdateCmd(streams))
 	base.AddVersion(root)
 	root.SetArgs(args)
 	return base.Execute(root, "pattern-gen", streams)

@@ -51,6 +51,9 @@ func newDiffCmd(streams base.IOStreams) *cobra.Command {
 			if err != nil {
 				return base.ExitErr{Code: 2, Err: err}
 			}
+			if o.head == "" {
+				warnDrift(streams.ErrOut, forkArg(args))
+			}
 			var out string
 			switch o.format {
 			case "markdown":

@@ -63,6 +63,9 @@ func newRenderCmd(streams base.IOStreams) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if src.Fork != "" {
+				warnDrift(streams.ErrOut, src.Fork)
+			}
 			if o.check {
 				report, err := base.Await(ctx, func() (string, error) { return project.CheckRendered(o.out, res) })
 				if err == nil {

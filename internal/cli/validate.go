@@ -35,6 +35,12 @@ func newValidateCmd(streams base.IOStreams) *cobra.Command {
 			for _, s := range rep.Skipped {
 				fmt.Fprintf(streams.ErrOut, "not checked: %s\n", s)
 			}
+			if p := rep.Drift.Problem(updateCommand(o.Fork)); p != "" {
+				rep.Problems = append(rep.Problems, p)
+			}
+			if w := rep.Drift.Warning(updateCommand(o.Fork)); w != "" {
+				rep.Warnings = append(rep.Warnings, w)
+			}
 			for _, w := range rep.Warnings {
 				fmt.Fprintf(streams.ErrOut, "warning: %s\n", w)
 			}

@@ -21,6 +21,7 @@ import (
 	patterngen "github.com/pattern-gen/pattern-gen"
 	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/fetch"
+	"github.com/pattern-gen/pattern-gen/internal/forklock"
 	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
 	"github.com/pattern-gen/pattern-gen/internal/render"
@@ -200,12 +201,22 @@ func Init(ctx context.Context, o InitOptions) (int, error) {
 	if err := context.Cause(ctx); err != nil { // stopped while fetching: write nothing
 		return 0, err
 	}
-	if !o.Force {
-		if err := checkInitTarget(o.Dir, repo, t); err != nil {
+	lockData, err := lockFor(t, t[render.ConfigFile])
+	if err != nil {
+		return 0, err
+	}
+	t[forklock.File] = lockData
+	target := initTarget{dir: o.Dir, repo: repo, tree: t, force: o.Force}
+	if st, err := os.Lstat(o.Dir); err == nil && st.IsDir() { // else the tree writer says what is wrong
+		if target.lock, err = readLock(o.Dir); err != nil {
 			return 0, err
 		}
 	}
-	if err := treewriter.Write(o.Dir, t, treewriter.Overlay); err != nil {
+	remove, err := target.check()
+	if err != nil {
+		return 0, err
+	}
+	if err := treewriter.Update(o.Dir, t, remove); err != nil {
 		return 0, err
 	}
 	return len(t), nil

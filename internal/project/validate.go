@@ -13,6 +13,7 @@ import (
 
 	patterngen "github.com/pattern-gen/pattern-gen"
 	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/forklock"
 	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/measurements"
 	"github.com/pattern-gen/pattern-gen/internal/pins"
@@ -35,6 +36,7 @@ type ValidateReport struct {
 	Warnings []string // what does not make the fork invalid but leaves it short of working
 	Checked  []string
 	Skipped  []string
+	Drift    Drift // the generated files against pattern-gen.yaml; the CLI words the command
 }
 
 // Validate checks a fork offline: its config, its clusterGroup values, its rendered objects
@@ -51,7 +53,8 @@ func Validate(ctx context.Context, o ValidateOptions) (*ValidateReport, error) {
 		return nil, fmt.Errorf("fork %s: %w", o.Fork, err)
 	}
 	if data, ok := t[render.ConfigFile]; ok {
-		rep.Checked = append(rep.Checked, "config "+render.ConfigFile)
+		rep.Drift = driftOf(data, t[forklock.File])
+		rep.Checked = append(rep.Checked, "config "+render.ConfigFile, "generated files against "+forklock.File)
 		if _, err := config.Load(render.ConfigFile, data); err != nil {
 			var ps config.Problems
 			if !errors.As(err, &ps) {

@@ -112,7 +112,7 @@ func TestValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Problems) > 0 || len(rep.Checked) != 6 {
+	if len(rep.Problems) > 0 || len(rep.Checked) != 7 {
 		t.Fatalf("the default fork: problems %v, checked %v", rep.Problems, rep.Checked)
 	}
 

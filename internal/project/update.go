@@ -1,0 +1,349 @@
+package project
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	patterngen "github.com/pattern-gen/pattern-gen"
+	"github.com/pattern-gen/pattern-gen/internal/buildinfo"
+	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/forklock"
+	"github.com/pattern-gen/pattern-gen/internal/generate"
+	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/textdiff"
+	"github.com/pattern-gen/pattern-gen/internal/treewriter"
+)
+
+// Generator is how a fork's pattern-gen.lock names this pattern-gen.
+func Generator() string { return "pattern-gen " + buildinfo.Version() }
+
+// generatedFrom is what this pattern-gen generates for a fork's config (named file, holding
+// data): every file but the config itself, which is the user's.
+func generatedFrom(file string, data []byte) (render.Tree, error) {
+	l, err := config.Load(file, data)
+	if err != nil {
+		return nil, err
+	}
+	t, err := render.Scaffold(l, data, patterngen.Assets())
+	if err != nil {
+		return nil, err
+	}
+	delete(t, render.ConfigFile)
+	return t, nil
+}
+
+// lockFor is the pattern-gen.lock recording t (the generated files; a config in t is left
+// out, it is recorded as the config).
+func lockFor(t render.Tree, configData []byte) ([]byte, error) {
+	files := maps.Clone(map[string][]byte(t))
+	delete(files, render.ConfigFile)
+	delete(files, forklock.File)
+	return forklock.New(Generator(), configData, files).Encode()
+}
+
+// readLock reads dir's pattern-gen.lock, or nil when there is none.
+func readLock(dir string) (*forklock.Lock, error) {
+	data, err := readMine(dir, forklock.File)
+	if err != nil || data == nil {
+		return nil, err
+	}
+	l, err := forklock.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return l, nil
+}
+
+// readMine reads a file of the fork as it is now: nil when it is missing. Every path on the way
+// is checked with Lstat, so nothing is read through a link (the tree writer refuses to write
+// through one with the same words); a folder or special file where pattern-gen writes a file
+// is an error naming it.
+func readMine(dir, name string) ([]byte, error) {
+	parts := strings.Split(name, "/")
+	for i := range parts {
+		p := filepath.Join(dir, filepath.FromSlash(strings.Join(parts[:i+1], "/")))
+		st, err := os.Lstat(p)
+		last := i == len(parts)-1
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, nil
+		case err != nil:
+			return nil, err
+		case st.Mode()&fs.ModeSymlink != 0:
+			return nil, fmt.Errorf("%s is a symbolic link; pattern-gen does not write through links, replace it with a folder or file of its own", p)
+		case !last && !st.IsDir():
+			return nil, fmt.Errorf("%s is a file where pattern-gen writes a folder; move it away", p)
+		case last && st.IsDir():
+			return nil, fmt.Errorf("%s is a folder where pattern-gen writes a file; move it away", p)
+		case last && !st.Mode().IsRegular():
+			return nil, fmt.Errorf("%s is not a regular file; move it away", p)
+		}
+	}
+	p := filepath.Join(dir, filepath.FromSlash(name))
+	data, err := generate.ReadLimited(p, generate.MaxForkFileSize)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return data, nil
+}
+
+// UpdateOptions names the fork to regenerate.
+type UpdateOptions struct {
+	Fork   string
+	DryRun bool // decide and report, write nothing
+}
+
+// UpdateResult says what update did to each generated file.
+type UpdateResult struct {
+	From, To  string   // the generator the lock named ("" without a lock), and this one
+	Written   []string // replaced (you had not edited them) or added
+	Merged    []string // your edits kept, merged with the new output
+	Conflicts []string // left with conflict markers: resolve them and commit
+	Removed   []string // no longer generated, and you had not edited them
+	Kept      []string // no longer generated, but you edited them: kept as they are
+	Deleted   []string // you deleted them and what pattern-gen generates there is unchanged
+	Changed   bool     // whether anything was (or, with DryRun, would be) written
+}
+
+// Update regenerates the fork from its pattern-gen.yaml with a three-way merge per file: base is
+// what pattern-gen last generated (pattern-gen.lock), mine the file now, theirs what it
+// generates now. Files pattern-gen does not generate are never touched. It fails, writing
+// nothing, on a lock that does not parse or comes from a newer pattern-gen, and on a file the
+// user deleted whose generated content changed.
+func Update(ctx context.Context, o UpdateOptions) (*UpdateResult, error) {
+	if _, err := os.Lstat(filepath.Join(o.Fork, "values-global.yaml")); errors.Is(err, fs.ErrNotExist) {
+		return nil, generate.NotAFork(o.Fork)
+	}
+	configPath := filepath.Join(o.Fork, render.ConfigFile)
+	configData, err := readMine(o.Fork, render.ConfigFile)
+	if err != nil {
+		return nil, err
+	}
+	if configData == nil {
+		return nil, fmt.Errorf("%s: missing; pattern-gen update regenerates a fork from the config pattern-gen init kept there (make a fork with pattern-gen init DIR)", configPath)
+	}
+	lock, err := readLock(o.Fork)
+	if err != nil {
+		return nil, err
+	}
+	theirs, err := generatedFrom(configPath, configData)
+	if err != nil {
+		return nil, err
+	}
+	p := plan{dir: o.Fork, lock: lock, theirs: theirs, labels: textdiff.MergeLabels{Mine: "yours", Theirs: Generator() + " (from " + render.ConfigFile + ")"}}
+	if lock != nil {
+		// What this pattern-gen generates from the old config is the exact base of every file
+		// whose digest matches the lock; for the others (pattern-gen changed them since) the
+		// base is unknown, and an edit there is merged without one.
+		if p.base, err = generatedFrom(render.ConfigFile+" in "+forklock.File, lock.Config); err != nil {
+			p.base = nil
+		}
+	}
+	res, err := p.run()
+	if err != nil {
+		return nil, err
+	}
+	if err := context.Cause(ctx); err != nil {
+		return nil, err
+	}
+	res.To = Generator()
+	if lock != nil {
+		res.From = lock.Generator
+	}
+	// The lock records what was generated, not what was written: the base of the next update.
+	lockData, err := lockFor(theirs, configData)
+	if err != nil {
+		return nil, err
+	}
+	if old, err := readMine(o.Fork, forklock.File); err != nil || !bytes.Equal(old, lockData) {
+		p.writes[forklock.File] = lockData
+	}
+	res.Changed = len(p.writes) > 0 || len(res.Removed) > 0
+	if o.DryRun || !res.Changed {
+		return res, nil
+	}
+	return res, treewriter.Update(o.Fork, p.writes, res.Removed)
+}
+
+// plan decides, file by file, what regenerating dir gives.
+type plan struct {
+	dir          string
+	lock         *forklock.Lock // nil: the fork has none (made before locks)
+	theirs, base render.Tree    // base nil: unknown
+	labels       textdiff.MergeLabels
+	writes       map[string][]byte
+}
+
+func (p *plan) run() (*UpdateResult, error) {
+	res := &UpdateResult{}
+	p.writes = map[string][]byte{}
+	names := slices.Collect(maps.Keys(p.theirs))
+	if p.lock != nil {
+		for n := range p.lock.Files {
+			if _, ok := p.theirs[n]; !ok {
+				names = append(names, n)
+			}
+		}
+	}
+	slices.Sort(names)
+	var deleted []string
+	for _, name := range names {
+		mine, err := readMine(p.dir, name)
+		if err != nil {
+			return nil, err
+		}
+		recorded := ""
+		if p.lock != nil {
+			recorded = p.lock.Files[name]
+		}
+		theirs, generated := p.theirs[name]
+		switch {
+		case !generated: // generated before, not now
+			switch {
+			case mine == nil:
+			case forklock.Digest(mine) == recorded:
+				res.Removed = append(res.Removed, name)
+			default:
+				res.Kept = append(res.Kept, name)
+			}
+		case mine == nil && recorded == "":
+			p.writes[name] = theirs
+			res.Written = append(res.Written, name)
+		case mine == nil && forklock.Digest(theirs) == recorded:
+			res.Deleted = append(res.Deleted, name)
+		case mine == nil:
+			deleted = append(deleted, name)
+		case hasMarkers(mine):
+			// An earlier update's conflict, not resolved yet: merging again would bury it.
+			res.Conflicts = append(res.Conflicts, name)
+		case bytes.Equal(mine, theirs):
+		case forklock.Digest(mine) == recorded:
+			p.writes[name] = theirs
+			res.Written = append(res.Written, name)
+		default:
+			m := p.merge(name, mine, theirs, recorded)
+			if bytes.Equal(m.Text, mine) {
+				continue // the new output changes nothing the user's file holds
+			}
+			p.writes[name] = m.Text
+			if m.Conflicts > 0 {
+				res.Conflicts = append(res.Conflicts, name)
+			} else {
+				res.Merged = append(res.Merged, name)
+			}
+		}
+	}
+	if len(deleted) > 0 {
+		return nil, fmt.Errorf("%s: you deleted %s, and what pattern-gen generates there changed; restore it (git checkout -- %s) and run pattern-gen update again, then delete it if you still do not want it", p.dir, shortList(deleted), strings.Join(deleted, " "))
+	}
+	return res, nil
+}
+
+// merge merges the user's edited file with the new output, against what was last generated
+// when that is known.
+func (p *plan) merge(name string, mine, theirs []byte, recorded string) textdiff.MergeResult {
+	if base, ok := p.base[name]; ok && recorded != "" && forklock.Digest(base) == recorded {
+		return textdiff.Merge(base, mine, theirs, p.labels)
+	}
+	return textdiff.MergeWithoutBase(mine, theirs, p.labels)
+}
+
+// hasMarkers says whether data holds a conflict update left: a line starting <<<<<<< and a
+// later one starting >>>>>>>.
+func hasMarkers(data []byte) bool {
+	start := bytes.Index(data, []byte("<<<<<<< "))
+	return start >= 0 && (start == 0 || data[start-1] == '\n') && bytes.Contains(data[start:], []byte("\n>>>>>>> "))
+}
+
+// shortList names up to five paths and how many more there are.
+func shortList(names []string) string {
+	if len(names) <= 5 {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:5], ", ") + fmt.Sprintf(" and %d more", len(names)-5)
+}
+
+// Drift is how a fork's generated files stand against its pattern-gen.yaml, from the two files
+// that say it: pattern-gen.yaml and pattern-gen.lock.
+type Drift struct {
+	Stale  string // what no longer matches ("" when the generated files are what it gives)
+	NoLock bool   // pattern-gen.yaml is there but pattern-gen.lock is not: nothing to compare
+	Broken error  // pattern-gen.lock does not parse, or a newer pattern-gen wrote it
+}
+
+// Problem is what makes validate fail and render and diff warn, with the command that fixes
+// it (update names the fork as the user did), or "".
+func (d Drift) Problem(update string) string {
+	switch {
+	case d.Broken != nil:
+		return d.Broken.Error()
+	case d.Stale != "":
+		return d.Stale + ": run " + update + " (it keeps your edits) and commit the result"
+	}
+	return ""
+}
+
+// Warning is what only warns, or "".
+func (d Drift) Warning(update string) string {
+	if d.NoLock {
+		return forklock.File + " is missing, so whether the generated files match " + render.ConfigFile + " is unknown: run " + update + " to record it (files that differ from what pattern-gen generates show as conflicts)"
+	}
+	return ""
+}
+
+// CheckDrift reads dir's pattern-gen.yaml and pattern-gen.lock and says whether the generated
+// files still are what this pattern-gen generates from that config. A fork without
+// pattern-gen.yaml (not made by init) has no drift.
+func CheckDrift(dir string) Drift {
+	configData, err := readMine(dir, render.ConfigFile)
+	if err != nil || configData == nil {
+		return Drift{}
+	}
+	lockData, err := readMine(dir, forklock.File)
+	if err != nil {
+		return Drift{Broken: err}
+	}
+	return driftOf(configData, lockData)
+}
+
+// driftOf compares the lock (nil: none) with what the config generates now.
+func driftOf(configData, lockData []byte) Drift {
+	if lockData == nil {
+		return Drift{NoLock: true}
+	}
+	lock, err := forklock.Parse(lockData)
+	if err != nil {
+		return Drift{Broken: err}
+	}
+	if forklock.Digest(configData) != lock.ConfigDigest() {
+		return Drift{Stale: render.ConfigFile + " changed since pattern-gen last generated the fork"}
+	}
+	now, err := generatedFrom(render.ConfigFile, configData)
+	if err != nil {
+		return Drift{} // the config's own problems are validate's to report, with their lines
+	}
+	var differ []string
+	for name, data := range now {
+		if lock.Files[name] != forklock.Digest(data) {
+			differ = append(differ, name)
+		}
+	}
+	for name := range lock.Files {
+		if _, ok := now[name]; !ok {
+			differ = append(differ, name)
+		}
+	}
+	if len(differ) == 0 {
+		return Drift{}
+	}
+	slices.Sort(differ)
+	return Drift{Stale: fmt.Sprintf("%s generates %d files differently from %s, which generated the fork (%s)", Generator(), len(differ), lock.Generator, shortList(differ))}
+}
