@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,6 +14,8 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/cli"
 	"github.com/pattern-gen/pattern-gen/internal/cli/base"
 	"github.com/pattern-gen/pattern-gen/internal/cli/cmpplugin"
+	"github.com/pattern-gen/pattern-gen/internal/project"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/pinnedschemas"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/testregistry"
 )
 
@@ -26,11 +29,13 @@ func TestMain(m *testing.M) {
 // TestScripts runs the CLI contract in testdata/script/*.txtar: exit codes, stderr wording and
 // the files written (or not written).
 func TestScripts(t *testing.T) {
+	cacheHome := warmSchemaCache(t)
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		UpdateScripts:       os.Getenv("UPDATE_GOLDEN") != "",
+		Setup:               func(env *testscript.Env) error { env.Setenv("XDG_CACHE_HOME", cacheHome); return nil },
 		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"dm-verity-registry": dmVerityRegistry},
 	})
 }
@@ -65,6 +70,20 @@ func dmVerityRegistry(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("REGISTRY", reg.Host)
 }
 
+// warmSchemaCache is a user cache folder whose pattern-gen/schemas holds every schema the pins
+// table pins, as after a first online validate: scripts validate offline with it (and the
+// sandbox has no network). Scripts that test a cold cache pass --schema-cache.
+func warmSchemaCache(t *testing.T) string {
+	t.Helper()
+	table, err := project.PinsTable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	pinnedschemas.Fill(t, table, filepath.Join(home, "pattern-gen", "schemas"))
+	return home
+}
+
 // scriptT lets the registry helpers report through the script.
 type scriptT struct{ ts *testscript.TestScript }
 
@@ -75,9 +94,11 @@ func (s scriptT) Cleanup(f func())  { s.ts.Defer(f) }
 // TestBadInput runs the bad-input corpus in testdata/bad: every case must fail with exit code 1
 // and one clear line, write nothing and print no objects.
 func TestBadInput(t *testing.T) {
+	cacheHome := warmSchemaCache(t)
 	testscript.Run(t, testscript.Params{
 		Dir:                 "../../testdata/bad",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
+		Setup:               func(env *testscript.Env) error { env.Setenv("XDG_CACHE_HOME", cacheHome); return nil },
 	})
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -11,48 +12,130 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/project"
 )
 
+type validateOptions struct {
+	project.ValidateOptions
+	schemaCache    string
+	offline        bool
+	allowUnchecked bool
+	output         string
+}
+
 func newValidateCmd(streams base.IOStreams) *cobra.Command {
-	var o project.ValidateOptions
+	var o validateOptions
 	cmd := &cobra.Command{
-		Use:   "validate [--clustergroup-schema FILE] [--crds DIR] [FORK]",
+		Use:   "validate [-o text|json] [--offline] [--allow-unchecked] [FORK]",
 		Short: "Check a fork offline: config, clusterGroup values, rendered objects, cross-file rules",
 		Long: "Check the fork (default: the current directory) and report every problem at once: its\n" +
-			"pattern-gen.yaml, values-global.yaml + each clusterGroup file against the clustergroup\n" +
-			"chart's values.schema.json, every rendered custom resource against its CRD schema (unknown\n" +
-			"fields included), and the rules between files: Routes target rendered Services, objects\n" +
-			"use declared namespaces, subscriptions are pinned with csv:.",
+			"pattern-gen.yaml and whether the generated files still match it (pattern-gen.lock),\n" +
+			"values-global.yaml + each clusterGroup file against the values.schema.json of the\n" +
+			"clustergroup chart version the fork pins, every rendered custom resource against the CRD\n" +
+			"of the operator version the fork pins and every core object against the Kubernetes\n" +
+			"OpenAPI (unknown fields included), and the rules between files: Routes target rendered\n" +
+			"Services, objects use declared namespaces, subscriptions are pinned with csv:.\n\n" +
+			"The schemas are those values/pins.yaml names, by URL and SHA-256: fetched once (go-getter,\n" +
+			"checksum verified) into --schema-cache, then used offline. A check that cannot run (no\n" +
+			"network and not cached) makes validate exit 2, naming the flag or cache that would supply\n" +
+			"it, unless --allow-unchecked. --clustergroup-schema, --crds and --kube-openapi replace the\n" +
+			"pinned schemas (air-gapped use). Exit 0: valid; 1: problems (or a fork that does not\n" +
+			"render); 2: checks that could not run.",
+		Example: "  pattern-gen validate\n" +
+			"  pattern-gen validate -o json | jq '.problems[] | \"\\(.file): \\(.message)\"'\n" +
+			"  pattern-gen validate --offline --allow-unchecked   # CI without network: what can be checked",
 		Args: base.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.output != "text" && o.output != "json" {
+				return base.UsageError{Err: fmt.Errorf("-o %q: use text or json", o.output)}
+			}
 			o.Fork, o.Now = forkArg(args), time.Now()
+			var err error
+			if o.Schemas, err = project.SchemaCache(o.schemaCache, o.offline); err != nil {
+				return base.ExitErr{Code: 2, Err: err}
+			}
 			ctx := cmd.Context()
-			rep, err := base.Await(ctx, func() (*project.ValidateReport, error) { return project.Validate(ctx, o) })
+			rep, err := base.Await(ctx, func() (*project.ValidateReport, error) { return project.Validate(ctx, o.ValidateOptions) })
 			if err != nil {
 				return err
 			}
 			if err := base.Stopped(ctx); err != nil {
 				return err
 			}
-			for _, s := range rep.Skipped {
-				fmt.Fprintf(streams.ErrOut, "not checked: %s\n", s)
-			}
 			if p := rep.Drift.Problem(updateCommand(o.Fork)); p != "" {
-				rep.Problems = append(rep.Problems, p)
+				rep.Problems = append(rep.Problems, project.Problem{File: "pattern-gen.lock", Message: p})
 			}
 			if w := rep.Drift.Warning(updateCommand(o.Fork)); w != "" {
 				rep.Warnings = append(rep.Warnings, w)
+			}
+			if o.output == "json" {
+				return printValidateJSON(streams, rep, o.allowUnchecked)
+			}
+			for _, s := range rep.Unchecked {
+				fmt.Fprintf(streams.ErrOut, "not checked: %s\n", s)
+			}
+			if len(rep.NoSchema) > 0 {
+				fmt.Fprintf(streams.ErrOut, "note: no pinned schema covers %s; they are checked by the cross-file rules only\n", strings.Join(rep.NoSchema, ", "))
 			}
 			for _, w := range rep.Warnings {
 				fmt.Fprintf(streams.ErrOut, "warning: %s\n", w)
 			}
 			if len(rep.Problems) > 0 {
-				return fmt.Errorf("%d problem(s):\n%s", len(rep.Problems), strings.Join(rep.Problems, "\n"))
+				lines := make([]string, len(rep.Problems))
+				for i, p := range rep.Problems {
+					lines[i] = p.String()
+				}
+				return fmt.Errorf("%d problem(s):\n%s", len(rep.Problems), strings.Join(lines, "\n"))
+			}
+			if err := uncheckedError(rep, o.allowUnchecked); err != nil {
+				return err
 			}
 			fmt.Fprintf(streams.Out, "valid: %s\n", strings.Join(rep.Checked, "; "))
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&o.ClusterGroupSchema, "clustergroup-schema", "", "values.schema.json of the clustergroup chart the fork pins")
-	cmd.Flags().StringVar(&o.CRDDir, "crds", "", "directory of CustomResourceDefinition YAML files of the kinds the charts render")
-	cmd.Flags().StringVar(&o.KubeOpenAPIDir, "kube-openapi", "", "directory of Kubernetes OpenAPI v3 JSON files (api/openapi-spec/v3 of k8s.io/kubernetes)")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text, or json: {valid, problems: [{file, line, path, message}], warnings, checked, unchecked, noSchema}")
+	cmd.Flags().StringVar(&o.schemaCache, "schema-cache", "", "folder of the pinned schemas (default: <user cache dir>/pattern-gen/schemas)")
+	cmd.Flags().BoolVar(&o.offline, "offline", false, "never fetch a schema; use only what --schema-cache holds")
+	cmd.Flags().BoolVar(&o.allowUnchecked, "allow-unchecked", false, "exit 0 even when some checks could not run (they are still listed)")
+	cmd.Flags().StringVar(&o.ClusterGroupSchema, "clustergroup-schema", "", "values.schema.json of the clustergroup chart, instead of the pinned one (file or go-getter source)")
+	cmd.Flags().StringVar(&o.CRDDir, "crds", "", "directory of CustomResourceDefinition YAML files, instead of the pinned CRDs")
+	cmd.Flags().StringVar(&o.KubeOpenAPIDir, "kube-openapi", "", "directory of Kubernetes OpenAPI v3 JSON files (api/openapi-spec/v3 of k8s.io/kubernetes), instead of the pinned ones")
 	return cmd
+}
+
+// uncheckedError is the exit-2 error for checks that could not run, unless they are allowed.
+func uncheckedError(rep *project.ValidateReport, allow bool) error {
+	if len(rep.Unchecked) == 0 || allow {
+		return nil
+	}
+	return base.ExitErr{Code: 2, Err: fmt.Errorf("%d checks could not run (listed above as not checked): connect once so validate caches the pinned schemas, pass the flags named, or pass --allow-unchecked", len(rep.Unchecked))}
+}
+
+// printValidateJSON prints the report as one JSON document on stdout and exits as the text form
+// does, without repeating the problems on stderr.
+func printValidateJSON(streams base.IOStreams, rep *project.ValidateReport, allow bool) error {
+	doc := struct {
+		Valid bool `json:"valid"`
+		*project.ValidateReport
+	}{len(rep.Problems) == 0 && (allow || len(rep.Unchecked) == 0), rep}
+	for _, l := range []*[]string{&rep.Warnings, &rep.Checked, &rep.Unchecked, &rep.NoSchema} {
+		if *l == nil {
+			*l = []string{}
+		}
+	}
+	if rep.Problems == nil {
+		rep.Problems = []project.Problem{}
+	}
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return base.ExitErr{Code: 2, Err: err}
+	}
+	if _, err := fmt.Fprintf(streams.Out, "%s\n", out); err != nil {
+		return base.ExitErr{Code: 2, Err: err}
+	}
+	switch {
+	case len(rep.Problems) > 0:
+		return base.ExitErr{Code: 1}
+	case !allow && len(rep.Unchecked) > 0:
+		return base.ExitErr{Code: 2}
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ package pins
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -25,15 +26,47 @@ type Table struct {
 
 // Component is one external component.
 type Component struct {
-	Name       string  `yaml:"name"`
-	What       string  `yaml:"what"`
-	Pin        string  `yaml:"pin"`   // where a fork pins it
-	Chart      string  `yaml:"chart"` // the Helm chart a clusterGroup application names, if it is one
-	Pinned     string  `yaml:"pinned"`
-	Tested     string  `yaml:"tested"`
-	TestedWith string  `yaml:"testedWith"`
-	Bundles    *Bundle `yaml:"bundles"`
-	Serves     []API   `yaml:"serves"`
+	Name       string   `yaml:"name"`
+	What       string   `yaml:"what"`
+	Pin        string   `yaml:"pin"`   // where a fork pins it
+	Chart      string   `yaml:"chart"` // the Helm chart a clusterGroup application names, if it is one
+	Pinned     string   `yaml:"pinned"`
+	Tested     string   `yaml:"tested"`
+	TestedWith string   `yaml:"testedWith"`
+	Bundles    *Bundle  `yaml:"bundles"`
+	Serves     []API    `yaml:"serves"`
+	Schemas    []Schema `yaml:"schemas"`
+}
+
+// Schema is a schema validate checks forks against, at the exact version the component's
+// pin installs: where upstream publishes it and its SHA-256, so the fetched copy is the one
+// reviewed here.
+type Schema struct {
+	Kind   string `yaml:"kind"` // SchemaValues, SchemaCRD or SchemaOpenAPI
+	URL    string `yaml:"url"`  // https, with the exact tag or commit in the path
+	SHA256 string `yaml:"sha256"`
+}
+
+// Kinds of Schema.
+const (
+	SchemaValues  = "values"  // a Helm chart's values.schema.json
+	SchemaCRD     = "crd"     // a CustomResourceDefinition
+	SchemaOpenAPI = "openapi" // a Kubernetes OpenAPI v3 document (core kinds)
+)
+
+var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// Schemas lists every schema of the table of the given kind, in the file's order.
+func (t Table) Schemas(kind string) []Schema {
+	var out []Schema
+	for _, c := range t.Components {
+		for _, s := range c.Schemas {
+			if s.Kind == kind {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 // Bundle is an operator a chart installs, and where its CRDs are in its Go module.
@@ -67,6 +100,11 @@ func Parse(data []byte) (Table, error) {
 	for _, c := range t.Components {
 		if c.Name == "" || c.Pinned == "" || c.Tested == "" {
 			return Table{}, fmt.Errorf("%s: component %q: name, pinned and tested are required", File, c.Name)
+		}
+		for _, sc := range c.Schemas {
+			if !slices.Contains([]string{SchemaValues, SchemaCRD, SchemaOpenAPI}, sc.Kind) || !strings.HasPrefix(sc.URL, "https://") || strings.Contains(sc.URL, "?") || !sha256Hex.MatchString(sc.SHA256) {
+				return Table{}, fmt.Errorf("%s: component %q: schema %q: needs kind values, crd or openapi, an https url without a query, and sha256 (64 hex digits)", File, c.Name, sc.URL)
+			}
 		}
 		for _, a := range c.Serves {
 			if other, ok := groups[a.Group]; ok {

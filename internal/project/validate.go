@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,34 +15,65 @@ import (
 
 	patterngen "github.com/pattern-gen/pattern-gen"
 	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/fetch"
 	"github.com/pattern-gen/pattern-gen/internal/forklock"
 	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/measurements"
 	"github.com/pattern-gen/pattern-gen/internal/pins"
 	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/schemacache"
 	"github.com/pattern-gen/pattern-gen/internal/validate"
 )
 
-// ValidateOptions names the fork and the schemas to check it against.
+// ValidateOptions names the fork and where the schemas come from.
 type ValidateOptions struct {
-	Fork               string
-	ClusterGroupSchema string    // values.schema.json of the clustergroup chart; "" skips that check
-	CRDDir             string    // CustomResourceDefinition YAML files; "" skips the CRD checks
-	KubeOpenAPIDir     string    // Kubernetes OpenAPI v3 JSON files; "" skips the core-kind checks
+	Fork string
+	// Schemas is where the pinned schemas (values/pins.yaml) are cached and how a missing one
+	// is fetched. The three directories below, when set, are used instead.
+	Schemas            schemacache.Cache
+	ClusterGroupSchema string    // values.schema.json of the clustergroup chart (a file or go-getter source)
+	CRDDir             string    // CustomResourceDefinition YAML files
+	KubeOpenAPIDir     string    // Kubernetes OpenAPI v3 JSON files
 	Now                time.Time // for the measurements' expiration; zero for the current time
+}
+
+// Problem is one thing wrong with a fork: the file, the line when known, the field path when
+// known, and what is wrong (validate -o json prints these fields).
+type Problem struct {
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"`
+	Path    string `json:"path,omitempty"`
+	Message string `json:"message"`
+}
+
+func (p Problem) String() string {
+	return config.Problem{File: p.File, Line: p.Line, Path: p.Path, Msg: p.Message}.Error()
 }
 
 // ValidateReport is every problem found and which checks ran.
 type ValidateReport struct {
-	Problems []string
-	Warnings []string // what does not make the fork invalid but leaves it short of working
-	Checked  []string
-	Skipped  []string
-	Drift    Drift // the generated files against pattern-gen.yaml; the CLI words the command
+	Problems []Problem `json:"problems"`
+	Warnings []string  `json:"warnings"` // what does not make the fork invalid but leaves it short of working
+	Checked  []string  `json:"checked"`
+	// Unchecked lists the checks that could not run, each saying what would supply it.
+	Unchecked []string `json:"unchecked"`
+	// NoSchema lists rendered kinds no pinned schema covers (group/version Kind).
+	NoSchema []string `json:"noSchema"`
+	Drift    Drift    `json:"-"` // the generated files against pattern-gen.yaml; the CLI words the command
+}
+
+func (r *ValidateReport) problem(file, path, msg string) {
+	r.Problems = append(r.Problems, Problem{File: file, Path: path, Message: msg})
+}
+
+func (r *ValidateReport) schemaProblems(ps []validate.Problem) {
+	for _, x := range ps {
+		r.problem(x.File, x.Path, x.Msg)
+	}
 }
 
 // Validate checks a fork offline: its config, its clusterGroup values, its rendered objects
-// against CRD schemas, and the cross-file rules.
+// against the schemas of the pinned versions, and the cross-file rules.
 func Validate(ctx context.Context, o ValidateOptions) (*ValidateReport, error) {
 	t, err := generate.ReadFork(o.Fork)
 	if err != nil {
@@ -61,76 +94,28 @@ func Validate(ctx context.Context, o ValidateOptions) (*ValidateReport, error) {
 				return nil, err
 			}
 			for _, p := range ps {
-				rep.Problems = append(rep.Problems, p.Error())
+				rep.Problems = append(rep.Problems, Problem{File: p.File, Line: p.Line, Path: p.Path, Message: p.Msg})
 			}
-		}
-	}
-	if o.ClusterGroupSchema != "" {
-		schema, err := readSource(ctx, o.ClusterGroupSchema, generate.MaxForkFileSize)
-		if err != nil {
-			return nil, fmt.Errorf("--clustergroup-schema %s: %w", shownSource(o.ClusterGroupSchema), err)
-		}
-		ps, err := validate.ClusterGroupValues(patterns, schema)
-		if err != nil {
-			return nil, err
-		}
-		rep.Checked = append(rep.Checked, "clustergroup values schema")
-		for _, x := range ps {
-			rep.Problems = append(rep.Problems, x.String())
-		}
-	} else {
-		rep.Skipped = append(rep.Skipped, "clustergroup values schema (pass --clustergroup-schema)")
-	}
-	res, err := renderPatterns(t, patterns, config.PluginEnv{})
-	if err != nil {
-		return nil, fmt.Errorf("fork %s does not render: %w", o.Fork, err)
-	}
-	// Rendered objects against schemas: the CRDs of custom kinds, the OpenAPI of core kinds.
-	for _, c := range []struct {
-		dir, flag string
-		exts      []string
-		load      func(map[string][]byte) (validate.CRDs, error)
-		checked   string // with the number of schemas loaded
-		skipped   string
-	}{
-		{o.CRDDir, "--crds", []string{".yaml", ".yml"}, validate.LoadCRDs,
-			"rendered objects against %d CRD schemas", "CRD schemas (pass --crds DIR)"},
-		{o.KubeOpenAPIDir, "--kube-openapi", []string{".json"}, validate.LoadOpenAPI,
-			"rendered objects against %d Kubernetes kinds", "Kubernetes kinds (pass --kube-openapi DIR, e.g. api/openapi-spec/v3 of k8s.io/kubernetes)"},
-	} {
-		if c.dir == "" {
-			rep.Skipped = append(rep.Skipped, c.skipped)
-			continue
-		}
-		docs, err := readDir(c.dir, c.exts...)
-		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", c.flag, c.dir, err)
-		}
-		schemas, err := c.load(docs)
-		var ps validate.Problems
-		switch {
-		case errors.As(err, &ps): // schemas it could not use, reported with the rest
-			for _, x := range ps {
-				rep.Problems = append(rep.Problems, x.String())
-			}
-		case err != nil:
-			return nil, err
-		}
-		rep.Checked = append(rep.Checked, fmt.Sprintf(c.checked, len(schemas)))
-		for _, x := range validate.Objects(res.Applications, schemas) {
-			rep.Problems = append(rep.Problems, x.String())
 		}
 	}
 	table, err := PinsTable()
 	if err != nil {
 		return nil, err
 	}
+	if err := checkClusterGroupValues(ctx, o, table, patterns, rep); err != nil {
+		return nil, err
+	}
+	res, err := renderPatterns(t, patterns, config.PluginEnv{})
+	if err != nil {
+		return nil, fmt.Errorf("fork %s does not render: %w", o.Fork, err)
+	}
+	if err := checkObjects(ctx, o, table, res.Applications, rep); err != nil {
+		return nil, err
+	}
 	var groups []string
 	for _, p := range patterns {
 		groups = append(groups, p.ClusterGroup)
-		for _, x := range append(validate.CrossFile(p, res.Applications), validate.Pins(p, res.Applications, table)...) {
-			rep.Problems = append(rep.Problems, x.String())
-		}
+		rep.schemaProblems(append(validate.CrossFile(p, res.Applications), validate.Pins(p, res.Applications, table)...))
 	}
 	rep.Checked = append(rep.Checked, "cross-file rules of clusterGroup "+strings.Join(groups, ", "),
 		"pins and served API versions ("+pins.File+")")
@@ -140,6 +125,99 @@ func Validate(ctx context.Context, o ValidateOptions) (*ValidateReport, error) {
 	}
 	checkMeasurements(t, res.Applications, rep, now)
 	return rep, nil
+}
+
+// checkClusterGroupValues checks values-global.yaml and each clusterGroup file against the
+// values schema of the clustergroup chart version the pins table names (or the one given).
+func checkClusterGroupValues(ctx context.Context, o ValidateOptions, table pins.Table, patterns []*render.Pattern, rep *ValidateReport) error {
+	var schema []byte
+	if o.ClusterGroupSchema != "" {
+		var err error
+		if schema, err = readSource(ctx, o.ClusterGroupSchema, generate.MaxForkFileSize); err != nil {
+			return fmt.Errorf("--clustergroup-schema %s: %w", shownSource(o.ClusterGroupSchema), err)
+		}
+	} else {
+		sources := table.Schemas(pins.SchemaValues)
+		if len(sources) != 1 {
+			return fmt.Errorf("%s: want one values schema (the clustergroup chart's), found %d", pins.File, len(sources))
+		}
+		var err error
+		if schema, err = o.Schemas.Get(ctx, sources[0]); err != nil {
+			rep.Unchecked = append(rep.Unchecked, "clustergroup values schema: "+err.Error()+"; pass --clustergroup-schema FILE")
+			return nil
+		}
+	}
+	ps, err := validate.ClusterGroupValues(patterns, schema)
+	if err != nil {
+		return err
+	}
+	rep.Checked = append(rep.Checked, "clustergroup values schema")
+	rep.schemaProblems(ps)
+	return nil
+}
+
+// checkObjects checks the rendered objects against schemas: the CRDs of custom kinds and the
+// OpenAPI of core kinds, of the versions the pins table names (or from the folders given).
+func checkObjects(ctx context.Context, o ValidateOptions, table pins.Table, apps []render.App, rep *ValidateReport) error {
+	all := validate.CRDs{}
+	for _, c := range []struct {
+		dir, flag, kind string
+		exts            []string
+		load            func(map[string][]byte) (validate.CRDs, error)
+		checked         string // with the number of schemas loaded
+	}{
+		{o.CRDDir, "--crds DIR", pins.SchemaCRD, []string{".yaml", ".yml"}, validate.LoadCRDs, "rendered objects against %d CRD schemas"},
+		{o.KubeOpenAPIDir, "--kube-openapi DIR", pins.SchemaOpenAPI, []string{".json"}, validate.LoadOpenAPI, "rendered objects against %d Kubernetes kinds"},
+	} {
+		var docs map[string][]byte
+		if c.dir != "" {
+			var err error
+			if docs, err = readDir(c.dir, c.exts...); err != nil {
+				return fmt.Errorf("%s %s: %w", strings.Fields(c.flag)[0], c.dir, err)
+			}
+		} else {
+			docs = map[string][]byte{}
+			for _, s := range table.Schemas(c.kind) {
+				data, err := o.Schemas.Get(ctx, s)
+				if err != nil {
+					rep.Unchecked = append(rep.Unchecked, fmt.Sprintf("%s schema %s: %v; pass %s", c.kind, path.Base(s.URL), err, c.flag))
+					continue
+				}
+				docs[s.URL] = data
+			}
+		}
+		schemas, err := c.load(docs)
+		var ps validate.Problems
+		switch {
+		case errors.As(err, &ps): // schemas it could not use, reported with the rest
+			rep.schemaProblems(ps)
+		case err != nil:
+			return err
+		}
+		if len(schemas) > 0 {
+			rep.Checked = append(rep.Checked, fmt.Sprintf(c.checked, len(schemas)))
+		}
+		maps.Copy(all, schemas)
+	}
+	rep.schemaProblems(validate.Objects(apps, all))
+	if len(rep.Unchecked) > 0 {
+		return nil // the kinds of the schemas that are missing are not checked; that is said already
+	}
+	seen := map[string]bool{}
+	for _, app := range apps {
+		for _, obj := range app.Objects {
+			gv := obj.APIVersion
+			if !strings.Contains(gv, "/") {
+				gv = "/" + gv
+			}
+			if _, ok := all[gv+"/"+obj.Kind]; !ok && !seen[obj.APIVersion+" "+obj.Kind] {
+				seen[obj.APIVersion+" "+obj.Kind] = true
+				rep.NoSchema = append(rep.NoSchema, obj.Kind+" ("+obj.APIVersion+")")
+			}
+		}
+	}
+	slices.Sort(rep.NoSchema)
+	return nil
 }
 
 // measurementsWarnAhead is how long before the measurements expire validate starts to say so.
@@ -169,7 +247,7 @@ func checkMeasurements(t render.Tree, apps []render.App, rep *ValidateReport, no
 	case err != nil:
 		return // reported by the render
 	case set.Expired(now):
-		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: global.coco.trustee.measurements.expires: expired at %s, so RVPS rejects the values and no pod attests as affirming; run pattern-gen measurements pull", measurements.File, set.Expires))
+		rep.problem(measurements.File, "global.coco.trustee.measurements.expires", fmt.Sprintf("expired at %s, so RVPS rejects the values and no pod attests as affirming; run pattern-gen measurements pull", set.Expires))
 	case set.Expired(now.Add(measurementsWarnAhead)):
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: the measurements expire at %s; run pattern-gen measurements pull before then", measurements.File, set.Expires))
 	}
@@ -197,4 +275,22 @@ func PinsTable() (pins.Table, error) {
 		return pins.Table{}, err
 	}
 	return pins.Parse(data)
+}
+
+// SchemaCache is the cache of pinned schemas in dir ("" for schemacache.DefaultDir), fetching
+// a missing one through go-getter unless offline.
+func SchemaCache(dir string, offline bool) (schemacache.Cache, error) {
+	if dir == "" {
+		var err error
+		if dir, err = schemacache.DefaultDir(); err != nil {
+			return schemacache.Cache{}, fmt.Errorf("no user cache directory (%w): pass --schema-cache DIR", err)
+		}
+	}
+	c := schemacache.Cache{Dir: dir}
+	if !offline {
+		c.Fetch = func(ctx context.Context, src string) ([]byte, error) {
+			return fetch.File(ctx, src, fetch.Options{MaxBytes: generate.MaxForkFileSize, Timeout: FetchTimeout})
+		}
+	}
+	return c, nil
 }

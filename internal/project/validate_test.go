@@ -13,7 +13,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pattern-gen/pattern-gen/internal/project"
+	"github.com/pattern-gen/pattern-gen/internal/schemacache"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/forkrepo"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/pinnedschemas"
 )
 
 const sharedCRDs = "../../../shared/reference/crds"
@@ -101,19 +103,47 @@ func editFile(t *testing.T, fork, file, old, new string) {
 	}
 }
 
+// pinnedCache is a schema cache holding every schema the pins table pins, offline.
+func pinnedCache(t *testing.T) schemacache.Cache {
+	t.Helper()
+	table, err := project.PinsTable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pinnedschemas.Fill(t, table, dir)
+	return schemacache.Cache{Dir: dir}
+}
+
+func problemsText(rep *project.ValidateReport) string {
+	lines := make([]string, len(rep.Problems))
+	for i, p := range rep.Problems {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// The default fork validates against the schemas of exactly the versions it pins, from the
+// schema cache, offline; every check runs.
 func TestValidate(t *testing.T) {
-	crds := crdDir(t)
 	fork := filepath.Join(t.TempDir(), "fork")
 	if _, err := project.Init(context.Background(), project.InitOptions{Dir: fork, RepoURL: forkrepo.URL}); err != nil {
 		t.Fatal(err)
 	}
-	opts := project.ValidateOptions{Fork: fork, ClusterGroupSchema: schemaPath, CRDDir: crds, KubeOpenAPIDir: kubeOpenAPIDir(t)}
+	opts := project.ValidateOptions{Fork: fork, Schemas: pinnedCache(t)}
 	rep, err := project.Validate(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Problems) > 0 || len(rep.Checked) != 7 {
-		t.Fatalf("the default fork: problems %v, checked %v", rep.Problems, rep.Checked)
+	// Four CRDs from their pins (KataConfig, KbsConfig, ExternalSecret in two versions,
+	// CredentialsRequest) and the core kinds of four OpenAPI documents.
+	if len(rep.Problems) > 0 || len(rep.Unchecked) > 0 || !slices.Contains(rep.Checked, "clustergroup values schema") ||
+		!slices.Contains(rep.Checked, "rendered objects against 5 CRD schemas") || !slices.Contains(rep.Checked, "rendered objects against 68 Kubernetes kinds") {
+		t.Fatalf("the default fork: problems %v, unchecked %v, checked %v", rep.Problems, rep.Unchecked, rep.Checked)
+	}
+	// Routes are served by OpenShift's API server and no pinned schema covers them: named.
+	if !slices.Contains(rep.NoSchema, "Route (route.openshift.io/v1)") || slices.Contains(rep.NoSchema, "Job (batch/v1)") {
+		t.Errorf("kinds without a schema: %v", rep.NoSchema)
 	}
 
 	edit := func(file, old, new string) { editFile(t, fork, file, old, new) }
@@ -133,7 +163,7 @@ func TestValidate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := strings.Join(rep.Problems, "\n")
+	got := problemsText(rep)
 	if n := strings.Count(got, "is not declared"); n != 1 {
 		t.Errorf("the undeclared namespace is reported %d times, want once", n)
 	}
@@ -154,6 +184,28 @@ func TestValidate(t *testing.T) {
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing problem %q in:\n%s", want, got)
+		}
+	}
+}
+
+// Offline with an empty cache nothing schema-based can run: every such check is listed with
+// the cache folder and the flag that would supply it, and the rest still runs.
+func TestValidateOfflineNamesWhatWouldSupply(t *testing.T) {
+	fork := filepath.Join(t.TempDir(), "fork")
+	if _, err := project.Init(context.Background(), project.InitOptions{Dir: fork, RepoURL: forkrepo.URL}); err != nil {
+		t.Fatal(err)
+	}
+	cache := filepath.Join(t.TempDir(), "empty-cache")
+	rep, err := project.Validate(context.Background(), project.ValidateOptions{Fork: fork, Schemas: schemacache.Cache{Dir: cache}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Problems) > 0 || len(rep.Unchecked) != 9 || slices.Contains(rep.Checked, "clustergroup values schema") {
+		t.Fatalf("problems %v, unchecked %v, checked %v", rep.Problems, rep.Unchecked, rep.Checked)
+	}
+	for _, u := range rep.Unchecked {
+		if !strings.Contains(u, "is not in the cache ("+cache+")") || !strings.Contains(u, "; pass --") {
+			t.Errorf("%q names neither the cache nor a flag", u)
 		}
 	}
 }
@@ -181,7 +233,7 @@ func TestValidateSplit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := strings.Join(rep.Problems, "\n")
+	got := problemsText(rep)
 	for _, want := range []string{
 		"values-global.yaml + values-trusted-hub.yaml: /clusterGroup: clustergroup schema: additional properties 'argoProjectz' not allowed",
 		"spoke/kbs-access/",

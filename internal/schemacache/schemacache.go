@@ -1,0 +1,103 @@
+// Package schemacache holds the schemas the pins table names (the clustergroup chart's values
+// schema, the pinned operators' CRDs, the Kubernetes OpenAPI of core kinds) in a folder under
+// the user cache directory, each under its SHA-256. validate fetches a missing one once, by its
+// pinned URL and checksum, and then checks forks offline.
+package schemacache
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/pattern-gen/pattern-gen/internal/pins"
+)
+
+// Cache is a folder of schemas named by their SHA-256, and how to fetch a missing one.
+type Cache struct {
+	Dir string
+	// Fetch downloads a go-getter source (the schema's URL with ?checksum=sha256:...); nil
+	// means offline: only what the folder holds is used.
+	Fetch func(ctx context.Context, src string) ([]byte, error)
+}
+
+// DefaultDir is <user cache directory>/pattern-gen/schemas (~/.cache/pattern-gen/schemas on
+// Linux), beside the tools the project's Makefile caches.
+func DefaultDir() (string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "pattern-gen", "schemas"), nil
+}
+
+// Path is where the cache keeps s.
+func (c Cache) Path(s pins.Schema) string { return filepath.Join(c.Dir, "sha256-"+s.SHA256) }
+
+// ErrUnavailable is the error for a schema neither cached nor fetched.
+var ErrUnavailable = errors.New("schema unavailable")
+
+// Get returns s from the cache, or fetches it, checks its SHA-256 and caches it. A cached file
+// whose digest does not match (a partial write, an edit) is fetched again.
+func (c Cache) Get(ctx context.Context, s pins.Schema) ([]byte, error) {
+	p := c.Path(s)
+	if data, err := os.ReadFile(p); err == nil && digest(data) == s.SHA256 {
+		return data, nil
+	}
+	if c.Fetch == nil {
+		return nil, fmt.Errorf("%w: %s is not in the cache (%s) and fetching is off", ErrUnavailable, s.URL, c.Dir)
+	}
+	data, err := c.Fetch(ctx, s.URL+"?checksum=sha256:"+s.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s is not in the cache (%s) and fetching it failed: %w", ErrUnavailable, s.URL, c.Dir, err)
+	}
+	if digest(data) != s.SHA256 { // go-getter checks it too; a schema is only ever used verified
+		return nil, fmt.Errorf("%w: %s: its SHA-256 is %s, the pins table says %s", ErrUnavailable, s.URL, digest(data), s.SHA256)
+	}
+	_ = c.store(p, data) // a cache that cannot be written costs only a fetch next time
+	return data, nil
+}
+
+// Put stores data as s when its digest is s's (a schema copied in by hand, for air-gapped use).
+func (c Cache) Put(s pins.Schema, data []byte) error {
+	if digest(data) != s.SHA256 {
+		return fmt.Errorf("%s: SHA-256 %s, the pins table says %s", s.URL, digest(data), s.SHA256)
+	}
+	return c.store(c.Path(s), data)
+}
+
+// store writes data to p through a temporary file in the same folder and a rename, so a reader
+// never sees part of a schema.
+func (c Cache) store(p string, data []byte) error {
+	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(c.Dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(f.Name(), p); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return nil
+}
+
+func digest(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
