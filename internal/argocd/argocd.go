@@ -250,9 +250,13 @@ func (c *Client) Wait(ctx context.Context, want string, interval time.Duration, 
 		if len(notDone) == 0 {
 			return apps, nil
 		}
+		timeout := fmt.Errorf("not %s in time: %s", want, strings.Join(notDone, ", "))
+		if dl, ok := ctx.Deadline(); ok && time.Now().Add(interval).After(dl) {
+			return apps, timeout // the next look would come too late: say what is not done now
+		}
 		select {
 		case <-ctx.Done():
-			return apps, fmt.Errorf("not %s in time: %s", want, strings.Join(notDone, ", "))
+			return apps, timeout
 		case <-time.After(interval):
 		}
 	}

@@ -97,7 +97,9 @@ func TestWaitEndsOnAFailedOperation(t *testing.T) {
 	app("old-failure", "Failed", time.Now().Add(-time.Hour))
 	waitCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if _, err := c.Wait(waitCtx, "synced", 100*time.Millisecond, func([]argocd.App) {}); err == nil || !strings.HasPrefix(err.Error(), "not synced in time: old-failure") {
+	// Polls 250 ms apart stay within client-go's default 5 requests a second (the CLI polls every
+	// 2 s), so the rate limiter never decides the outcome.
+	if _, err := c.Wait(waitCtx, "synced", 250*time.Millisecond, func([]argocd.App) {}); err == nil || !strings.HasPrefix(err.Error(), "not synced in time: old-failure") {
 		t.Errorf("a failure from before the wait: %v", err)
 	}
 	start := time.Now()
@@ -107,7 +109,7 @@ func TestWaitEndsOnAFailedOperation(t *testing.T) {
 	}()
 	waitCtx, cancel = context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	_, err := c.Wait(waitCtx, "healthy", 100*time.Millisecond, func([]argocd.App) {})
+	_, err := c.Wait(waitCtx, "healthy", 250*time.Millisecond, func([]argocd.App) {})
 	if err == nil || err.Error() != "sync failed: new-failure (Error: one or more objects failed to apply)" || time.Since(start) > 30*time.Second {
 		t.Errorf("after %v: %v", time.Since(start), err)
 	}

@@ -28,14 +28,17 @@ func newInitCmd(streams base.IOStreams) *cobra.Command {
 			"whatever their state. Nothing is written when anything fails.",
 		Args: base.RangeArgs(1, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := project.Init(cmd.Context(), project.InitOptions{
+			res, err := project.Init(cmd.Context(), project.InitOptions{
 				Config: o.config, Stdin: streams.In, Dir: args[0], RepoURL: o.repoURL, Force: o.force,
 				Logf: func(format string, a ...any) { fmt.Fprintf(streams.ErrOut, format+"\n", a...) },
 			})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(streams.ErrOut, "wrote %d files to %s\n", n, args[0])
+			for _, r := range res.Removed {
+				fmt.Fprintf(streams.ErrOut, "removed (no longer generated): %s\n", r)
+			}
+			fmt.Fprintf(streams.ErrOut, "wrote %d files to %s\n", res.Written, args[0])
 			return nil
 		},
 	}

@@ -11,14 +11,8 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/project"
 )
 
-// updateCommand is the update command for the fork the user named ("" or "." for the current
-// directory), as advice to print.
-func updateCommand(fork string) string {
-	if fork == "" || fork == "." {
-		return "pattern-gen update"
-	}
-	return "pattern-gen update " + fork
-}
+// updateCommand is the update command for the fork the user named.
+func updateCommand(fork string) string { return project.UpdateCommand(fork) }
 
 func newUpdateCmd(streams base.IOStreams) *cobra.Command {
 	var o project.UpdateOptions
@@ -46,6 +40,9 @@ func newUpdateCmd(streams base.IOStreams) *cobra.Command {
 				return err
 			}
 			printUpdate(streams.Out, res)
+			if len(res.NoBase) > 0 {
+				fmt.Fprintf(streams.ErrOut, "note: what pattern-gen last generated in %s is unknown (pattern-gen generates it differently since, and git's history does not hold it): every difference from the new output is a conflict\n", strings.Join(res.NoBase, ", "))
+			}
 			verb := "updated"
 			if o.DryRun {
 				verb = "would update"
@@ -75,7 +72,7 @@ func printUpdate(w io.Writer, res *project.UpdateResult) {
 		{"merged (your edits kept)", res.Merged},
 		{"CONFLICT", res.Conflicts},
 		{"removed (no longer generated)", res.Removed},
-		{"kept (no longer generated, you edited it)", res.Kept},
+		{"kept (no longer generated; you edited it, or pattern-gen cannot tell it made it)", res.Kept},
 		{"left deleted (you deleted it)", res.Deleted},
 	} {
 		for _, f := range g.files {

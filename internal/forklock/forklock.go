@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -97,17 +99,29 @@ func (e ErrNewer) Error() string {
 	return fmt.Sprintf("%s: written by %s: %s; install that version or a newer one (pattern-gen version shows yours)", File, by, e.What)
 }
 
-var digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+var (
+	digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+	yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+)
 
 // Parse reads a lock. Errors name the line and field and say what to do; a lock from a newer
 // format, or with a digest this pattern-gen does not know, is an ErrNewer.
 func Parse(data []byte) (*Lock, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, broken(0, "", strings.TrimPrefix(err.Error(), "yaml: "))
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return nil, broken(line, "", m[2])
+		}
+		return nil, broken(0, "", msg)
 	}
 	if len(root.Content) != 1 || root.Content[0].Kind != yaml.MappingNode {
 		return nil, broken(root.Line, "", "not a mapping")
+	}
+	if n := findAlias(&root); n != nil {
+		// pattern-gen writes none, and a key that is an alias reads as another path than shown.
+		return nil, broken(n.Line, "", "holds a YAML alias")
 	}
 	p := parser{lock: &Lock{Files: map[string]string{}}}
 	top := p.mapping(root.Content[0], "", map[string]bool{"lockVersion": true, "generator": true, "config": true, "files": true})
@@ -115,6 +129,9 @@ func Parse(data []byte) (*Lock, error) {
 		return nil, p.err
 	}
 	p.lock.Generator = p.scalar(top["generator"], "generator", root.Content[0])
+	if p.err == nil && !printable(p.lock.Generator, 200) {
+		return nil, broken(top["generator"].Line, "generator", "not one line of printable text")
+	}
 	v := p.scalar(top["lockVersion"], "lockVersion", root.Content[0])
 	if p.err != nil {
 		return nil, p.err
@@ -140,7 +157,7 @@ func Parse(data []byte) (*Lock, error) {
 		k, val := files.Content[i], files.Content[i+1]
 		field := "files." + k.Value
 		if !isForkPath(k.Value) {
-			p.err = broken(k.Line, field, "not a clean relative path inside the fork")
+			p.err = broken(k.Line, "files", fmt.Sprintf("%q is not a clean relative path inside the fork", k.Value))
 			break
 		}
 		if _, dup := p.lock.Files[k.Value]; dup {
@@ -155,11 +172,31 @@ func Parse(data []byte) (*Lock, error) {
 	return p.lock, nil
 }
 
-// isForkPath accepts the paths pattern-gen writes: relative, clean, slash-separated, outside .git.
+// isForkPath accepts the paths pattern-gen writes: relative, clean, slash-separated, printable,
+// outside .git (in any case: a case-insensitive disk folds .GIT into .git).
 func isForkPath(p string) bool {
 	return p != "" && p != "." && !strings.HasPrefix(p, "/") && !strings.Contains(p, `\`) &&
-		path.Clean(p) == p && p != ".." && !strings.HasPrefix(p, "../") &&
-		!slices.Contains(strings.Split(p, "/"), ".git") && p != File
+		path.Clean(p) == p && p != ".." && !strings.HasPrefix(p, "../") && printable(p, 4096) &&
+		!slices.ContainsFunc(strings.Split(p, "/"), func(part string) bool { return strings.EqualFold(part, ".git") }) && p != File
+}
+
+// printable says whether s is valid UTF-8 without control characters, at most max bytes: text
+// from a lock reaches messages.
+func printable(s string, max int) bool {
+	return len(s) <= max && utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// findAlias returns the first alias node below n, or nil.
+func findAlias(n *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.AliasNode {
+		return n
+	}
+	for _, c := range n.Content {
+		if a := findAlias(c); a != nil {
+			return a
+		}
+	}
+	return nil
 }
 
 type parser struct {
@@ -182,9 +219,9 @@ func (p *parser) mapping(n *yaml.Node, field string, known map[string]bool) map[
 		f := strings.TrimPrefix(field+"."+k.Value, ".")
 		switch {
 		case !known[k.Value]:
-			p.err = ErrNewer{"", "it has a field this pattern-gen does not know: " + f}
-			if g := valueOf(n, "generator"); g != "" {
-				p.err = ErrNewer{g, "it has a field this pattern-gen does not know: " + f}
+			p.err = ErrNewer{"", "it has a field this pattern-gen does not know: " + strconv.Quote(f)}
+			if g := valueOf(n, "generator"); printable(g, 200) {
+				p.err = ErrNewer{g, "it has a field this pattern-gen does not know: " + strconv.Quote(f)}
 			}
 			return nil
 		case out[k.Value] != nil:
@@ -246,14 +283,22 @@ func cmpErr(a, b error) error {
 	return b
 }
 
-// broken is the error for a lock that does not parse: where, and what to do.
-func broken(line int, field, msg string) error {
-	at := File
-	if line > 0 {
-		at += ":" + strconv.Itoa(line)
-	}
-	if field != "" {
-		at += ": " + field
-	}
-	return fmt.Errorf("%s: %s; restore it from git (git checkout -- %s), or delete it and run pattern-gen update, which then shows every file you edited as a conflict", at, msg, File)
+// BrokenError is the error for a lock that does not parse: where, and what is wrong. The caller
+// says what to do, with commands that name the fork.
+type BrokenError struct {
+	Line       int
+	Field, Msg string
 }
+
+func (e BrokenError) Error() string {
+	at := File
+	if e.Line > 0 {
+		at += ":" + strconv.Itoa(e.Line)
+	}
+	if e.Field != "" {
+		at += ": " + e.Field
+	}
+	return at + ": " + e.Msg
+}
+
+func broken(line int, field, msg string) error { return BrokenError{line, field, msg} }

@@ -35,17 +35,21 @@ func TestParseRefuses(t *testing.T) {
 		name, data, want string
 		newer            bool
 	}{
-		{"not YAML", "files: [", "pattern-gen.lock: ", false},
+		{"not YAML", "files: [", "pattern-gen.lock:1: did not find expected node content", false},
 		{"a list", "- a\n", "pattern-gen.lock:1: not a mapping", false},
 		{"newer format", edit("lockVersion: 1", "lockVersion: 2"), "written by a newer pattern-gen (pattern-gen v1): lockVersion 2, this pattern-gen reads 1", true},
 		{"newer digest", edit(d, "blake3:abc"), `digest algorithm "blake3" in files.Makefile`, true},
-		{"newer field", edit("files:", "signature: x\nfiles:"), "a field this pattern-gen does not know: signature", true},
+		{"newer field", edit("files:", "signature: x\nfiles:"), `a field this pattern-gen does not know: "signature"`, true},
 		{"config edited", edit("content: |\n    a: b", "content: |\n    a: c"), "config.digest: does not match config.content", false},
 		{"short digest", edit(d, "sha256:abc"), "files.Makefile: not a sha256:<64 hex digits> digest", false},
-		{"path outside", edit("Makefile:", "../../home/u/.bashrc:"), "files.../../home/u/.bashrc: not a clean relative path inside the fork", false},
+		{"path outside", edit("Makefile:", "../../home/u/.bashrc:"), `files: "../../home/u/.bashrc" is not a clean relative path inside the fork`, false},
+		{"control characters", edit("Makefile:", "\"a\\e[31mb\":"), `files: "a\x1b[31mb" is not a clean relative path`, false},
+		{".git in another case", edit("Makefile:", ".GIT/HEAD:"), "not a clean relative path", false},
+		{"an alias key", strings.Replace(edit("Makefile: ", "*x : "), "generator: ", "generator: &x ", 1), "holds a YAML alias", false},
+		{"generator on two lines", edit("generator: pattern-gen v1", "generator: \"v1\\nERROR: run this\""), "generator: not one line of printable text", false},
 		{"absolute path", edit("Makefile:", "/etc/passwd:"), "not a clean relative path", false},
 		{"into .git", edit("Makefile:", ".git/config:"), "not a clean relative path", false},
-		{"no files", edit("files:", "filez:"), "does not know: filez", true},
+		{"no files", edit("files:", "filez:"), `does not know: "filez"`, true},
 		{"zero version", edit("lockVersion: 1", "lockVersion: 0"), "lockVersion: not a positive integer", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -171,10 +171,16 @@ type InitOptions struct {
 	Logf func(format string, args ...any)
 }
 
-// Init writes the fork of a config into dir and returns how many files it wrote. The fork's
+// InitResult is what init wrote and removed.
+type InitResult struct {
+	Written int
+	Removed []string // files an earlier init generated that this one does not, unedited
+}
+
+// Init writes the fork of a config into dir and says what it wrote. The fork's
 // repository URL comes from --repo-url, else the config, else dir's origin remote when dir is
 // a clone (the natural flow: create the repository, clone it, init in it).
-func Init(ctx context.Context, o InitOptions) (int, error) {
+func Init(ctx context.Context, o InitOptions) (*InitResult, error) {
 	logf := o.Logf
 	if logf == nil {
 		logf = func(string, ...any) {}
@@ -190,7 +196,7 @@ func Init(ctx context.Context, o InitOptions) (int, error) {
 	}
 	l, t, err := Scaffold(ctx, so)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if o.RepoURL == "" && so.Origin != "" && l.Pattern.Git.RepoURL == so.Origin {
 		logf("git.repoURL: %s (the origin remote of %s)", so.Origin, o.Dir)
@@ -199,27 +205,27 @@ func Init(ctx context.Context, o InitOptions) (int, error) {
 		}
 	}
 	if err := context.Cause(ctx); err != nil { // stopped while fetching: write nothing
-		return 0, err
+		return nil, err
 	}
 	lockData, err := lockFor(t, t[render.ConfigFile])
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	t[forklock.File] = lockData
 	target := initTarget{dir: o.Dir, repo: repo, tree: t, force: o.Force}
 	if st, err := os.Lstat(o.Dir); err == nil && st.IsDir() { // else the tree writer says what is wrong
 		if target.lock, err = readLock(o.Dir); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
 	remove, err := target.check()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if err := treewriter.Update(o.Dir, t, remove); err != nil {
-		return 0, err
+		return nil, err
 	}
-	return len(t), nil
+	return &InitResult{Written: len(t), Removed: remove}, nil
 }
 
 // PreviewRepoURL stands for the fork's repository when a config without git.repoURL is

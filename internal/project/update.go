@@ -17,6 +17,7 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/forklock"
 	"github.com/pattern-gen/pattern-gen/internal/generate"
+	"github.com/pattern-gen/pattern-gen/internal/gitrev"
 	"github.com/pattern-gen/pattern-gen/internal/render"
 	"github.com/pattern-gen/pattern-gen/internal/textdiff"
 	"github.com/pattern-gen/pattern-gen/internal/treewriter"
@@ -56,6 +57,9 @@ func readLock(dir string) (*forklock.Lock, error) {
 		return nil, err
 	}
 	l, err := forklock.Parse(data)
+	if errors.As(err, new(forklock.BrokenError)) {
+		return nil, fmt.Errorf("%s: %w; restore it from git (%s), or delete it and run %s, which then shows every file you edited as a conflict", dir, err, gitRestore(dir, forklock.File), UpdateCommand(dir))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
@@ -89,6 +93,9 @@ func readMine(dir, name string) ([]byte, error) {
 	}
 	p := filepath.Join(dir, filepath.FromSlash(name))
 	data, err := generate.ReadLimited(p, generate.MaxForkFileSize)
+	if pe := new(fs.PathError); errors.As(err, &pe) {
+		err = pe.Err // the path is named once, below
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
@@ -108,17 +115,54 @@ type UpdateResult struct {
 	Merged    []string // your edits kept, merged with the new output
 	Conflicts []string // left with conflict markers: resolve them and commit
 	Removed   []string // no longer generated, and you had not edited them
-	Kept      []string // no longer generated, but you edited them: kept as they are
+	Kept      []string // no longer generated, but you edited them (or pattern-gen cannot tell it made them): kept as they are
 	Deleted   []string // you deleted them and what pattern-gen generates there is unchanged
-	Changed   bool     // whether anything was (or, with DryRun, would be) written
+	// NoBase are edited files whose last generated text is unknown (pattern-gen changed how
+	// it generates them, and git's history does not hold it): every difference is a conflict.
+	NoBase  []string
+	Changed bool // whether anything was (or, with DryRun, would be) written
+}
+
+// UpdateCommand is the update command for a fork as the user named it ("" or "." for the
+// current directory), quoted for a POSIX shell: advice printed as a command works as printed.
+func UpdateCommand(fork string) string {
+	if fork == "" || fork == "." {
+		return "pattern-gen update"
+	}
+	return "pattern-gen update " + shellWord(fork)
+}
+
+// gitRestore is the command that restores files of the fork from git.
+func gitRestore(fork string, names ...string) string {
+	cmd := "git"
+	if fork != "" && fork != "." {
+		cmd += " -C " + shellWord(fork)
+	}
+	cmd += " checkout --"
+	for _, n := range names {
+		cmd += " " + shellWord(n)
+	}
+	return cmd
+}
+
+// shellWord quotes s for a POSIX shell when it needs it.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./_-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // Update regenerates the fork from its pattern-gen.yaml with a three-way merge per file: base is
 // what pattern-gen last generated (pattern-gen.lock), mine the file now, theirs what it
 // generates now. Files pattern-gen does not generate are never touched. It fails, writing
-// nothing, on a lock that does not parse or comes from a newer pattern-gen, and on a file the
-// user deleted whose generated content changed.
+// nothing, on a lock that does not parse or comes from a newer pattern-gen, on a file that
+// still holds the conflict markers of an earlier update, and on a file the user deleted whose
+// generated content changed.
 func Update(ctx context.Context, o UpdateOptions) (*UpdateResult, error) {
+	if st, err := os.Stat(o.Fork); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("fork %s: not a directory; name the fork's folder", o.Fork)
+	}
 	if _, err := os.Lstat(filepath.Join(o.Fork, "values-global.yaml")); errors.Is(err, fs.ErrNotExist) {
 		return nil, generate.NotAFork(o.Fork)
 	}
@@ -138,14 +182,11 @@ func Update(ctx context.Context, o UpdateOptions) (*UpdateResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := plan{dir: o.Fork, lock: lock, theirs: theirs, labels: textdiff.MergeLabels{Mine: "yours", Theirs: Generator() + " (from " + render.ConfigFile + ")"}}
-	if lock != nil {
-		// What this pattern-gen generates from the old config is the exact base of every file
-		// whose digest matches the lock; for the others (pattern-gen changed them since) the
-		// base is unknown, and an edit there is merged without one.
-		if p.base, err = generatedFrom(render.ConfigFile+" in "+forklock.File, lock.Config); err != nil {
-			p.base = nil
-		}
+	p := plan{dir: o.Fork, lock: lock, theirs: theirs, base: baseOf(lock),
+		labels: textdiff.MergeLabels{Mine: "yours", Theirs: Generator() + " (from " + render.ConfigFile + ")"}}
+	if repo, err := gitrev.Open(o.Fork); err == nil {
+		repo.MaxFileSize = generate.MaxForkFileSize
+		p.repo = repo
 	}
 	res, err := p.run()
 	if err != nil {
@@ -173,43 +214,90 @@ func Update(ctx context.Context, o UpdateOptions) (*UpdateResult, error) {
 	return res, treewriter.Update(o.Fork, p.writes, res.Removed)
 }
 
+// baseOf is what this pattern-gen generates from the config the lock records: the exact base of
+// every file whose digest matches the lock (for the others, pattern-gen changed them since),
+// and the proof that a file the lock lists is pattern-gen's. Nil without a lock, or when that
+// config no longer loads.
+func baseOf(lock *forklock.Lock) render.Tree {
+	if lock == nil {
+		return nil
+	}
+	t, err := generatedFrom(render.ConfigFile+" in "+forklock.File, lock.Config)
+	if err != nil {
+		return nil
+	}
+	return t
+}
+
 // plan decides, file by file, what regenerating dir gives.
 type plan struct {
 	dir          string
 	lock         *forklock.Lock // nil: the fork has none (made before locks)
 	theirs, base render.Tree    // base nil: unknown
+	repo         *gitrev.Repo   // the fork's repository, for bases the lock's config no longer gives; nil when none
 	labels       textdiff.MergeLabels
 	writes       map[string][]byte
 }
 
-func (p *plan) run() (*UpdateResult, error) {
-	res := &UpdateResult{}
-	p.writes = map[string][]byte{}
+// names is every file update decides about: those generated now and those the lock lists
+// (never the config, which is the user's).
+func (p *plan) names() []string {
 	names := slices.Collect(maps.Keys(p.theirs))
 	if p.lock != nil {
 		for n := range p.lock.Files {
-			if _, ok := p.theirs[n]; !ok {
+			if _, ok := p.theirs[n]; !ok && n != render.ConfigFile {
 				names = append(names, n)
 			}
 		}
 	}
 	slices.Sort(names)
-	var deleted []string
+	return names
+}
+
+// recorded is the lock's digest of name, or "".
+func (p *plan) recorded(name string) string {
+	if p.lock == nil {
+		return ""
+	}
+	return p.lock.Files[name]
+}
+
+// ours says whether the file the lock lists as name with digest recorded is one pattern-gen
+// generated: the lock's own config gives it with that digest. A lock is a file anyone can
+// edit; only this makes a file pattern-gen's to remove.
+func (p *plan) ours(name, recorded string) bool {
+	b, ok := p.base[name]
+	return ok && recorded != "" && forklock.Digest(b) == recorded
+}
+
+func (p *plan) run() (*UpdateResult, error) {
+	res := &UpdateResult{}
+	p.writes = map[string][]byte{}
+	names := p.names()
+	mines := make(map[string][]byte, len(names))
+	var unresolved, deleted []string
 	for _, name := range names {
 		mine, err := readMine(p.dir, name)
 		if err != nil {
 			return nil, err
 		}
-		recorded := ""
-		if p.lock != nil {
-			recorded = p.lock.Files[name]
+		mines[name] = mine
+		if hasMarkers(mine) {
+			unresolved = append(unresolved, name)
 		}
+	}
+	if len(unresolved) > 0 {
+		// Merging again would bury an earlier conflict, and the lock would move past it.
+		return nil, fmt.Errorf("%s still has the conflict markers of an earlier update (%s): resolve them, then run %s again", p.dir, shortList(unresolved), UpdateCommand(p.dir))
+	}
+	for _, name := range names {
+		mine, recorded := mines[name], p.recorded(name)
 		theirs, generated := p.theirs[name]
 		switch {
 		case !generated: // generated before, not now
 			switch {
 			case mine == nil:
-			case forklock.Digest(mine) == recorded:
+			case forklock.Digest(mine) == recorded && p.ours(name, recorded):
 				res.Removed = append(res.Removed, name)
 			default:
 				res.Kept = append(res.Kept, name)
@@ -221,20 +309,20 @@ func (p *plan) run() (*UpdateResult, error) {
 			res.Deleted = append(res.Deleted, name)
 		case mine == nil:
 			deleted = append(deleted, name)
-		case hasMarkers(mine):
-			// An earlier update's conflict, not resolved yet: merging again would bury it.
-			res.Conflicts = append(res.Conflicts, name)
 		case bytes.Equal(mine, theirs):
 		case forklock.Digest(mine) == recorded:
 			p.writes[name] = theirs
 			res.Written = append(res.Written, name)
 		default:
-			m := p.merge(name, mine, theirs, recorded)
-			if bytes.Equal(m.Text, mine) {
+			text, conflicts, err := p.merge(name, mine, theirs, recorded, res)
+			if err != nil {
+				return nil, err
+			}
+			if bytes.Equal(text, mine) {
 				continue // the new output changes nothing the user's file holds
 			}
-			p.writes[name] = m.Text
-			if m.Conflicts > 0 {
+			p.writes[name] = text
+			if conflicts > 0 {
 				res.Conflicts = append(res.Conflicts, name)
 			} else {
 				res.Merged = append(res.Merged, name)
@@ -242,18 +330,54 @@ func (p *plan) run() (*UpdateResult, error) {
 		}
 	}
 	if len(deleted) > 0 {
-		return nil, fmt.Errorf("%s: you deleted %s, and what pattern-gen generates there changed; restore it (git checkout -- %s) and run pattern-gen update again, then delete it if you still do not want it", p.dir, shortList(deleted), strings.Join(deleted, " "))
+		return nil, fmt.Errorf("%s: you deleted %s, and what pattern-gen generates there changed; restore it (%s) and run %s again, then delete it if you still do not want it", p.dir, shortList(deleted), gitRestore(p.dir, deleted...), UpdateCommand(p.dir))
 	}
 	return res, nil
 }
 
-// merge merges the user's edited file with the new output, against what was last generated
-// when that is known.
-func (p *plan) merge(name string, mine, theirs []byte, recorded string) textdiff.MergeResult {
-	if base, ok := p.base[name]; ok && recorded != "" && forklock.Digest(base) == recorded {
-		return textdiff.Merge(base, mine, theirs, p.labels)
+// merge merges the user's edited file with the new output with git's merge against what was
+// last generated; when that is unknown, every difference is a conflict.
+func (p *plan) merge(name string, mine, theirs []byte, recorded string, res *UpdateResult) ([]byte, int, error) {
+	if base := p.lastGenerated(name, recorded); base != nil {
+		text, n, err := gitrev.MergeFile(base, mine, theirs, p.labels.Mine, p.labels.Theirs)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", filepath.Join(p.dir, filepath.FromSlash(name)), err)
+		}
+		return text, n, nil
 	}
-	return textdiff.MergeWithoutBase(mine, theirs, p.labels)
+	res.NoBase = append(res.NoBase, name)
+	m := textdiff.MergeWithoutBase(mine, theirs, p.labels)
+	return m.Text, m.Conflicts, nil
+}
+
+// lookBack bounds how many commits that changed pattern-gen.lock are searched for a base.
+const lookBack = 20
+
+// lastGenerated is the text pattern-gen last generated for name (the lock's digest recorded):
+// what this pattern-gen generates from the lock's config when that matches, else the file as
+// committed with an earlier pattern-gen.lock (after an upgrade of pattern-gen changed it), or
+// nil.
+func (p *plan) lastGenerated(name, recorded string) []byte {
+	if recorded == "" {
+		return nil
+	}
+	if b, ok := p.base[name]; ok && forklock.Digest(b) == recorded {
+		return b
+	}
+	if p.repo == nil {
+		return nil
+	}
+	commits, err := p.repo.History(forklock.File, lookBack)
+	if err != nil {
+		return nil
+	}
+	for _, c := range commits {
+		files, err := p.repo.FilesAmong(c, func(q string) bool { return q == name })
+		if data, ok := files[name]; err == nil && ok && forklock.Digest(data) == recorded {
+			return data
+		}
+	}
+	return nil
 }
 
 // hasMarkers says whether data holds a conflict update left: a line starting <<<<<<< and a
@@ -261,6 +385,14 @@ func (p *plan) merge(name string, mine, theirs []byte, recorded string) textdiff
 func hasMarkers(data []byte) bool {
 	start := bytes.Index(data, []byte("<<<<<<< "))
 	return start >= 0 && (start == 0 || data[start-1] == '\n') && bytes.Contains(data[start:], []byte("\n>>>>>>> "))
+}
+
+// plural is "1 file" or "n files".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // shortList names up to five paths and how many more there are.
@@ -283,6 +415,8 @@ type Drift struct {
 // it (update names the fork as the user did), or "".
 func (d Drift) Problem(update string) string {
 	switch {
+	case errors.As(d.Broken, new(forklock.BrokenError)):
+		return d.Broken.Error() + "; restore it from git, or delete it and run " + update + ", which then shows every file you edited as a conflict"
 	case d.Broken != nil:
 		return d.Broken.Error()
 	case d.Stale != "":
@@ -345,5 +479,5 @@ func driftOf(configData, lockData []byte) Drift {
 		return Drift{}
 	}
 	slices.Sort(differ)
-	return Drift{Stale: fmt.Sprintf("%s generates %d files differently from %s, which generated the fork (%s)", Generator(), len(differ), lock.Generator, shortList(differ))}
+	return Drift{Stale: fmt.Sprintf("%s generates %s differently from %s, which generated the fork (%s)", Generator(), plural(len(differ), "file"), lock.Generator, shortList(differ))}
 }

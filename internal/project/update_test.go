@@ -3,6 +3,7 @@ package project_test
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,7 +52,7 @@ func TestUpdateAfterPatternGenChanged(t *testing.T) {
 	makefile, _ := os.ReadFile(filepath.Join(fork, "Makefile"))
 	olderGenerator(t, fork, "Makefile", "# the old Makefile\n")
 	d := project.CheckDrift(fork)
-	want := "generates 1 files differently from pattern-gen v0.0.1, which generated the fork (Makefile): run u (it keeps your edits)"
+	want := "generates 1 file differently from pattern-gen v0.0.1, which generated the fork (Makefile): run u (it keeps your edits)"
 	if !strings.Contains(d.Problem("u"), want) {
 		t.Fatalf("drift %q, want %q", d.Problem("u"), want)
 	}
@@ -76,5 +77,41 @@ func TestUpdateAfterPatternGenChanged(t *testing.T) {
 	got, _ := os.ReadFile(filepath.Join(fork, "README.md"))
 	if len(res.Conflicts) != 1 || !strings.Contains(string(got), "my own line\n") || !strings.Contains(string(got), string(readme[:40])) {
 		t.Fatalf("edited file without a base: %+v\n%s", res, got)
+	}
+}
+
+// After an upgrade of pattern-gen changed a template, the lock's config no longer gives the base
+// of an edited file; git's history does: the file as committed with an earlier lock. The merge
+// is then clean, as git's would be.
+func TestUpdateFindsTheBaseInGitHistory(t *testing.T) {
+	fork := filepath.Join(t.TempDir(), "fork")
+	if _, err := project.Init(context.Background(), project.InitOptions{Dir: fork, RepoURL: forkrepo.URL}); err != nil {
+		t.Fatal(err)
+	}
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", fork, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	git("init", "-q", "-b", "main")
+	// The older pattern-gen generated a README with one line less; that is what was committed.
+	readme, _ := os.ReadFile(filepath.Join(fork, "README.md"))
+	old := strings.Replace(string(readme), "## Layout\n", "", 1)
+	olderGenerator(t, fork, "README.md", old)
+	git("add", "-A")
+	git("commit", "-q", "-m", "fork")
+	mine := old + "\nOur team's notes.\n"
+	if err := os.WriteFile(filepath.Join(fork, "README.md"), []byte(mine), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := project.Update(context.Background(), project.UpdateOptions{Fork: fork})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(filepath.Join(fork, "README.md"))
+	if len(res.Merged) != 1 || len(res.NoBase) != 0 || string(got) != string(readme)+"\nOur team's notes.\n" {
+		t.Fatalf("merged %v, no base %v, conflicts %v:\n%s", res.Merged, res.NoBase, res.Conflicts, got)
 	}
 }

@@ -11,24 +11,16 @@ type MergeLabels struct {
 	Mine, Theirs string
 }
 
-// MergeResult is a three-way merge's text and how many conflicts it holds.
+// MergeResult is a merge's text and how many conflicts it holds.
 type MergeResult struct {
 	Text      []byte
 	Conflicts int
 }
 
-// maxMergeCells bounds the LCS tables of a merge (lines of base times lines of the other
-// side): generated files have hundreds of lines, and a file past the bound is merged as one
+// maxMergeCells bounds the LCS table of a merge (lines of one side times lines of the other):
+// generated files have hundreds of lines, and a file past the bound is merged as one
 // conflict rather than exhaust memory.
 const maxMergeCells = 16 << 20
-
-// Merge merges the changes from base to mine and from base to theirs line by line, as
-// `git merge-file` does: where only one side changed a region its change is taken, where both
-// made the same change it is taken once, and where they differ the region is left between
-// standard conflict markers (<<<<<<< mine, =======, >>>>>>> theirs).
-func Merge(base, mine, theirs []byte, labels MergeLabels) MergeResult {
-	return merge(splitLines(base), splitLines(mine), splitLines(theirs), labels, false)
-}
 
 // MergeWithoutBase merges mine and theirs when their common ancestor is unknown: every region
 // where they differ is a conflict, so nothing either side holds is dropped.
@@ -37,14 +29,10 @@ func MergeWithoutBase(mine, theirs []byte, labels MergeLabels) MergeResult {
 	if !fits(len(m), len(t)) {
 		return conflictWhole(m, t, labels)
 	}
-	// Their common lines stand in for the ancestor; every change is then "both changed".
-	return merge(common(m, t), m, t, labels, true)
-}
-
-func merge(b, m, t []string, labels MergeLabels, noBase bool) MergeResult {
-	if !fits(len(b), len(m)) || !fits(len(b), len(t)) {
-		return conflictWhole(m, t, labels)
-	}
+	// Their common lines stand in for the ancestor, and every region where the two differ is
+	// a conflict: without the ancestor, a line only one side has may be an addition or a
+	// deletion.
+	b := common(m, t)
 	toMine, toTheirs := matches(b, m), matches(b, t)
 	out := mergeWriter{labels: labels}
 	i, x, y := 0, 0, 0 // next line of base, mine, theirs
@@ -63,7 +51,7 @@ func merge(b, m, t []string, labels MergeLabels, noBase bool) MergeResult {
 		if j < len(b) {
 			xe, ye = toMine[j], toTheirs[j]
 		}
-		out.region(b[i:j], m[x:xe], t[y:ye], noBase)
+		out.region(m[x:xe], t[y:ye])
 		i, x, y = j, xe, ye
 	}
 	return MergeResult{Text: out.buf.Bytes(), Conflicts: out.conflicts}
@@ -117,7 +105,7 @@ func common(a, b []string) []string {
 
 func conflictWhole(m, t []string, labels MergeLabels) MergeResult {
 	out := mergeWriter{labels: labels}
-	out.region(nil, m, t, true)
+	out.region(m, t)
 	return MergeResult{Text: out.buf.Bytes(), Conflicts: out.conflicts}
 }
 
@@ -133,14 +121,10 @@ func (w *mergeWriter) lines(ls []string) {
 	}
 }
 
-// region writes one unstable region: the side that changed it, or a conflict.
-func (w *mergeWriter) region(base, mine, theirs []string, noBase bool) {
+// region writes one region: the text when both sides agree, else a conflict.
+func (w *mergeWriter) region(mine, theirs []string) {
 	switch {
 	case slices.Equal(mine, theirs):
-		w.lines(mine)
-	case !noBase && slices.Equal(base, mine):
-		w.lines(theirs)
-	case !noBase && slices.Equal(base, theirs):
 		w.lines(mine)
 	default:
 		w.conflicts++
