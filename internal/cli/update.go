@@ -11,9 +11,6 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/project"
 )
 
-// updateCommand is the update command for the fork the user named.
-func updateCommand(fork string) string { return project.UpdateCommand(fork) }
-
 func newUpdateCmd(streams base.IOStreams) *cobra.Command {
 	var o project.UpdateOptions
 	cmd := &cobra.Command{
@@ -41,7 +38,7 @@ func newUpdateCmd(streams base.IOStreams) *cobra.Command {
 			}
 			printUpdate(streams.Out, res)
 			if len(res.NoBase) > 0 {
-				fmt.Fprintf(streams.ErrOut, "note: what pattern-gen last generated in %s is unknown (pattern-gen generates it differently since, and git's history does not hold it): every difference from the new output is a conflict\n", strings.Join(res.NoBase, ", "))
+				fmt.Fprintf(streams.ErrOut, "note: what pattern-gen last generated in %s is unknown (no record in pattern-gen.lock): every difference from the new output is a conflict\n", strings.Join(res.NoBase, ", "))
 			}
 			verb := "updated"
 			if o.DryRun {
@@ -49,7 +46,11 @@ func newUpdateCmd(streams base.IOStreams) *cobra.Command {
 			}
 			switch {
 			case len(res.Conflicts) > 0:
-				return fmt.Errorf("%s %s with %d conflicts (%s): resolve the conflict markers, run pattern-gen validate, then commit", verb, o.Fork, len(res.Conflicts), strings.Join(res.Conflicts, ", "))
+				what := fmt.Sprintf("%d conflicts", len(res.Conflicts))
+				if len(res.Conflicts) == 1 {
+					what = "1 conflict"
+				}
+				return fmt.Errorf("%s %s with %s (%s): resolve the conflict markers, run pattern-gen validate, then commit", verb, o.Fork, what, strings.Join(res.Conflicts, ", "))
 			case !res.Changed:
 				fmt.Fprintf(streams.ErrOut, "%s is up to date with its pattern-gen.yaml (%s)\n", o.Fork, res.To)
 			default:
@@ -85,7 +86,7 @@ func printUpdate(w io.Writer, res *project.UpdateResult) {
 // (render and diff still work on the files as they are; validate fails on it).
 func warnDrift(w io.Writer, fork string) {
 	d := project.CheckDrift(fork)
-	for _, m := range []string{d.Problem(updateCommand(fork)), d.Warning(updateCommand(fork))} {
+	for _, m := range []string{d.Problem(project.UpdateCommand(fork)), d.Warning(project.UpdateCommand(fork))} {
 		if m != "" {
 			fmt.Fprintf(w, "warning: %s\n", m)
 		}

@@ -33,6 +33,10 @@ type Lock struct {
 	Generator string            // the pattern-gen that wrote it, "pattern-gen v1.2.3"
 	Config    []byte            // pattern-gen.yaml as it was generated from
 	Files     map[string]string // slash path below the fork -> Digest of what was written
+	// Generated is the text of every file as generated: the base of update's merge for a file
+	// the user edits later, whatever pattern-gen then generates. Stored compressed (see
+	// Encode); nil when the lock holds none.
+	Generated map[string][]byte
 }
 
 // Digest names content: sha256:<hex>.
@@ -43,7 +47,7 @@ func Digest(data []byte) string {
 
 // New records files (slash paths to contents) as generated from config by generator.
 func New(generator string, config []byte, files map[string][]byte) *Lock {
-	l := &Lock{Generator: generator, Config: config, Files: make(map[string]string, len(files))}
+	l := &Lock{Generator: generator, Config: config, Files: make(map[string]string, len(files)), Generated: files}
 	for p, data := range files {
 		l.Files[p] = Digest(data)
 	}
@@ -73,6 +77,13 @@ func (l *Lock) Encode() ([]byte, error) {
 		}},
 		str("files"), files,
 	}}
+	if l.Generated != nil {
+		packed, err := pack(l.Generated)
+		if err != nil {
+			return nil, err
+		}
+		doc.Content = append(doc.Content, str("generated"), &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: yaml.LiteralStyle, Value: packed})
+	}
 	var b bytes.Buffer
 	b.WriteString(header)
 	enc := yaml.NewEncoder(&b)
@@ -124,7 +135,7 @@ func Parse(data []byte) (*Lock, error) {
 		return nil, broken(n.Line, "", "holds a YAML alias")
 	}
 	p := parser{lock: &Lock{Files: map[string]string{}}}
-	top := p.mapping(root.Content[0], "", map[string]bool{"lockVersion": true, "generator": true, "config": true, "files": true})
+	top := p.mapping(root.Content[0], "", map[string]bool{"lockVersion": true, "generator": true, "config": true, "files": true, "generated": true})
 	if p.err != nil {
 		return nil, p.err
 	}
@@ -168,6 +179,17 @@ func Parse(data []byte) (*Lock, error) {
 	}
 	if p.err != nil {
 		return nil, p.err
+	}
+	if g := top["generated"]; g != nil {
+		text := p.scalar(g, "generated", root.Content[0])
+		if p.err != nil {
+			return nil, p.err
+		}
+		generated, err := unpack(text, p.lock.Files)
+		if err != nil {
+			return nil, broken(g.Line, "generated", err.Error())
+		}
+		p.lock.Generated = generated
 	}
 	return p.lock, nil
 }

@@ -1,6 +1,7 @@
 package forklock
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -24,6 +25,27 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if string(got.Config) != string(config) || got.Generator != l.Generator || len(got.Files) != 3 || got.Files["values-hub.yaml"] != Digest([]byte("a: 1\n")) {
 		t.Fatalf("round trip changed the lock: %+v", got)
+	}
+	if len(got.Generated) != 3 || string(got.Generated["charts/all/x/Chart.yaml"]) != "name: x\n" {
+		t.Fatalf("generated texts: %q", got.Generated)
+	}
+}
+
+// The generated texts must be the files the lock lists, with their digests, and unpack to a
+// bounded size: a small gzip can unpack to gigabytes.
+func TestGeneratedRefuses(t *testing.T) {
+	files := map[string]string{"Makefile": Digest([]byte("all:\n"))}
+	packed, _ := pack(map[string][]byte{"Makefile": []byte("all:\n")})
+	if got, err := unpack(packed, files); err != nil || string(got["Makefile"]) != "all:\n" {
+		t.Fatalf("%q, %v", got, err)
+	}
+	other, _ := pack(map[string][]byte{"Makefile": []byte("evil:\n")})
+	if _, err := unpack(other, files); err == nil || !strings.Contains(err.Error(), `holds "Makefile", which files does not list with that digest`) {
+		t.Fatalf("a text that is not the digest's: %v", err)
+	}
+	bomb, _ := pack(map[string][]byte{"Makefile": bytes.Repeat([]byte("a"), maxGenerated+10)})
+	if _, err := unpack(bomb, files); err == nil || !strings.Contains(err.Error(), "unpacks to more than") {
+		t.Fatalf("a bomb: %v (packed to %d bytes)", err, len(bomb))
 	}
 }
 

@@ -43,13 +43,3 @@ func MergeFile(base, mine, theirs []byte, mineLabel, theirsLabel string) ([]byte
 	}
 	return nil, 0, fmt.Errorf("git merge-file: %s", firstLine(stderr.String(), err))
 }
-
-// History lists the commits from HEAD back that changed the fork's file path, newest first, at
-// most n of them.
-func (r *Repo) History(path string, n int) ([]string, error) {
-	out, err := git(r.Root, "log", "-n", fmt.Sprint(n), "--format=%H", "--end-of-options", "HEAD", "--", ":(literal)"+r.Prefix+path)
-	if err != nil || out == "" {
-		return nil, err
-	}
-	return strings.Split(out, "\n"), nil
-}

@@ -74,13 +74,13 @@ func (t initTarget) check() ([]string, error) {
 	if t.lock != nil {
 		// Only a file the lock's own config generates with the recorded digest is pattern-gen's
 		// to remove: the lock is a file anyone can edit.
-		base := plan{base: baseOf(t.lock)}
+		base := baseOf(t.lock)
 		for _, name := range slices.Sorted(maps.Keys(t.lock.Files)) {
 			if _, ok := t.tree[name]; ok || name == render.ConfigFile {
 				continue
 			}
 			recorded := t.lock.Files[name]
-			if mine, err := readMine(t.dir, name); err == nil && mine != nil && forklock.Digest(mine) == recorded && base.ours(name, recorded) {
+			if mine, err := readMine(t.dir, name); err == nil && mine != nil && forklock.Digest(mine) == recorded && generatedBy(base, name, recorded) {
 				remove = append(remove, name)
 			}
 		}

@@ -117,8 +117,8 @@ type UpdateResult struct {
 	Removed   []string // no longer generated, and you had not edited them
 	Kept      []string // no longer generated, but you edited them (or pattern-gen cannot tell it made them): kept as they are
 	Deleted   []string // you deleted them and what pattern-gen generates there is unchanged
-	// NoBase are edited files whose last generated text is unknown (pattern-gen changed how
-	// it generates them, and git's history does not hold it): every difference is a conflict.
+	// NoBase are edited files whose last generated text is unknown (a fork without a lock, or
+	// with one that does not hold the texts): every difference is a conflict.
 	NoBase  []string
 	Changed bool // whether anything was (or, with DryRun, would be) written
 }
@@ -184,10 +184,6 @@ func Update(ctx context.Context, o UpdateOptions) (*UpdateResult, error) {
 	}
 	p := plan{dir: o.Fork, lock: lock, theirs: theirs, base: baseOf(lock),
 		labels: textdiff.MergeLabels{Mine: "yours", Theirs: Generator() + " (from " + render.ConfigFile + ")"}}
-	if repo, err := gitrev.Open(o.Fork); err == nil {
-		repo.MaxFileSize = generate.MaxForkFileSize
-		p.repo = repo
-	}
 	res, err := p.run()
 	if err != nil {
 		return nil, err
@@ -234,7 +230,6 @@ type plan struct {
 	dir          string
 	lock         *forklock.Lock // nil: the fork has none (made before locks)
 	theirs, base render.Tree    // base nil: unknown
-	repo         *gitrev.Repo   // the fork's repository, for bases the lock's config no longer gives; nil when none
 	labels       textdiff.MergeLabels
 	writes       map[string][]byte
 }
@@ -262,11 +257,11 @@ func (p *plan) recorded(name string) string {
 	return p.lock.Files[name]
 }
 
-// ours says whether the file the lock lists as name with digest recorded is one pattern-gen
-// generated: the lock's own config gives it with that digest. A lock is a file anyone can
-// edit; only this makes a file pattern-gen's to remove.
-func (p *plan) ours(name, recorded string) bool {
-	b, ok := p.base[name]
+// generatedBy says whether the file the lock lists as name with digest recorded is one
+// pattern-gen generated: base, what the lock's own config generates, holds it with that
+// digest. A lock is a file anyone can edit; only this makes a file pattern-gen's to remove.
+func generatedBy(base render.Tree, name, recorded string) bool {
+	b, ok := base[name]
 	return ok && recorded != "" && forklock.Digest(b) == recorded
 }
 
@@ -297,7 +292,7 @@ func (p *plan) run() (*UpdateResult, error) {
 		case !generated: // generated before, not now
 			switch {
 			case mine == nil:
-			case forklock.Digest(mine) == recorded && p.ours(name, recorded):
+			case forklock.Digest(mine) == recorded && generatedBy(p.base, name, recorded):
 				res.Removed = append(res.Removed, name)
 			default:
 				res.Kept = append(res.Kept, name)
@@ -350,42 +345,32 @@ func (p *plan) merge(name string, mine, theirs []byte, recorded string, res *Upd
 	return m.Text, m.Conflicts, nil
 }
 
-// lookBack bounds how many commits that changed pattern-gen.lock are searched for a base.
-const lookBack = 20
-
 // lastGenerated is the text pattern-gen last generated for name (the lock's digest recorded):
-// what this pattern-gen generates from the lock's config when that matches, else the file as
-// committed with an earlier pattern-gen.lock (after an upgrade of pattern-gen changed it), or
-// nil.
+// the lock keeps it; a lock without the texts gives it only when this pattern-gen generates the
+// same from the lock's config. Nil when neither does.
 func (p *plan) lastGenerated(name, recorded string) []byte {
 	if recorded == "" {
 		return nil
 	}
-	if b, ok := p.base[name]; ok && forklock.Digest(b) == recorded {
+	if b, ok := p.lock.Generated[name]; ok { // Parse checked it against the recorded digest
 		return b
 	}
-	if p.repo == nil {
-		return nil
-	}
-	commits, err := p.repo.History(forklock.File, lookBack)
-	if err != nil {
-		return nil
-	}
-	for _, c := range commits {
-		files, err := p.repo.FilesAmong(c, func(q string) bool { return q == name })
-		if data, ok := files[name]; err == nil && ok && forklock.Digest(data) == recorded {
-			return data
-		}
+	if b, ok := p.base[name]; ok && forklock.Digest(b) == recorded {
+		return b
 	}
 	return nil
 }
 
-// hasMarkers says whether data holds a conflict update left: a line starting <<<<<<< and a
-// later one starting >>>>>>>.
+// hasMarkers says whether data holds a conflict update left: a line "<<<<<<< yours" and a
+// later one starting ">>>>>>> pattern-gen".
 func hasMarkers(data []byte) bool {
-	start := bytes.Index(data, []byte("<<<<<<< "))
-	return start >= 0 && (start == 0 || data[start-1] == '\n') && bytes.Contains(data[start:], []byte("\n>>>>>>> "))
+	start := bytes.Index(data, []byte(mineMarker))
+	return start >= 0 && (start == 0 || data[start-1] == '\n') && bytes.Contains(data[start:], []byte("\n>>>>>>> pattern-gen "))
 }
+
+// mineMarker opens a conflict update leaves; only update's own labels count, so a README that
+// shows git's markers is no conflict.
+const mineMarker = "<<<<<<< yours\n"
 
 // plural is "1 file" or "n files".
 func plural(n int, noun string) string {

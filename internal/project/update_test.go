@@ -3,7 +3,6 @@ package project_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,6 +27,7 @@ func olderGenerator(t *testing.T, fork, name, old string) {
 	}
 	l.Generator = "pattern-gen v0.0.1"
 	l.Files[name] = forklock.Digest([]byte(old))
+	l.Generated[name] = []byte(old)
 	if data, err = l.Encode(); err != nil {
 		t.Fatal(err)
 	}
@@ -39,8 +39,9 @@ func olderGenerator(t *testing.T, fork, name, old string) {
 }
 
 // A newer pattern-gen whose templates changed: render's check names the files and the two
-// generators; update replaces an unedited file, and merges an edited one without a base (its
-// base cannot be regenerated), so every difference is a conflict and nothing is dropped.
+// generators; update replaces an unedited file, and merges an edited one against the text the
+// lock keeps (what the older pattern-gen generated), as git would. Without that text, every
+// difference is a conflict and nothing is dropped.
 func TestUpdateAfterPatternGenChanged(t *testing.T) {
 	fork := filepath.Join(t.TempDir(), "fork")
 	if _, err := project.Init(context.Background(), project.InitOptions{Dir: fork, RepoURL: forkrepo.URL}); err != nil {
@@ -64,54 +65,51 @@ func TestUpdateAfterPatternGenChanged(t *testing.T) {
 		t.Fatalf("unedited file not replaced: %+v", res)
 	}
 
-	readme, _ := os.ReadFile(filepath.Join(fork, "README.md"))
-	olderGenerator(t, fork, "README.md", "# old readme\n")
-	mine := "# old readme\nmy own line\n"
-	if err := os.WriteFile(filepath.Join(fork, "README.md"), []byte(mine), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	res, err = project.Update(context.Background(), project.UpdateOptions{Fork: fork})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := os.ReadFile(filepath.Join(fork, "README.md"))
-	if len(res.Conflicts) != 1 || !strings.Contains(string(got), "my own line\n") || !strings.Contains(string(got), string(readme[:40])) {
-		t.Fatalf("edited file without a base: %+v\n%s", res, got)
-	}
-}
-
-// After an upgrade of pattern-gen changed a template, the lock's config no longer gives the base
-// of an edited file; git's history does: the file as committed with an earlier lock. The merge
-// is then clean, as git's would be.
-func TestUpdateFindsTheBaseInGitHistory(t *testing.T) {
-	fork := filepath.Join(t.TempDir(), "fork")
-	if _, err := project.Init(context.Background(), project.InitOptions{Dir: fork, RepoURL: forkrepo.URL}); err != nil {
-		t.Fatal(err)
-	}
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-C", fork, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	git("init", "-q", "-b", "main")
-	// The older pattern-gen generated a README with one line less; that is what was committed.
+	// The older README had no Layout heading; the user added a line at the end after it.
 	readme, _ := os.ReadFile(filepath.Join(fork, "README.md"))
 	old := strings.Replace(string(readme), "## Layout\n", "", 1)
 	olderGenerator(t, fork, "README.md", old)
-	git("add", "-A")
-	git("commit", "-q", "-m", "fork")
 	mine := old + "\nOur team's notes.\n"
 	if err := os.WriteFile(filepath.Join(fork, "README.md"), []byte(mine), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res, err := project.Update(context.Background(), project.UpdateOptions{Fork: fork})
-	if err != nil {
+	if res, err = project.Update(context.Background(), project.UpdateOptions{Fork: fork}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(filepath.Join(fork, "README.md"))
 	if len(res.Merged) != 1 || len(res.NoBase) != 0 || string(got) != string(readme)+"\nOur team's notes.\n" {
 		t.Fatalf("merged %v, no base %v, conflicts %v:\n%s", res.Merged, res.NoBase, res.Conflicts, got)
+	}
+
+	// A lock without the generated texts (written by hand, say): a conflict, nothing lost.
+	olderGenerator(t, fork, "README.md", old)
+	stripGenerated(t, fork)
+	if err := os.WriteFile(filepath.Join(fork, "README.md"), []byte(mine), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = project.Update(context.Background(), project.UpdateOptions{Fork: fork}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = os.ReadFile(filepath.Join(fork, "README.md"))
+	if len(res.Conflicts) != 1 || len(res.NoBase) != 1 || !strings.Contains(string(got), "Our team's notes.\n") || !strings.Contains(string(got), "## Layout\n") {
+		t.Fatalf("without a base: %+v\n%s", res, got)
+	}
+}
+
+// stripGenerated drops the generated texts from the fork's lock.
+func stripGenerated(t *testing.T, fork string) {
+	t.Helper()
+	p := filepath.Join(fork, forklock.File)
+	data, _ := os.ReadFile(p)
+	l, err := forklock.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Generated = nil
+	if data, err = l.Encode(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
