@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -24,7 +25,7 @@ func newValidateCmd(streams base.IOStreams) *cobra.Command {
 	var o validateOptions
 	cmd := &cobra.Command{
 		Use:   "validate [-o text|json] [--offline] [--allow-unchecked] [FORK]",
-		Short: "Check a fork offline: config, clusterGroup values, rendered objects, cross-file rules",
+		Short: "Check a fork: config, clusterGroup values, rendered objects against the pinned schemas, cross-file rules",
 		Long: "Check the fork (default: the current directory) and report every problem at once: its\n" +
 			"pattern-gen.yaml and whether the generated files still match it (pattern-gen.lock),\n" +
 			"values-global.yaml + each clusterGroup file against the values.schema.json of the\n" +
@@ -47,22 +48,29 @@ func newValidateCmd(streams base.IOStreams) *cobra.Command {
 				return base.UsageError{Err: fmt.Errorf("-o %q: use text or json", o.output)}
 			}
 			o.Fork, o.Now = forkArg(args), time.Now()
-			var err error
-			if o.Schemas, err = project.SchemaCache(o.schemaCache, o.offline); err != nil {
-				return base.ExitErr{Code: 2, Err: err}
-			}
+			var notes []string // what the cache could not keep: said after the report
+			o.Schemas = project.SchemaCache(o.schemaCache, o.offline, func(format string, a ...any) { notes = append(notes, fmt.Sprintf(format, a...)) })
 			ctx := cmd.Context()
 			rep, err := base.Await(ctx, func() (*project.ValidateReport, error) { return project.Validate(ctx, o.ValidateOptions) })
+			if err != nil && o.output == "json" && base.Stopped(ctx) == nil {
+				// The fork could not be checked at all: still one JSON document, as promised.
+				rep = &project.ValidateReport{Problems: []project.Problem{{File: o.Fork, Message: err.Error()}}}
+				if perr := printValidateJSON(streams, rep, o.allowUnchecked); perr != nil && !errors.As(perr, new(base.ExitErr)) {
+					return perr
+				}
+				return base.ExitErr{Code: 1}
+			}
 			if err != nil {
 				return err
 			}
+			rep.Warnings = append(rep.Warnings, notes...)
 			if err := base.Stopped(ctx); err != nil {
 				return err
 			}
-			if p := rep.Drift.Problem(updateCommand(o.Fork)); p != "" {
+			if p := rep.Drift.Problem(project.UpdateCommand(o.Fork)); p != "" {
 				rep.Problems = append(rep.Problems, project.Problem{File: "pattern-gen.lock", Message: p})
 			}
-			if w := rep.Drift.Warning(updateCommand(o.Fork)); w != "" {
+			if w := rep.Drift.Warning(project.UpdateCommand(o.Fork)); w != "" {
 				rep.Warnings = append(rep.Warnings, w)
 			}
 			if o.output == "json" {
@@ -72,7 +80,7 @@ func newValidateCmd(streams base.IOStreams) *cobra.Command {
 				fmt.Fprintf(streams.ErrOut, "not checked: %s\n", s)
 			}
 			if len(rep.NoSchema) > 0 {
-				fmt.Fprintf(streams.ErrOut, "note: no pinned schema covers %s; they are checked by the cross-file rules only\n", strings.Join(rep.NoSchema, ", "))
+				fmt.Fprintf(streams.ErrOut, "note: no schema checked %s; only the cross-file rules did\n", strings.Join(rep.NoSchema, ", "))
 			}
 			for _, w := range rep.Warnings {
 				fmt.Fprintf(streams.ErrOut, "warning: %s\n", w)
@@ -91,7 +99,7 @@ func newValidateCmd(streams base.IOStreams) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text, or json: {valid, problems: [{file, line, path, message}], warnings, checked, unchecked, noSchema}")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text, or json: {valid, problems: [{file, line, path, message}] (line and path when known), warnings, checked, unchecked, noSchema}")
 	cmd.Flags().StringVar(&o.schemaCache, "schema-cache", "", "folder of the pinned schemas (default: <user cache dir>/pattern-gen/schemas)")
 	cmd.Flags().BoolVar(&o.offline, "offline", false, "never fetch a schema; use only what --schema-cache holds")
 	cmd.Flags().BoolVar(&o.allowUnchecked, "allow-unchecked", false, "exit 0 even when some checks could not run (they are still listed)")
@@ -106,24 +114,29 @@ func uncheckedError(rep *project.ValidateReport, allow bool) error {
 	if len(rep.Unchecked) == 0 || allow {
 		return nil
 	}
-	return base.ExitErr{Code: 2, Err: fmt.Errorf("%d checks could not run (listed above as not checked): connect once so validate caches the pinned schemas, pass the flags named, or pass --allow-unchecked", len(rep.Unchecked))}
+	what := fmt.Sprintf("%d checks", len(rep.Unchecked))
+	if len(rep.Unchecked) == 1 {
+		what = "1 check"
+	}
+	return base.ExitErr{Code: 2, Err: fmt.Errorf("%s could not run (listed above as not checked): connect once so validate caches the pinned schemas, pass the flags named, or pass --allow-unchecked", what)}
 }
 
 // printValidateJSON prints the report as one JSON document on stdout and exits as the text form
 // does, without repeating the problems on stderr.
 func printValidateJSON(streams base.IOStreams, rep *project.ValidateReport, allow bool) error {
-	doc := struct {
-		Valid bool `json:"valid"`
-		*project.ValidateReport
-	}{len(rep.Problems) == 0 && (allow || len(rep.Unchecked) == 0), rep}
-	for _, l := range []*[]string{&rep.Warnings, &rep.Checked, &rep.Unchecked, &rep.NoSchema} {
+	r := *rep // empty lists print as [], not null
+	for _, l := range []*[]string{&r.Warnings, &r.Checked, &r.Unchecked, &r.NoSchema} {
 		if *l == nil {
 			*l = []string{}
 		}
 	}
-	if rep.Problems == nil {
-		rep.Problems = []project.Problem{}
+	if r.Problems == nil {
+		r.Problems = []project.Problem{}
 	}
+	doc := struct {
+		Valid bool `json:"valid"`
+		*project.ValidateReport
+	}{len(rep.Problems) == 0 && (allow || len(rep.Unchecked) == 0), &r}
 	out, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return base.ExitErr{Code: 2, Err: err}

@@ -45,6 +45,9 @@ type Schema struct {
 	Kind   string `yaml:"kind"` // SchemaValues, SchemaCRD or SchemaOpenAPI
 	URL    string `yaml:"url"`  // https, with the exact tag or commit in the path
 	SHA256 string `yaml:"sha256"`
+	// CSVs are the operator versions (OLM CSV names) this schema is of; a fork is checked
+	// against the one it subscribes. Empty: the only version, whatever the fork pins.
+	CSVs []string `yaml:"csvs"`
 }
 
 // Kinds of Schema.

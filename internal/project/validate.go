@@ -57,7 +57,8 @@ type ValidateReport struct {
 	Checked  []string  `json:"checked"`
 	// Unchecked lists the checks that could not run, each saying what would supply it.
 	Unchecked []string `json:"unchecked"`
-	// NoSchema lists rendered kinds no pinned schema covers (group/version Kind).
+	// NoSchema lists the rendered kinds no schema checked ("Kind (apiVersion)"): none is
+	// pinned for them (Route, ACM's kinds), or theirs could not be had (see Unchecked).
 	NoSchema []string `json:"noSchema"`
 	Drift    Drift    `json:"-"` // the generated files against pattern-gen.yaml; the CLI words the command
 }
@@ -72,8 +73,8 @@ func (r *ValidateReport) schemaProblems(ps []validate.Problem) {
 	}
 }
 
-// Validate checks a fork offline: its config, its clusterGroup values, its rendered objects
-// against the schemas of the pinned versions, and the cross-file rules.
+// Validate checks a fork: its config, its clusterGroup values, its rendered objects against the
+// schemas of the versions it pins (from the cache, fetched once), and the cross-file rules.
 func Validate(ctx context.Context, o ValidateOptions) (*ValidateReport, error) {
 	t, err := generate.ReadFork(o.Fork)
 	if err != nil {
@@ -87,7 +88,10 @@ func Validate(ctx context.Context, o ValidateOptions) (*ValidateReport, error) {
 	}
 	if data, ok := t[render.ConfigFile]; ok {
 		rep.Drift = driftOf(data, t[forklock.File])
-		rep.Checked = append(rep.Checked, "config "+render.ConfigFile, "generated files against "+forklock.File)
+		rep.Checked = append(rep.Checked, "config "+render.ConfigFile)
+		if t.Has(forklock.File) {
+			rep.Checked = append(rep.Checked, "generated files against "+forklock.File)
+		}
 		if _, err := config.Load(render.ConfigFile, data); err != nil {
 			var ps config.Problems
 			if !errors.As(err, &ps) {
@@ -109,7 +113,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*ValidateReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fork %s does not render: %w", o.Fork, err)
 	}
-	if err := checkObjects(ctx, o, table, res.Applications, rep); err != nil {
+	if err := checkObjects(ctx, o, table, patterns, res.Applications, rep); err != nil {
 		return nil, err
 	}
 	var groups []string
@@ -132,6 +136,9 @@ func Validate(ctx context.Context, o ValidateOptions) (*ValidateReport, error) {
 func checkClusterGroupValues(ctx context.Context, o ValidateOptions, table pins.Table, patterns []*render.Pattern, rep *ValidateReport) error {
 	var schema []byte
 	if o.ClusterGroupSchema != "" {
+		if fetch.IsRemote(o.ClusterGroupSchema) && o.Schemas.Fetch == nil {
+			return fmt.Errorf("--clustergroup-schema %s: a remote source, and fetching is off (--offline); name a file", shownSource(o.ClusterGroupSchema))
+		}
 		var err error
 		if schema, err = readSource(ctx, o.ClusterGroupSchema, generate.MaxForkFileSize); err != nil {
 			return fmt.Errorf("--clustergroup-schema %s: %w", shownSource(o.ClusterGroupSchema), err)
@@ -158,29 +165,37 @@ func checkClusterGroupValues(ctx context.Context, o ValidateOptions, table pins.
 
 // checkObjects checks the rendered objects against schemas: the CRDs of custom kinds and the
 // OpenAPI of core kinds, of the versions the pins table names (or from the folders given).
-func checkObjects(ctx context.Context, o ValidateOptions, table pins.Table, apps []render.App, rep *ValidateReport) error {
+func checkObjects(ctx context.Context, o ValidateOptions, table pins.Table, patterns []*render.Pattern, apps []render.App, rep *ValidateReport) error {
 	all := validate.CRDs{}
+	csvs := subscribedCSVs(patterns)
 	for _, c := range []struct {
-		dir, flag, kind string
-		exts            []string
-		load            func(map[string][]byte) (validate.CRDs, error)
-		checked         string // with the number of schemas loaded
+		dir, flag, arg, kind string
+		exts                 []string
+		load                 func(map[string][]byte) (validate.CRDs, error)
+		checked              string // with the number of kinds and versions loaded
 	}{
-		{o.CRDDir, "--crds DIR", pins.SchemaCRD, []string{".yaml", ".yml"}, validate.LoadCRDs, "rendered objects against %d CRD schemas"},
-		{o.KubeOpenAPIDir, "--kube-openapi DIR", pins.SchemaOpenAPI, []string{".json"}, validate.LoadOpenAPI, "rendered objects against %d Kubernetes kinds"},
+		{o.CRDDir, "--crds", "DIR", pins.SchemaCRD, []string{".yaml", ".yml"}, validate.LoadCRDs, "rendered objects against %d custom kinds and versions"},
+		{o.KubeOpenAPIDir, "--kube-openapi", "DIR", pins.SchemaOpenAPI, []string{".json"}, validate.LoadOpenAPI, "rendered objects against %d Kubernetes kinds"},
 	} {
 		var docs map[string][]byte
 		if c.dir != "" {
 			var err error
 			if docs, err = readDir(c.dir, c.exts...); err != nil {
-				return fmt.Errorf("%s %s: %w", strings.Fields(c.flag)[0], c.dir, err)
+				return fmt.Errorf("%s %s: %w", c.flag, c.dir, err)
+			}
+			if len(docs) == 0 {
+				return fmt.Errorf("%s %s: no %s file there; name the folder that holds them", c.flag, c.dir, strings.Join(c.exts, " or "))
 			}
 		} else {
 			docs = map[string][]byte{}
-			for _, s := range table.Schemas(c.kind) {
+			use, missing := pinnedSchemas(table, c.kind, csvs)
+			for _, m := range missing {
+				rep.Unchecked = append(rep.Unchecked, m+"; pass "+c.flag+" "+c.arg)
+			}
+			for _, s := range use {
 				data, err := o.Schemas.Get(ctx, s)
 				if err != nil {
-					rep.Unchecked = append(rep.Unchecked, fmt.Sprintf("%s schema %s: %v; pass %s", c.kind, path.Base(s.URL), err, c.flag))
+					rep.Unchecked = append(rep.Unchecked, fmt.Sprintf("%s schema %s: %v; pass %s %s", c.kind, path.Base(s.URL), err, c.flag, c.arg))
 					continue
 				}
 				docs[s.URL] = data
@@ -200,19 +215,12 @@ func checkObjects(ctx context.Context, o ValidateOptions, table pins.Table, apps
 		maps.Copy(all, schemas)
 	}
 	rep.schemaProblems(validate.Objects(apps, all))
-	if len(rep.Unchecked) > 0 {
-		return nil // the kinds of the schemas that are missing are not checked; that is said already
-	}
 	seen := map[string]bool{}
 	for _, app := range apps {
 		for _, obj := range app.Objects {
-			gv := obj.APIVersion
-			if !strings.Contains(gv, "/") {
-				gv = "/" + gv
-			}
-			if _, ok := all[gv+"/"+obj.Kind]; !ok && !seen[obj.APIVersion+" "+obj.Kind] {
-				seen[obj.APIVersion+" "+obj.Kind] = true
-				rep.NoSchema = append(rep.NoSchema, obj.Kind+" ("+obj.APIVersion+")")
+			if id := obj.Kind + " (" + obj.APIVersion + ")"; !all.Covers(obj.APIVersion, obj.Kind) && !seen[id] {
+				seen[id] = true
+				rep.NoSchema = append(rep.NoSchema, id)
 			}
 		}
 	}
@@ -277,20 +285,75 @@ func PinsTable() (pins.Table, error) {
 	return pins.Parse(data)
 }
 
-// SchemaCache is the cache of pinned schemas in dir ("" for schemacache.DefaultDir), fetching
-// a missing one through go-getter unless offline.
-func SchemaCache(dir string, offline bool) (schemacache.Cache, error) {
-	if dir == "" {
-		var err error
-		if dir, err = schemacache.DefaultDir(); err != nil {
-			return schemacache.Cache{}, fmt.Errorf("no user cache directory (%w): pass --schema-cache DIR", err)
+// subscribedCSVs is every operator version (OLM CSV) the fork's clusterGroups subscribe.
+func subscribedCSVs(patterns []*render.Pattern) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range patterns {
+		subs, _ := p.Dig("clusterGroup", "subscriptions").(map[string]any)
+		for _, sub := range subs {
+			if m, ok := sub.(map[string]any); ok {
+				if csv, ok := m["csv"].(string); ok {
+					out[csv] = true
+				}
+			}
 		}
 	}
-	c := schemacache.Cache{Dir: dir}
+	return out
+}
+
+// pinnedSchemas is the table's schemas of kind for what the fork installs: each schema that
+// belongs to no particular version, and each of an operator version the fork subscribes (or,
+// when it subscribes no version of that operator by csv:, of the version the table pins). For
+// an operator version the fork subscribes that the table has no schema of, missing says so.
+func pinnedSchemas(table pins.Table, kind string, csvs map[string]bool) (use []pins.Schema, missing []string) {
+	for _, c := range table.Components {
+		pkg, _, _ := strings.Cut(c.Pinned, ".v")
+		var subscribed []string
+		for _, csv := range slices.Sorted(maps.Keys(csvs)) {
+			if strings.HasPrefix(csv, pkg+".v") {
+				subscribed = append(subscribed, csv)
+			}
+		}
+		if len(subscribed) == 0 {
+			subscribed = []string{c.Pinned}
+		}
+		var known []string
+		matched := map[string]bool{}
+		for _, s := range c.Schemas {
+			if s.Kind != kind {
+				continue
+			}
+			if len(s.CSVs) == 0 {
+				use = append(use, s)
+				continue
+			}
+			known = append(known, s.CSVs...)
+			for _, csv := range subscribed {
+				if slices.Contains(s.CSVs, csv) && !matched[csv] {
+					use, matched[csv] = append(use, s), true
+				}
+			}
+		}
+		for _, csv := range subscribed {
+			if len(known) > 0 && !matched[csv] {
+				missing = append(missing, fmt.Sprintf("%s schema of %s: %s has one only for %s", kind, csv, pins.File, strings.Join(known, ", ")))
+			}
+		}
+	}
+	return use, missing
+}
+
+// SchemaCache is the cache of pinned schemas in dir ("" for schemacache.DefaultDir), fetching
+// a missing one through go-getter unless offline.
+func SchemaCache(dir string, offline bool, logf func(format string, args ...any)) schemacache.Cache {
+	if dir == "" {
+		dir, _ = schemacache.DefaultDir() // none: Get says to pass --schema-cache, if a schema is needed
+	}
+	c := schemacache.Cache{Dir: dir, Logf: logf}
 	if !offline {
 		c.Fetch = func(ctx context.Context, src string) ([]byte, error) {
 			return fetch.File(ctx, src, fetch.Options{MaxBytes: generate.MaxForkFileSize, Timeout: FetchTimeout})
 		}
 	}
-	return c, nil
+	return c
 }

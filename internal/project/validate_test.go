@@ -138,7 +138,7 @@ func TestValidate(t *testing.T) {
 	// Four CRDs from their pins (KataConfig, KbsConfig, ExternalSecret in two versions,
 	// CredentialsRequest) and the core kinds of four OpenAPI documents.
 	if len(rep.Problems) > 0 || len(rep.Unchecked) > 0 || !slices.Contains(rep.Checked, "clustergroup values schema") ||
-		!slices.Contains(rep.Checked, "rendered objects against 5 CRD schemas") || !slices.Contains(rep.Checked, "rendered objects against 68 Kubernetes kinds") {
+		!slices.Contains(rep.Checked, "rendered objects against 5 custom kinds and versions") || !slices.Contains(rep.Checked, "rendered objects against 68 Kubernetes kinds") {
 		t.Fatalf("the default fork: problems %v, unchecked %v, checked %v", rep.Problems, rep.Unchecked, rep.Checked)
 	}
 	// Routes are served by OpenShift's API server and no pinned schema covers them: named.
@@ -185,6 +185,30 @@ func TestValidate(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing problem %q in:\n%s", want, got)
 		}
+	}
+}
+
+// A fork that pins another operator version is checked against that version's CRD: Trustee
+// 0.4.2's KbsConfig has no kbsAttestationKeySecretName, 1.1.0's has.
+func TestValidateUsesTheForksOperatorVersion(t *testing.T) {
+	fork := filepath.Join(t.TempDir(), "fork")
+	if _, err := project.Init(context.Background(), project.InitOptions{Config: filepath.Join(repoRoot, "testdata", "cases", "osc-1.10-minimal", "pattern-gen.yaml"), Dir: fork, RepoURL: forkrepo.URL}); err != nil {
+		t.Fatal(err)
+	}
+	opts := project.ValidateOptions{Fork: fork, Schemas: pinnedCache(t)}
+	rep, err := project.Validate(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Problems) > 0 || len(rep.Unchecked) > 0 {
+		t.Fatalf("problems %v, unchecked %v", rep.Problems, rep.Unchecked)
+	}
+	editFile(t, fork, "charts/hub/trustee/templates/kbsconfig.yaml", "  kbsServiceType: ClusterIP", "  kbsAttestationKeySecretName: attestation-key\n  kbsServiceType: ClusterIP")
+	if rep, err = project.Validate(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if got := problemsText(rep); !strings.Contains(got, "KbsConfig schema: additional properties 'kbsAttestationKeySecretName' not allowed") {
+		t.Fatalf("checked against another version's CRD:\n%s", got)
 	}
 }
 

@@ -23,6 +23,9 @@ type Cache struct {
 	// Fetch downloads a go-getter source (the schema's URL with ?checksum=sha256:...); nil
 	// means offline: only what the folder holds is used.
 	Fetch func(ctx context.Context, src string) ([]byte, error)
+	// Logf reports a fetched schema the folder could not keep (every run then fetches it
+	// again); may be nil.
+	Logf func(format string, args ...any)
 }
 
 // DefaultDir is <user cache directory>/pattern-gen/schemas (~/.cache/pattern-gen/schemas on
@@ -44,21 +47,32 @@ var ErrUnavailable = errors.New("schema unavailable")
 // Get returns s from the cache, or fetches it, checks its SHA-256 and caches it. A cached file
 // whose digest does not match (a partial write, an edit) is fetched again.
 func (c Cache) Get(ctx context.Context, s pins.Schema) ([]byte, error) {
+	if c.Dir == "" {
+		return nil, fmt.Errorf("%w: %s: there is no user cache directory ($XDG_CACHE_HOME or $HOME); pass --schema-cache DIR", ErrUnavailable, s.URL)
+	}
 	p := c.Path(s)
-	if data, err := os.ReadFile(p); err == nil && digest(data) == s.SHA256 {
+	why := "is not in the cache (" + c.Dir + ")"
+	switch data, err := os.ReadFile(p); {
+	case err == nil && digest(data) == s.SHA256:
 		return data, nil
+	case err == nil:
+		why = "has a copy in the cache (" + p + ") whose SHA-256 is not the pinned one"
+	case !errors.Is(err, fs.ErrNotExist):
+		why = "cannot be read from the cache (" + c.Dir + "): " + errors.Unwrap(err).Error()
 	}
 	if c.Fetch == nil {
-		return nil, fmt.Errorf("%w: %s is not in the cache (%s) and fetching is off", ErrUnavailable, s.URL, c.Dir)
+		return nil, fmt.Errorf("%w: %s %s, and fetching is off", ErrUnavailable, s.URL, why)
 	}
 	data, err := c.Fetch(ctx, s.URL+"?checksum=sha256:"+s.SHA256)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s is not in the cache (%s) and fetching it failed: %w", ErrUnavailable, s.URL, c.Dir, err)
+		return nil, fmt.Errorf("%w: %s %s, and fetching it failed: %w", ErrUnavailable, s.URL, why, err)
 	}
 	if digest(data) != s.SHA256 { // go-getter checks it too; a schema is only ever used verified
 		return nil, fmt.Errorf("%w: %s: its SHA-256 is %s, the pins table says %s", ErrUnavailable, s.URL, digest(data), s.SHA256)
 	}
-	_ = c.store(p, data) // a cache that cannot be written costs only a fetch next time
+	if err := c.store(p, data); err != nil && c.Logf != nil {
+		c.Logf("the schema cache %s cannot keep %s (%v): every run fetches it again", c.Dir, s.URL, err)
+	}
 	return data, nil
 }
 

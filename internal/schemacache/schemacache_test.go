@@ -68,7 +68,7 @@ func TestGetOfflineNamesTheCache(t *testing.T) {
 	c := Cache{Dir: "/no/such/cache"}
 	s := pins.Schema{Kind: pins.SchemaCRD, URL: "https://example.com/x.yaml", SHA256: strings.Repeat("a", 64)}
 	_, err := c.Get(context.Background(), s)
-	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "https://example.com/x.yaml is not in the cache (/no/such/cache) and fetching is off") {
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "https://example.com/x.yaml is not in the cache (/no/such/cache), and fetching is off") {
 		t.Fatalf("got %v", err)
 	}
 	if err := c.Put(s, []byte("other")); err == nil {

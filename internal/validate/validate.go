@@ -291,6 +291,12 @@ func Objects(apps []render.App, crds CRDs) []Problem {
 	return ps
 }
 
+// Covers says whether the schemas hold the kind at apiVersion.
+func (c CRDs) Covers(apiVersion, kind string) bool {
+	_, ok := c[groupVersion(apiVersion)+"/"+kind]
+	return ok
+}
+
 func groupVersion(apiVersion string) string {
 	if !strings.Contains(apiVersion, "/") {
 		return "/" + apiVersion
