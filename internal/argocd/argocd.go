@@ -3,6 +3,7 @@
 package argocd
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -220,46 +221,92 @@ func (c *Client) Refresh(ctx context.Context, kind string) error {
 	return nil
 }
 
-// Wait polls until every Application is done (see App.Done) or ctx ends; progress gets each
-// new state. On timeout it names the applications that did not get there. An operation that
-// ends Failed or Error while it waits ends the wait at once, with its message, as argocd app
-// wait does: Argo CD does not retry it by itself.
-func (c *Client) Wait(ctx context.Context, want string, interval time.Duration, progress func([]App)) ([]App, error) {
+// WaitOptions say what Wait waits for.
+type WaitOptions struct {
+	For      string        // "synced" or "healthy" (see App.Done)
+	Interval time.Duration // between looks
+	// DegradedGrace is how long an application may stay Degraded before the wait fails: a
+	// rollout passes through Degraded briefly, a broken one stays there. Zero: never fail on it.
+	DegradedGrace time.Duration
+	Progress      func([]App) // gets each new state; may be nil
+}
+
+// Wait polls until every Application is done or ctx ends. On timeout it names the applications
+// that did not get there. It fails at once, as argocd app wait does, when an operation ends
+// Failed or Error while it waits (Argo CD does not retry it by itself), and when an application
+// has been Degraded for longer than the grace.
+func (c *Client) Wait(ctx context.Context, o WaitOptions) ([]App, error) {
 	began := time.Now().Truncate(time.Second) // finishedAt has second precision
+	degradedSince := map[string]time.Time{}
 	for {
 		apps, err := c.List(ctx)
 		if err != nil {
 			return nil, err
 		}
-		progress(apps)
-		var failed []string
-		for _, a := range apps {
-			if (a.Operation == "Failed" || a.Operation == "Error") && !a.FinishedAt.Before(began) {
-				failed = append(failed, fmt.Sprintf("%s (%s: %s)", a.Name, a.Operation, a.Message))
-			}
+		if o.Progress != nil {
+			o.Progress(apps)
 		}
-		if len(failed) > 0 {
-			return apps, fmt.Errorf("sync failed: %s", strings.Join(failed, "; "))
+		if err := failure(apps, began); err != nil {
+			return apps, err
+		}
+		if err := stuckDegraded(apps, degradedSince, o.DegradedGrace, time.Now()); err != nil {
+			return apps, err
 		}
 		var notDone []string
 		for _, a := range apps {
-			if !a.Done(want) {
+			if !a.Done(o.For) {
 				notDone = append(notDone, fmt.Sprintf("%s (%s/%s)", a.Name, a.Sync, a.Health))
 			}
 		}
 		if len(notDone) == 0 {
 			return apps, nil
 		}
-		timeout := fmt.Errorf("not %s in time: %s", want, strings.Join(notDone, ", "))
-		if dl, ok := ctx.Deadline(); ok && time.Now().Add(interval).After(dl) {
+		timeout := fmt.Errorf("not %s in time: %s", o.For, strings.Join(notDone, ", "))
+		if dl, ok := ctx.Deadline(); ok && time.Now().Add(o.Interval).After(dl) {
 			return apps, timeout // the next look would come too late: say what is not done now
 		}
 		select {
 		case <-ctx.Done():
 			return apps, timeout
-		case <-time.After(interval):
+		case <-time.After(o.Interval):
 		}
 	}
+}
+
+// failure is the error for operations that ended Failed or Error since the wait began.
+func failure(apps []App, began time.Time) error {
+	var failed []string
+	for _, a := range apps {
+		if (a.Operation == "Failed" || a.Operation == "Error") && !a.FinishedAt.Before(began) {
+			failed = append(failed, fmt.Sprintf("%s (%s: %s)", a.Name, a.Operation, a.Message))
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("sync failed: %s", strings.Join(failed, "; "))
+	}
+	return nil
+}
+
+// stuckDegraded tracks since when each application has been Degraded (since is updated) and
+// is the error for those Degraded for longer than grace.
+func stuckDegraded(apps []App, since map[string]time.Time, grace time.Duration, now time.Time) error {
+	var stuck []string
+	for _, a := range apps {
+		if a.Health != "Degraded" {
+			delete(since, a.Name)
+			continue
+		}
+		if _, ok := since[a.Name]; !ok {
+			since[a.Name] = now
+		}
+		if grace > 0 && now.Sub(since[a.Name]) >= grace {
+			stuck = append(stuck, fmt.Sprintf("%s (%s)", a.Name, cmp.Or(a.Message, "no message")))
+		}
+	}
+	if len(stuck) > 0 {
+		return fmt.Errorf("degraded for %s or more: %s", grace, strings.Join(stuck, "; "))
+	}
+	return nil
 }
 
 // describe turns API errors into one actionable line.

@@ -99,7 +99,7 @@ func TestWaitEndsOnAFailedOperation(t *testing.T) {
 	defer cancel()
 	// Polls 250 ms apart stay within client-go's default 5 requests a second (the CLI polls every
 	// 2 s), so the rate limiter never decides the outcome.
-	if _, err := c.Wait(waitCtx, "synced", 250*time.Millisecond, func([]argocd.App) {}); err == nil || !strings.HasPrefix(err.Error(), "not synced in time: old-failure") {
+	if _, err := c.Wait(waitCtx, argocd.WaitOptions{For: "synced", Interval: 250 * time.Millisecond}); err == nil || !strings.HasPrefix(err.Error(), "not synced in time: old-failure") {
 		t.Errorf("a failure from before the wait: %v", err)
 	}
 	start := time.Now()
@@ -109,7 +109,7 @@ func TestWaitEndsOnAFailedOperation(t *testing.T) {
 	}()
 	waitCtx, cancel = context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	_, err := c.Wait(waitCtx, "healthy", 250*time.Millisecond, func([]argocd.App) {})
+	_, err := c.Wait(waitCtx, argocd.WaitOptions{For: "healthy", Interval: 250 * time.Millisecond})
 	if err == nil || err.Error() != "sync failed: new-failure (Error: one or more objects failed to apply)" || time.Since(start) > 30*time.Second {
 		t.Errorf("after %v: %v", time.Since(start), err)
 	}

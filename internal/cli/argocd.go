@@ -67,8 +67,8 @@ func newStatusCmd(streams base.IOStreams) *cobra.Command {
 			if !slices.Contains([]string{"table", "wide", "json", "yaml"}, output) {
 				return base.UsageError{Err: fmt.Errorf("-o %q: use table, wide, json or yaml", output)}
 			}
-			if refresh != "" && refresh != "normal" && refresh != "hard" {
-				return base.UsageError{Err: fmt.Errorf("--refresh %q: use normal or hard", refresh)}
+			if err := checkRefresh(refresh); err != nil {
+				return err
 			}
 			c, err := f.client(args)
 			if err != nil {
@@ -104,6 +104,14 @@ func newStatusCmd(streams base.IOStreams) *cobra.Command {
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, wide, json or yaml")
 	cmd.Flags().StringVar(&refresh, "refresh", "", "first ask Argo CD to compare again: normal, or hard (render again, bypassing its manifest cache)")
 	return cmd
+}
+
+// checkRefresh checks a --refresh value.
+func checkRefresh(refresh string) error {
+	if refresh != "" && refresh != "normal" && refresh != "hard" {
+		return base.UsageError{Err: fmt.Errorf("--refresh %q: use normal or hard", refresh)}
+	}
+	return nil
 }
 
 // writeTable prints the applications; wide adds the last operation and shows the full
@@ -147,20 +155,31 @@ func newSyncCmd(streams base.IOStreams) *cobra.Command {
 	var prune bool
 	var apps []string
 	var timeout time.Duration
+	var refresh string
 	cmd := &cobra.Command{
-		Use:   "sync [--prune] [--app NAME]... [FORK]",
+		Use:   "sync [--prune] [--refresh normal|hard] [--app NAME]... [FORK]",
 		Short: "Ask Argo CD to sync the pattern's applications, wave by wave",
 		Long: "Set a sync operation on the pattern's applications (or those named with --app), in the\n" +
 			"order of their sync waves: a wave is requested once the operations of the waves before it\n" +
 			"have ended. Use `pattern-gen wait` to wait for the result.",
 		Args: base.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkRefresh(refresh); err != nil {
+				return err
+			}
 			c, err := f.client(args)
 			if err != nil {
 				return err
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
+			if refresh != "" {
+				// Argo CD compares again before the operation, so a hard refresh syncs what the
+				// plugin renders now (cluster inputs read afresh), not its cached manifests.
+				if err := c.Refresh(ctx, refresh); err != nil {
+					return err
+				}
+			}
 			return c.Sync(ctx, apps, prune, func(r argocd.SyncRequest) {
 				if len(r.Apps) > 0 {
 					fmt.Fprintf(streams.Out, "wave %d: sync requested for %s\n", r.Wave, strings.Join(r.Apps, ", "))
@@ -175,17 +194,24 @@ func newSyncCmd(streams base.IOStreams) *cobra.Command {
 	cmd.Flags().BoolVar(&prune, "prune", false, "delete resources Argo CD manages that are no longer rendered")
 	cmd.Flags().StringArrayVar(&apps, "app", nil, "sync only this application (repeatable)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "how long to wait for earlier waves")
+	cmd.Flags().StringVar(&refresh, "refresh", "", "first ask Argo CD to compare again: normal, or hard (render again, bypassing its manifest cache)")
 	return cmd
 }
 
 func newWaitCmd(streams base.IOStreams) *cobra.Command {
 	var f clusterFlags
-	var timeout time.Duration
+	var timeout, grace time.Duration
 	var want string
 	cmd := &cobra.Command{
-		Use:   "wait [--timeout 30m] [--for synced|healthy] [FORK]",
+		Use:   "wait [--timeout 30m] [--for synced|healthy] [--degraded-grace 5m] [FORK]",
 		Short: "Wait until every application of the pattern is synced (and healthy)",
-		Args:  base.RangeArgs(0, 1),
+		Long: "Wait until every application of the pattern is synced (--for synced) or synced and healthy\n" +
+			"(the default), showing their state: a table redrawn in place on a terminal, a line per\n" +
+			"change (with its message) otherwise. It fails at once when an operation ends Failed or\n" +
+			"Error while it waits, and when an application stays Degraded for --degraded-grace (a\n" +
+			"rollout passes through Degraded; a broken one stays). Exit 0: done; 1: failed, degraded or\n" +
+			"timed out.",
+		Args: base.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if want != "synced" && want != "healthy" {
 				return base.UsageError{Err: fmt.Errorf("--for %q: use synced or healthy", want)}
@@ -196,8 +222,7 @@ func newWaitCmd(streams base.IOStreams) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
-			show := progressPrinter(streams.ErrOut)
-			apps, err := c.Wait(ctx, want, 2*time.Second, show)
+			apps, err := c.Wait(ctx, argocd.WaitOptions{For: want, Interval: 2 * time.Second, DegradedGrace: grace, Progress: progressPrinter(streams.ErrOut)})
 			if err != nil {
 				return err
 			}
@@ -208,11 +233,14 @@ func newWaitCmd(streams base.IOStreams) *cobra.Command {
 	f.add(cmd)
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "give up after this long")
 	cmd.Flags().StringVar(&want, "for", "healthy", "synced, or healthy (synced and healthy)")
+	cmd.Flags().DurationVar(&grace, "degraded-grace", 5*time.Minute, "fail when an application stays Degraded this long (0: never)")
 	return cmd
 }
 
-// progressPrinter redraws the table in place on a terminal; elsewhere it prints a line for
-// each application whose state changed.
+// progressPrinter redraws the table in place on a terminal, each line cut to the terminal's
+// width so that none wraps (a wrapped line would make the redraw miscount and repeat the
+// header); elsewhere it prints a line for each application whose state changed, with its
+// message, so a log or CI job shows why.
 func progressPrinter(w io.Writer) func([]argocd.App) {
 	f, isFile := w.(*os.File)
 	tty := isFile && term.IsTerminal(int(f.Fd()))
@@ -220,21 +248,48 @@ func progressPrinter(w io.Writer) func([]argocd.App) {
 	drawn := 0
 	return func(apps []argocd.App) {
 		if tty {
+			width, _, err := term.GetSize(int(f.Fd()))
+			if err != nil || width <= 0 {
+				width = 80
+			}
+			var b strings.Builder
+			writeTable(&b, apps, false)
 			if drawn > 0 {
 				fmt.Fprintf(w, "\033[%dA\033[J", drawn)
 			}
-			writeTable(w, apps, false)
-			drawn = len(apps) + 1
+			table := fitWidth(b.String(), width)
+			io.WriteString(w, table)
+			drawn = strings.Count(table, "\n")
 			return
 		}
 		for _, a := range apps {
-			state := a.Sync + "/" + a.Health + "/" + a.Operation
+			state := a.Sync + "/" + a.Health + "/" + a.Operation + "/" + a.Message
 			if last[a.Name] != state {
 				last[a.Name] = state
-				fmt.Fprintf(w, "%s %s: %s, %s%s\n", time.Now().UTC().Format("15:04:05"), a.Name, a.Sync, a.Health, opSuffix(a))
+				fmt.Fprintf(w, "%s %s: %s, %s%s%s\n", time.Now().UTC().Format("15:04:05"), a.Name, a.Sync, a.Health, opSuffix(a), messageSuffix(a))
 			}
 		}
 	}
+}
+
+// fitWidth cuts every line of text to at most width-1 columns (the last column would make some
+// terminals wrap), counting runes, and marks a cut line with "...".
+func fitWidth(text string, width int) string {
+	lines := strings.SplitAfter(text, "\n")
+	for i, l := range lines {
+		body := strings.TrimSuffix(l, "\n")
+		if r := []rune(body); len(r) > width-1 && width > 4 {
+			lines[i] = string(r[:width-4]) + "..." + l[len(body):]
+		}
+	}
+	return strings.Join(lines, "")
+}
+
+func messageSuffix(a argocd.App) string {
+	if a.Message == "" {
+		return ""
+	}
+	return ": " + strings.ReplaceAll(a.Message, "\n", " ")
 }
 
 func opSuffix(a argocd.App) string {
