@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -59,16 +58,20 @@ func (f *clusterFlags) client(args []string) (*argocd.Client, error) {
 func newStatusCmd(streams base.IOStreams) *cobra.Command {
 	var f clusterFlags
 	var output, refresh string
+	var checks []func() error
 	cmd := &cobra.Command{
 		Use:   "status [-o table|wide|json|yaml] [--refresh normal|hard] [FORK]",
 		Short: "Show the sync status and health of the pattern's Argo CD applications",
-		Args:  base.RangeArgs(0, 1),
+		Example: "  pattern-gen status\n" +
+			"  pattern-gen status -o wide --cluster-group spoke --context spoke-admin\n" +
+			"  # after a change on the cluster the plugin reads (cloud-conf, the KBS certificate)\n" +
+			"  pattern-gen status --refresh hard",
+		Args: base.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !slices.Contains([]string{"table", "wide", "json", "yaml"}, output) {
-				return base.UsageError{Err: fmt.Errorf("-o %q: use table, wide, json or yaml", output)}
-			}
-			if err := checkRefresh(refresh); err != nil {
-				return err
+			for _, check := range checks {
+				if err := check(); err != nil {
+					return err
+				}
 			}
 			c, err := f.client(args)
 			if err != nil {
@@ -103,15 +106,8 @@ func newStatusCmd(streams base.IOStreams) *cobra.Command {
 	f.add(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, wide, json or yaml")
 	cmd.Flags().StringVar(&refresh, "refresh", "", "first ask Argo CD to compare again: normal, or hard (render again, bypassing its manifest cache)")
+	checks = append(checks, oneOf(cmd, "output", "table", "wide", "json", "yaml"), oneOf(cmd, "refresh", "normal", "hard"))
 	return cmd
-}
-
-// checkRefresh checks a --refresh value.
-func checkRefresh(refresh string) error {
-	if refresh != "" && refresh != "normal" && refresh != "hard" {
-		return base.UsageError{Err: fmt.Errorf("--refresh %q: use normal or hard", refresh)}
-	}
-	return nil
 }
 
 // writeTable prints the applications; wide adds the last operation and shows the full
@@ -156,15 +152,18 @@ func newSyncCmd(streams base.IOStreams) *cobra.Command {
 	var apps []string
 	var timeout time.Duration
 	var refresh string
+	var checkRefresh func() error
 	cmd := &cobra.Command{
-		Use:   "sync [--prune] [--refresh normal|hard] [--app NAME]... [FORK]",
+		Use: "sync [--prune] [--refresh normal|hard] [--app NAME]... [FORK]",
+		Example: "  pattern-gen sync && pattern-gen wait\n" +
+			"  pattern-gen sync --app trustee --refresh hard",
 		Short: "Ask Argo CD to sync the pattern's applications, wave by wave",
 		Long: "Set a sync operation on the pattern's applications (or those named with --app), in the\n" +
 			"order of their sync waves: a wave is requested once the operations of the waves before it\n" +
 			"have ended. Use `pattern-gen wait` to wait for the result.",
 		Args: base.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkRefresh(refresh); err != nil {
+			if err := checkRefresh(); err != nil {
 				return err
 			}
 			c, err := f.client(args)
@@ -195,6 +194,8 @@ func newSyncCmd(streams base.IOStreams) *cobra.Command {
 	cmd.Flags().StringArrayVar(&apps, "app", nil, "sync only this application (repeatable)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "how long to wait for earlier waves")
 	cmd.Flags().StringVar(&refresh, "refresh", "", "first ask Argo CD to compare again: normal, or hard (render again, bypassing its manifest cache)")
+	checkRefresh = oneOf(cmd, "refresh", "normal", "hard")
+	_ = cmd.RegisterFlagCompletionFunc("app", completeApps)
 	return cmd
 }
 
@@ -202,6 +203,7 @@ func newWaitCmd(streams base.IOStreams) *cobra.Command {
 	var f clusterFlags
 	var timeout, grace time.Duration
 	var want string
+	var checkFor func() error
 	cmd := &cobra.Command{
 		Use:   "wait [--timeout 30m] [--for synced|healthy] [--degraded-grace 5m] [FORK]",
 		Short: "Wait until every application of the pattern is synced (and healthy)",
@@ -211,10 +213,12 @@ func newWaitCmd(streams base.IOStreams) *cobra.Command {
 			"Error while it waits, and when an application stays Degraded for --degraded-grace (a\n" +
 			"rollout passes through Degraded; a broken one stays). Exit 0: done; 1: failed, degraded or\n" +
 			"timed out.",
+		Example: "  pattern-gen wait --timeout 45m\n" +
+			"  pattern-gen wait --for synced --cluster-group spoke --context spoke-admin",
 		Args: base.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if want != "synced" && want != "healthy" {
-				return base.UsageError{Err: fmt.Errorf("--for %q: use synced or healthy", want)}
+			if err := checkFor(); err != nil {
+				return err
 			}
 			c, err := f.client(args)
 			if err != nil {
@@ -234,6 +238,7 @@ func newWaitCmd(streams base.IOStreams) *cobra.Command {
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "give up after this long")
 	cmd.Flags().StringVar(&want, "for", "healthy", "synced, or healthy (synced and healthy)")
 	cmd.Flags().DurationVar(&grace, "degraded-grace", 5*time.Minute, "fail when an application stays Degraded this long (0: never)")
+	checkFor = oneOf(cmd, "for", "synced", "healthy")
 	return cmd
 }
 

@@ -22,6 +22,7 @@ const azureCheckExit = 2
 func newAzureCmd(streams base.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{Use: "azure", Short: "Check and prepare the Azure subscription peer pods run in"}
 	var kubeconfig, kubeContext, output, subnetID, location, pattern string
+	var checkOutput func() error
 	flags := func(c *cobra.Command) {
 		c.Flags().StringVar(&kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: KUBECONFIG or ~/.kube/config)")
 		c.Flags().StringVar(&kubeContext, "context", "", "kubeconfig context to use")
@@ -34,6 +35,8 @@ func newAzureCmd(streams base.IOStreams) *cobra.Command {
 	check := &cobra.Command{
 		Use:   "check [--kubeconfig FILE] [--context NAME] [-o table|json] [FORK]",
 		Short: "Check, read-only, what peer pods need of the cluster's Azure subscription",
+		Example: "  az login && oc login ... && pattern-gen azure check\n" +
+			"  pattern-gen azure check -o json | jq '.[] | select(.status != \"ok\")'",
 		Long: "Read cloud-conf, peer-pods-cm and the worker nodes of the cluster in your kubeconfig, and,\n" +
 			"with the Azure credentials the Azure SDK finds (az login, environment, workload or managed\n" +
 			"identity), check: each instance size of the fork in the current directory (or FORK; else\n" +
@@ -43,8 +46,8 @@ func newAzureCmd(streams base.IOStreams) *cobra.Command {
 			"nothing. Exit 0: ready; 1: problems, each with its fix; 2: it could not check.",
 		Args: base.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "table" && output != "json" {
-				return base.UsageError{Err: fmt.Errorf("-o %s: use table or json", output)}
+			if err := checkOutput(); err != nil {
+				return err
 			}
 			o, err := prepare(cmd.Context(), args)
 			var findings []azure.Finding
@@ -80,9 +83,11 @@ func newAzureCmd(streams base.IOStreams) *cobra.Command {
 	}
 	flags(check)
 	check.Flags().StringVarP(&output, "output", "o", "table", "table or json")
+	checkOutput = oneOf(check, "output", "table", "json")
 	egress := &cobra.Command{
-		Use:   "egress [--kubeconfig FILE] [--context NAME] [FORK]",
-		Short: "Give the worker subnet a NAT gateway for pod VMs when it has none",
+		Use:     "egress [--kubeconfig FILE] [--context NAME] [FORK]",
+		Short:   "Give the worker subnet a NAT gateway for pod VMs when it has none",
+		Example: "  pattern-gen azure egress    # what the fork's egress hook Job runs at each sync",
 		Long: "Make sure the worker subnet of the cluster in your kubeconfig has an outbound path for pod\n" +
 			"VMs: with any NAT gateway nothing changes; otherwise a Standard static public IP and a NAT\n" +
 			"gateway (<pattern>-podvm-egress, idle timeout 10 min, tagged pattern-gen.io/pattern) are\n" +

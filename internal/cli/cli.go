@@ -22,6 +22,7 @@ func PatternGenMain(args []string, streams base.IOStreams) int {
 	root.SetIn(streams.In)
 	root.AddCommand(newInitCmd(streams), newRenderCmd(streams), newDiffCmd(streams), newValidateCmd(streams), newStatusCmd(streams), newSyncCmd(streams), newWaitCmd(streams), newSchemaCmd(streams), newSecretsCmd(streams), newMeasurementsCmd(streams), newAzureCmd(streams), newUpdateCmd(streams))
 	base.AddVersion(root)
+	addCompletions(root)
 	root.SetArgs(args)
 	return base.Execute(root, "pattern-gen", streams)
 }

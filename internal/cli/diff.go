@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"io"
 	"os"
 
@@ -25,6 +24,7 @@ type diffOptions struct {
 
 func newDiffCmd(streams base.IOStreams) *cobra.Command {
 	var o diffOptions
+	var checks []func() error
 	cmd := &cobra.Command{
 		Use:   "diff [--base REV] [--head REV] [--format text|markdown|json] [--set-env KEY=VALUE] [FORK]",
 		Short: "Compare the rendered objects of a fork at two git revisions, offline",
@@ -33,12 +33,15 @@ func newDiffCmd(streams base.IOStreams) *cobra.Command {
 			"with the remote's default branch (or HEAD), --head to the working tree. Secret values are\n" +
 			"redacted. Exit code 0: no difference; 1: differences; 2: error.",
 		Args: base.RangeArgs(0, 1),
+		Example: "  # what the working tree changes, against the merge base with the default branch\n" +
+			"  pattern-gen diff\n\n" +
+			"  # a pull request's comment, in CI\n" +
+			"  pattern-gen diff --base origin/main --head HEAD --format markdown > diff.md",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.color != "auto" && o.color != "always" && o.color != "never" {
-				return base.UsageError{Err: fmt.Errorf("--color %q: use auto, always or never", o.color)}
-			}
-			if o.format != "text" && o.format != "markdown" && o.format != "json" {
-				return base.UsageError{Err: fmt.Errorf("--format %q: use text, markdown or json", o.format)}
+			for _, check := range checks {
+				if err := check(); err != nil {
+					return err
+				}
 			}
 			env, err := config.EnvFromPairs(o.env)
 			if err != nil {
@@ -85,6 +88,7 @@ func newDiffCmd(streams base.IOStreams) *cobra.Command {
 	cmd.Flags().StringVar(&o.format, "format", "text", "text, markdown or json")
 	cmd.Flags().StringVar(&o.color, "color", "auto", "colour the text format: auto (on a terminal, unless NO_COLOR is set), always or never")
 	cmd.Flags().StringArrayVar(&o.env, "set-env", nil, "plugin env of the Applications, KEY=VALUE (e.g. AZURE_REGION=eastus); repeatable")
+	checks = append(checks, oneOf(cmd, "color", "auto", "always", "never"), oneOf(cmd, "format", "text", "markdown", "json"))
 	return cmd
 }
 

@@ -19,6 +19,11 @@ func newInitCmd(streams base.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "init [--config FILE] [--repo-url URL] [--force] DIR",
 		Short: "Write a complete fork of the pattern into DIR",
+		Example: "  # the natural flow: create the repository on your hosting service, clone it, init in it\n" +
+			"  git clone git@github.com:example-org/coco-pattern.git && cd coco-pattern\n" +
+			"  pattern-gen init .\n\n" +
+			"  # from your own config, read from standard input\n" +
+			"  my-config-generator | pattern-gen init --config - --repo-url https://github.com/example-org/coco.git coco",
 		Long: "Write a complete fork of the Confidential Containers pattern into DIR: value files, charts,\n" +
 			"overlays, a secrets template and a Makefile. Without --config the embedded default config\n" +
 			"is used. The fork's repository URL (git.repoURL, which the cluster deploys from) comes from\n" +

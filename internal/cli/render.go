@@ -25,6 +25,10 @@ func newRenderCmd(streams base.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "render [--out DIR] [--config FILE] [FORK]",
 		Short: "Render every application of a fork into Kubernetes objects, offline",
+		Example: "  pattern-gen render --out rendered            # the fork in the current directory\n" +
+			"  pattern-gen render --check --out rendered    # in CI: fail when rendered/ is stale\n" +
+			"  pattern-gen render --cluster-group spoke --set-env AZURE_REGION=eastus | less\n" +
+			"  pattern-gen render --config my-config.yaml   # preview a config, no fork needed",
 		Long: "Render every application of every clusterGroup of the fork (the hub's and, with a split\n" +
 			"topology, the spokes') that points at a chart in the fork, with Helm and kustomize\n" +
 			"in-process and the value files the clustergroup chart passes: the fork in the current\n" +

@@ -16,6 +16,8 @@ func newSecretsCmd(streams base.IOStreams) *cobra.Command {
 	gen := &cobra.Command{
 		Use:   "generate [--out FILE] [--domain APPS_DOMAIN] [--rotate SECRET]... [FORK]",
 		Short: "Generate the KBS keys and certificates the fork's secrets template names",
+		Example: "  pattern-gen secrets generate --domain apps.mycluster.example.com && make load-secrets\n" +
+			"  pattern-gen secrets generate --domain apps.mycluster.example.com --rotate kbsTLS   # a new KBS certificate, the rest kept",
 		Long: "Generate, for the fork in the current directory (or FORK), the files its\n" +
 			"values-secret.yaml.template points at: the KBS admin key pair (only the public key is\n" +
 			"loaded; the private key stays beside it), the attestation-token signer, and the KBS\n" +

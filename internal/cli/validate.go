@@ -23,6 +23,7 @@ type validateOptions struct {
 
 func newValidateCmd(streams base.IOStreams) *cobra.Command {
 	var o validateOptions
+	var checkOutput func() error
 	cmd := &cobra.Command{
 		Use:   "validate [-o text|json] [--offline] [--allow-unchecked] [FORK]",
 		Short: "Check a fork: config, clusterGroup values, rendered objects against the pinned schemas, cross-file rules",
@@ -44,8 +45,8 @@ func newValidateCmd(streams base.IOStreams) *cobra.Command {
 			"  pattern-gen validate --offline --allow-unchecked   # CI without network: what can be checked",
 		Args: base.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.output != "text" && o.output != "json" {
-				return base.UsageError{Err: fmt.Errorf("-o %q: use text or json", o.output)}
+			if err := checkOutput(); err != nil {
+				return err
 			}
 			o.Fork, o.Now = forkArg(args), time.Now()
 			var notes []string // what the cache could not keep: said after the report
@@ -105,6 +106,7 @@ func newValidateCmd(streams base.IOStreams) *cobra.Command {
 	cmd.Flags().BoolVar(&o.allowUnchecked, "allow-unchecked", false, "exit 0 even when some checks could not run (they are still listed)")
 	cmd.Flags().StringVar(&o.ClusterGroupSchema, "clustergroup-schema", "", "values.schema.json of the clustergroup chart, instead of the pinned one (file or go-getter source)")
 	cmd.Flags().StringVar(&o.CRDDir, "crds", "", "directory of CustomResourceDefinition YAML files, instead of the pinned CRDs")
+	checkOutput = oneOf(cmd, "output", "text", "json")
 	cmd.Flags().StringVar(&o.KubeOpenAPIDir, "kube-openapi", "", "directory of Kubernetes OpenAPI v3 JSON files (api/openapi-spec/v3 of k8s.io/kubernetes), instead of the pinned ones")
 	return cmd
 }

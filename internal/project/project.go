@@ -437,3 +437,54 @@ func ReadPatternOf(dir, group string) (*render.Pattern, error) {
 	}
 	return g, nil
 }
+
+// ClusterGroups lists the clusterGroups of the fork in dir, hub first (shell completion).
+func ClusterGroups(dir string) ([]string, error) {
+	t, err := generate.ReadFork(dir)
+	if err != nil {
+		return nil, err
+	}
+	patterns, err := render.ReadPatterns(t)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(patterns))
+	for i, p := range patterns {
+		out[i] = p.ClusterGroup
+	}
+	return out, nil
+}
+
+// ApplicationNames lists the Argo CD applications of a clusterGroup of the fork in dir (the
+// hub's when group is ""), as the clustergroup chart names them (shell completion).
+func ApplicationNames(dir, group string) ([]string, error) {
+	p, err := ReadPatternOf(dir, group)
+	if err != nil {
+		return nil, err
+	}
+	t, err := generate.ReadFork(dir)
+	if err != nil {
+		return nil, err
+	}
+	patterns, err := render.ReadPatterns(t)
+	if err != nil {
+		return nil, err
+	}
+	sel, err := render.SelectGroup(patterns, p.ClusterGroup)
+	if err != nil {
+		return nil, err
+	}
+	apps, _ := sel.Dig("clusterGroup", "applications").(map[string]any)
+	var out []string
+	for key, spec := range apps {
+		name := key
+		if m, ok := spec.(map[string]any); ok {
+			if n, ok := m["name"].(string); ok && n != "" {
+				name = n
+			}
+		}
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out, nil
+}
