@@ -9,10 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -103,7 +106,34 @@ func fromObject(u *unstructured.Unstructured) App {
 	if a.Message == "" && a.Health != "Healthy" {
 		a.Message = s("status", "health", "message")
 	}
+	// Whoever can write an Application, or the status of an object it manages, writes these
+	// strings; they reach a terminal. Control characters (escape sequences that retitle the
+	// window, move the cursor or clear the screen) are shown as escapes, and a message is one line.
+	for _, f := range []*string{&a.Sync, &a.Health, &a.Revision, &a.Operation, &a.Message} {
+		*f = Printable(*f)
+	}
 	return a
+}
+
+// Printable shows s's control characters as Go escapes (a newline as "; "), so that text from
+// the cluster prints as text on a terminal.
+func Printable(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) && utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		switch {
+		case r == '\n':
+			b.WriteString("; ")
+		case unicode.IsControl(r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func or(s, def string) string {
@@ -201,10 +231,15 @@ func (c *Client) waitOperations(ctx context.Context, names []string) error {
 	}
 }
 
-// Refresh asks Argo CD to compare every Application of the pattern again, as `argocd app get
-// --refresh` (normal) or `--hard-refresh` (hard: render again instead of using the cached
-// manifests) do: it sets the annotation argocd.argoproj.io/refresh, which Argo CD removes.
-func (c *Client) Refresh(ctx context.Context, kind string) error {
+// refreshAnnotation is what `argocd app get --refresh` sets; Argo CD's application controller
+// removes it when it persists the refreshed status (persistAppStatus in controller/appcontroller.go).
+const refreshAnnotation = "argocd.argoproj.io/refresh"
+
+// Refresh asks Argo CD to compare the named Applications of the pattern (every one when names
+// is empty) again, as `argocd app get --refresh` (normal) or `--hard-refresh` (hard: render
+// again instead of using the cached manifests) do, by setting the annotation Argo CD removes
+// once it has.
+func (c *Client) Refresh(ctx context.Context, kind string, names ...string) error {
 	if kind != "normal" && kind != "hard" {
 		return fmt.Errorf("--refresh %q: use normal or hard", kind)
 	}
@@ -212,13 +247,42 @@ func (c *Client) Refresh(ctx context.Context, kind string) error {
 	if err != nil {
 		return err
 	}
-	patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{"argocd.argoproj.io/refresh": kind}}})
+	patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{refreshAnnotation: kind}}})
 	for _, a := range apps {
+		if len(names) > 0 && !slices.Contains(names, a.Name) {
+			continue
+		}
 		if _, err := c.Dyn.Resource(ApplicationGVR).Namespace(c.Namespace).Patch(ctx, a.Name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 			return fmt.Errorf("refresh %s: %w", a.Name, describe(err, c.Namespace))
 		}
 	}
 	return nil
+}
+
+// WaitRefreshed waits until Argo CD has done the refresh Refresh asked for on the named
+// Applications (every one when names is empty): the annotation is gone. A sync requested
+// before that could apply what Argo CD compared before the refresh.
+func (c *Client) WaitRefreshed(ctx context.Context, interval time.Duration, names ...string) error {
+	for {
+		list, err := c.Dyn.Resource(ApplicationGVR).Namespace(c.Namespace).List(ctx, metav1.ListOptions{LabelSelector: PatternLabel + "=" + c.Pattern})
+		if err != nil {
+			return describe(err, c.Namespace)
+		}
+		var pending []string
+		for _, u := range list.Items {
+			if _, ok := u.GetAnnotations()[refreshAnnotation]; ok && (len(names) == 0 || slices.Contains(names, u.GetName())) {
+				pending = append(pending, u.GetName())
+			}
+		}
+		if len(pending) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("Argo CD did not finish refreshing %s in time; is its application controller running?", strings.Join(pending, ", "))
+		case <-time.After(interval):
+		}
+	}
 }
 
 // WaitOptions say what Wait waits for.

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
@@ -126,5 +127,20 @@ func TestWaitEndsOnAFailedOperation(t *testing.T) {
 	}
 	if err := c.Refresh(ctx, "soft"); err == nil || !strings.Contains(err.Error(), "use normal or hard") {
 		t.Errorf("refresh soft: %v", err)
+	}
+	// sync --refresh waits for Argo CD to have refreshed: no controller runs here, so the wait
+	// ends with the deadline, naming the applications; once the annotation is gone (Argo CD's
+	// persistAppStatus removes it), it returns.
+	shortCtx, cancelShort := context.WithTimeout(ctx, time.Second)
+	defer cancelShort()
+	if err := c.WaitRefreshed(shortCtx, 200*time.Millisecond, "new-failure"); err == nil || !strings.Contains(err.Error(), "did not finish refreshing new-failure in time") {
+		t.Errorf("wait for a refresh nobody does: %v", err)
+	}
+	remove := []byte(`{"metadata":{"annotations":{"argocd.argoproj.io/refresh":null}}}`)
+	if _, err := apps.Patch(ctx, "new-failure", types.MergePatchType, remove, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitRefreshed(ctx, 200*time.Millisecond, "new-failure"); err != nil {
+		t.Errorf("after the refresh: %v", err)
 	}
 }

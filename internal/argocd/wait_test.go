@@ -31,3 +31,17 @@ func TestStuckDegraded(t *testing.T) {
 		t.Fatalf("a zero grace never fails: %v", err)
 	}
 }
+
+// Text from the cluster reaches a terminal: escape sequences are shown, never sent.
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"Deployment trustee: 0/1 available": "Deployment trustee: 0/1 available",
+		"ok\x1b]0;pwned\x07\x1b[2J\rFAKE":   `ok\x1b]0;pwned\a\x1b[2J\rFAKE`,
+		"two\nlines":                        "two; lines",
+		"bad \xff byte\u009b":               "bad \ufffd byte" + `\u009b`,
+	} {
+		if got := Printable(in); got != want {
+			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

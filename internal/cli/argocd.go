@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+	"golang.org/x/text/width"
 	"k8s.io/client-go/dynamic"
 	sigsyaml "sigs.k8s.io/yaml"
 
@@ -140,8 +141,8 @@ func writeTable(w io.Writer, apps []argocd.App, wide bool) {
 
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
-	if len(s) > 100 {
-		s = s[:97] + "..."
+	if r := []rune(s); len(r) > 100 {
+		s = string(r[:97]) + "..."
 	}
 	return s
 }
@@ -173,9 +174,12 @@ func newSyncCmd(streams base.IOStreams) *cobra.Command {
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
 			if refresh != "" {
-				// Argo CD compares again before the operation, so a hard refresh syncs what the
-				// plugin renders now (cluster inputs read afresh), not its cached manifests.
-				if err := c.Refresh(ctx, refresh); err != nil {
+				// The sync is requested only once Argo CD has compared again, so a hard refresh
+				// syncs what the plugin renders now (cluster inputs read afresh), not its cache.
+				if err := c.Refresh(ctx, refresh, apps...); err != nil {
+					return err
+				}
+				if err := c.WaitRefreshed(ctx, time.Second, apps...); err != nil {
 					return err
 				}
 			}
@@ -277,17 +281,44 @@ func progressPrinter(w io.Writer) func([]argocd.App) {
 	}
 }
 
-// fitWidth cuts every line of text to at most width-1 columns (the last column would make some
-// terminals wrap), counting runes, and marks a cut line with "...".
+// fitWidth cuts every line of text to at most width-1 terminal columns (the last column would
+// make some terminals wrap), counting wide characters as two, and marks a cut line with "...".
+// The text is already printable (argocd.Printable): no escape sequence is cut in half.
 func fitWidth(text string, width int) string {
 	lines := strings.SplitAfter(text, "\n")
 	for i, l := range lines {
 		body := strings.TrimSuffix(l, "\n")
-		if r := []rune(body); len(r) > width-1 && width > 4 {
-			lines[i] = string(r[:width-4]) + "..." + l[len(body):]
+		if columns(body) <= width-1 || width <= 4 {
+			continue
 		}
+		cols, cut := 0, 0
+		for j, r := range body {
+			if cols+runeColumns(r) > width-4 {
+				cut = j
+				break
+			}
+			cols += runeColumns(r)
+		}
+		lines[i] = body[:cut] + "..." + l[len(body):]
 	}
 	return strings.Join(lines, "")
+}
+
+// columns is how many terminal columns s takes.
+func columns(s string) int {
+	n := 0
+	for _, r := range s {
+		n += runeColumns(r)
+	}
+	return n
+}
+
+func runeColumns(r rune) int {
+	switch width.LookupRune(r).Kind() {
+	case width.EastAsianWide, width.EastAsianFullwidth:
+		return 2
+	}
+	return 1
 }
 
 func messageSuffix(a argocd.App) string {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/pattern-gen/pattern-gen/internal/argocd"
 )
@@ -26,12 +25,20 @@ func TestFitWidth(t *testing.T) {
 		t.Fatalf("%d lines:\n%s", len(lines), got)
 	}
 	for _, l := range lines {
-		if utf8.RuneCountInString(l) > 79 {
-			t.Errorf("%d columns: %q", utf8.RuneCountInString(l), l)
+		if columns(l) > 79 {
+			t.Errorf("%d columns: %q", columns(l), l)
 		}
 	}
 	if !strings.HasSuffix(lines[1], "...") || !strings.HasPrefix(lines[0], "APPLICATION") {
 		t.Errorf("got:\n%s", got)
+	}
+}
+
+// Wide characters take two columns: a line of them is cut to fit too.
+func TestFitWidthWideRunes(t *testing.T) {
+	got := fitWidth(strings.Repeat("漢", 50)+"\n", 60)
+	if c := columns(strings.TrimSuffix(got, "\n")); c > 59 || !strings.HasSuffix(got, "...\n") {
+		t.Fatalf("%d columns: %q", c, got)
 	}
 }
 

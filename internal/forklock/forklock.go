@@ -1,6 +1,6 @@
 // Package forklock reads and writes pattern-gen.lock, the fork's record of what pattern-gen last
 // generated there: the config it generated from (digest and text), which pattern-gen did it,
-// and a digest of every file it wrote. With it, render, diff and validate can tell that
+// a digest of every file it wrote, and their text (the base of update's merge). With it, render, diff and validate can tell that
 // pattern-gen.yaml or pattern-gen changed since, and update can tell a file the user edited
 // from one they did not, and merge against what was generated.
 package forklock
@@ -57,9 +57,9 @@ func New(generator string, config []byte, files map[string][]byte) *Lock {
 // ConfigDigest is the Digest of the config the fork was generated from.
 func (l *Lock) ConfigDigest() string { return Digest(l.Config) }
 
-const header = `# What pattern-gen last generated in this fork: the config, and a digest of each file it wrote.
-# pattern-gen update reads it to keep your edits when it regenerates; pattern-gen init and
-# update write it. Commit it; do not edit it.
+const header = `# What pattern-gen last generated in this fork: the config, a digest of each file it wrote,
+# and their text (compressed). pattern-gen update merges your edits against that text when it
+# regenerates; pattern-gen init and update write this file. Commit it; do not edit it.
 `
 
 // Encode writes the lock as YAML, keys sorted: the same lock gives the same bytes.

@@ -438,9 +438,31 @@ func ReadPatternOf(dir, group string) (*render.Pattern, error) {
 	return g, nil
 }
 
+// valuesTree reads only the fork's top-level values files (values-*.yaml), what the
+// clusterGroups and their applications are read from: completion must stay fast in a fork
+// full of other files.
+func valuesTree(dir string) (render.Tree, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	t := render.Tree{}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), "values-") || !strings.HasSuffix(e.Name(), ".yaml") {
+			continue
+		}
+		data, err := generate.ReadLimited(filepath.Join(dir, e.Name()), generate.MaxForkFileSize)
+		if err != nil {
+			return nil, err
+		}
+		t[e.Name()] = data
+	}
+	return t, nil
+}
+
 // ClusterGroups lists the clusterGroups of the fork in dir, hub first (shell completion).
 func ClusterGroups(dir string) ([]string, error) {
-	t, err := generate.ReadFork(dir)
+	t, err := valuesTree(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -456,13 +478,10 @@ func ClusterGroups(dir string) ([]string, error) {
 }
 
 // ApplicationNames lists the Argo CD applications of a clusterGroup of the fork in dir (the
-// hub's when group is ""), as the clustergroup chart names them (shell completion).
+// hub's when group is ""), as the clustergroup chart names them, without disabled ones (shell
+// completion).
 func ApplicationNames(dir, group string) ([]string, error) {
-	p, err := ReadPatternOf(dir, group)
-	if err != nil {
-		return nil, err
-	}
-	t, err := generate.ReadFork(dir)
+	t, err := valuesTree(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -470,20 +489,22 @@ func ApplicationNames(dir, group string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	sel, err := render.SelectGroup(patterns, p.ClusterGroup)
-	if err != nil {
-		return nil, err
-	}
-	apps, _ := sel.Dig("clusterGroup", "applications").(map[string]any)
-	var out []string
-	for key, spec := range apps {
-		name := key
-		if m, ok := spec.(map[string]any); ok {
-			if n, ok := m["name"].(string); ok && n != "" {
-				name = n
-			}
+	p := patterns[0]
+	if group != "" {
+		if p, err = render.SelectGroup(patterns, group); err != nil {
+			return nil, err
 		}
-		out = append(out, name)
+	}
+	var out []string
+	for key, spec := range entries(p.Dig("clusterGroup", "applications")) {
+		m, _ := spec.(map[string]any)
+		if disabled, _ := m["disabled"].(bool); disabled {
+			continue
+		}
+		if n, ok := m["name"].(string); ok && n != "" {
+			key = n
+		}
+		out = append(out, key)
 	}
 	slices.Sort(out)
 	return out, nil

@@ -362,15 +362,21 @@ func (p *plan) lastGenerated(name, recorded string) []byte {
 }
 
 // hasMarkers says whether data holds a conflict update left: a line "<<<<<<< yours" and a
-// later one starting ">>>>>>> pattern-gen".
+// later one starting ">>>>>>> pattern-gen " (git writes them with CRLF in a CRLF file). Only
+// update's own labels count, so a README that shows git's markers is no conflict.
 func hasMarkers(data []byte) bool {
-	start := bytes.Index(data, []byte(mineMarker))
-	return start >= 0 && (start == 0 || data[start-1] == '\n') && bytes.Contains(data[start:], []byte("\n>>>>>>> pattern-gen "))
+	open := false
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSuffix(line, "\r")
+		switch {
+		case line == "<<<<<<< yours":
+			open = true
+		case open && strings.HasPrefix(line, ">>>>>>> pattern-gen "):
+			return true
+		}
+	}
+	return false
 }
-
-// mineMarker opens a conflict update leaves; only update's own labels count, so a README that
-// shows git's markers is no conflict.
-const mineMarker = "<<<<<<< yours\n"
 
 // plural is "1 file" or "n files".
 func plural(n int, noun string) string {

@@ -289,12 +289,12 @@ func PinsTable() (pins.Table, error) {
 func subscribedCSVs(patterns []*render.Pattern) map[string]bool {
 	out := map[string]bool{}
 	for _, p := range patterns {
-		subs, _ := p.Dig("clusterGroup", "subscriptions").(map[string]any)
-		for _, sub := range subs {
-			if m, ok := sub.(map[string]any); ok {
-				if csv, ok := m["csv"].(string); ok {
-					out[csv] = true
-				}
+		for _, sub := range p.Subscriptions() { // the map and the list form
+			if disabled, _ := sub.Spec["disabled"].(bool); disabled {
+				continue
+			}
+			if csv, ok := sub.Spec["csv"].(string); ok {
+				out[csv] = true
 			}
 		}
 	}
@@ -336,7 +336,7 @@ func pinnedSchemas(table pins.Table, kind string, csvs map[string]bool) (use []p
 		}
 		for _, csv := range subscribed {
 			if len(known) > 0 && !matched[csv] {
-				missing = append(missing, fmt.Sprintf("%s schema of %s: %s has one only for %s", kind, csv, pins.File, strings.Join(known, ", ")))
+				missing = append(missing, fmt.Sprintf("%s schema of %s: %s has one only for %s (no download supplies it; --crds replaces every pinned CRD, so its folder must hold them all)", kind, csv, pins.File, strings.Join(known, ", ")))
 			}
 		}
 	}
