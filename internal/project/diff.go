@@ -76,12 +76,18 @@ func renderRevision(repo *gitrev.Repo, label, sha string, env config.PluginEnv) 
 	return objs, nil
 }
 
+// renderObjects is what review compares of a fork: every rendered object, and what the
+// clustergroup chart makes objects of in each clusterGroup's values.
 func renderObjects(t render.Tree, env config.PluginEnv) ([]review.Object, error) {
-	res, err := RenderTree(t, env)
+	patterns, err := render.ReadPatterns(t)
 	if err != nil {
 		return nil, err
 	}
-	var out []review.Object
+	res, err := renderPatterns(t, patterns, env)
+	if err != nil {
+		return nil, err
+	}
+	out := clusterGroupObjects(patterns)
 	for _, app := range res.Applications {
 		for _, o := range app.Objects {
 			data, err := o.Decode()

@@ -87,6 +87,21 @@ func (o Object) Label() string {
 	return o.Group + "/" + o.App
 }
 
+// Lead is the application listed first in each clusterGroup: what the clustergroup chart
+// makes of the values (namespaces, operator subscriptions, the Argo CD applications), which
+// frames every other change.
+const Lead = "clustergroup"
+
+// order is the sort key of a clusterGroup/application label (or a key starting with one): the
+// Lead application of a group sorts before the group's others.
+func order(label string) string {
+	group, rest, ok := strings.Cut(label, "/")
+	if ok && (rest == Lead || strings.HasPrefix(rest, Lead+"\x00")) {
+		return group + "/\x00" + rest
+	}
+	return label
+}
+
 // Compare compares base and head objects keyed by clusterGroup, application and ID.
 func Compare(baseLabel, headLabel string, base, head []Object) (*Result, error) {
 	key := func(o Object) string { return o.Label() + "\x00" + o.ID }
@@ -120,7 +135,7 @@ func Compare(baseLabel, headLabel string, base, head []Object) (*Result, error) 
 			gone[o.App+"\x00"+o.ID] = c[1:]
 		}
 	}
-	sort.Strings(keys)
+	sort.Slice(keys, func(i, j int) bool { return order(keys[i]) < order(keys[j]) })
 	res := &Result{Base: baseLabel, Head: headLabel}
 	apps := map[string]*AppSummary{}
 	for _, k := range keys {
@@ -193,7 +208,7 @@ func Compare(baseLabel, headLabel string, base, head []Object) (*Result, error) 
 	for _, a := range apps {
 		res.Apps = append(res.Apps, *a)
 	}
-	sort.Slice(res.Apps, func(i, j int) bool { return res.Apps[i].App < res.Apps[j].App })
+	sort.Slice(res.Apps, func(i, j int) bool { return order(res.Apps[i].App) < order(res.Apps[j].App) })
 	return res, nil
 }
 
