@@ -164,68 +164,112 @@ func checkClusterGroupValues(ctx context.Context, o ValidateOptions, table pins.
 }
 
 // checkObjects checks the rendered objects against schemas: the CRDs of custom kinds and the
-// OpenAPI of core kinds, of the versions the pins table names (or from the folders given).
+// OpenAPI of core kinds, of the versions the pins table names (or from the folders given). Each
+// clusterGroup is checked against the operator versions it subscribes itself: in a staged
+// upgrade the spoke may run another Trustee than the hub.
 func checkObjects(ctx context.Context, o ValidateOptions, table pins.Table, patterns []*render.Pattern, apps []render.App, rep *ValidateReport) error {
-	all := validate.CRDs{}
-	csvs := subscribedCSVs(patterns)
-	for _, c := range []struct {
-		dir, flag, arg, kind string
-		exts                 []string
-		load                 func(map[string][]byte) (validate.CRDs, error)
-		checked              string // with the number of kinds and versions loaded
-	}{
-		{o.CRDDir, "--crds", "DIR", pins.SchemaCRD, []string{".yaml", ".yml"}, validate.LoadCRDs, "rendered objects against %d custom kinds and versions"},
-		{o.KubeOpenAPIDir, "--kube-openapi", "DIR", pins.SchemaOpenAPI, []string{".json"}, validate.LoadOpenAPI, "rendered objects against %d Kubernetes kinds"},
-	} {
-		var docs map[string][]byte
-		if c.dir != "" {
-			var err error
-			if docs, err = readDir(c.dir, c.exts...); err != nil {
-				return fmt.Errorf("%s %s: %w", c.flag, c.dir, err)
-			}
-			if len(docs) == 0 {
-				return fmt.Errorf("%s %s: no %s file there; name the folder that holds them", c.flag, c.dir, strings.Join(c.exts, " or "))
-			}
-		} else {
-			docs = map[string][]byte{}
-			use, missing := pinnedSchemas(table, c.kind, csvs)
-			for _, m := range missing {
-				rep.Unchecked = append(rep.Unchecked, m+"; pass "+c.flag+" "+c.arg)
-			}
-			for _, s := range use {
-				data, err := o.Schemas.Get(ctx, s)
-				if err != nil {
-					rep.Unchecked = append(rep.Unchecked, fmt.Sprintf("%s schema %s: %v; pass %s %s", c.kind, path.Base(s.URL), err, c.flag, c.arg))
-					continue
-				}
-				docs[s.URL] = data
-			}
-		}
-		schemas, err := c.load(docs)
-		var ps validate.Problems
-		switch {
-		case errors.As(err, &ps): // schemas it could not use, reported with the rest
-			rep.schemaProblems(ps)
-		case err != nil:
-			return err
-		}
-		if len(schemas) > 0 {
-			rep.Checked = append(rep.Checked, fmt.Sprintf(c.checked, len(schemas)))
-		}
-		maps.Copy(all, schemas)
+	kinds := []schemaKind{
+		{o.CRDDir, "--crds", pins.SchemaCRD, []string{".yaml", ".yml"}, validate.LoadCRDs, "rendered objects against %d custom kinds and versions"},
+		{o.KubeOpenAPIDir, "--kube-openapi", pins.SchemaOpenAPI, []string{".json"}, validate.LoadOpenAPI, "rendered objects against %d Kubernetes kinds"},
 	}
-	rep.schemaProblems(validate.Objects(apps, all))
+	said := map[string]bool{} // unchecked notes and schema problems, once for the fork
+	note := func(s string) {
+		if !said[s] {
+			said[s] = true
+			rep.Unchecked = append(rep.Unchecked, s)
+		}
+	}
+	counts := make([]map[string]bool, len(kinds)) // kinds and versions loaded, over all groups
 	seen := map[string]bool{}
-	for _, app := range apps {
-		for _, obj := range app.Objects {
-			if id := obj.Kind + " (" + obj.APIVersion + ")"; !all.Covers(obj.APIVersion, obj.Kind) && !seen[id] {
-				seen[id] = true
-				rep.NoSchema = append(rep.NoSchema, id)
+	for _, p := range patterns {
+		var groupApps []render.App
+		for _, app := range apps {
+			if app.Plan.Group == p.ClusterGroup {
+				groupApps = append(groupApps, app)
 			}
+		}
+		all := validate.CRDs{}
+		for i, k := range kinds {
+			docs, err := k.docs(ctx, o, table, subscribedCSVs([]*render.Pattern{p}), note)
+			if err != nil {
+				return err
+			}
+			schemas, err := k.load(docs)
+			var ps validate.Problems
+			switch {
+			case errors.As(err, &ps): // schemas it could not use, reported with the rest
+				for _, x := range ps {
+					if !said[x.String()] {
+						said[x.String()] = true
+						rep.problem(x.File, x.Path, x.Msg)
+					}
+				}
+			case err != nil:
+				return err
+			}
+			if counts[i] == nil {
+				counts[i] = map[string]bool{}
+			}
+			for key := range schemas {
+				counts[i][key] = true
+			}
+			maps.Copy(all, schemas)
+		}
+		rep.schemaProblems(validate.Objects(groupApps, all))
+		for _, app := range groupApps {
+			for _, obj := range app.Objects {
+				if id := obj.Kind + " (" + obj.APIVersion + ")"; !all.Covers(obj.APIVersion, obj.Kind) && !seen[id] {
+					seen[id] = true
+					rep.NoSchema = append(rep.NoSchema, id)
+				}
+			}
+		}
+	}
+	for i, k := range kinds {
+		if len(counts[i]) > 0 {
+			rep.Checked = append(rep.Checked, fmt.Sprintf(k.checked, len(counts[i])))
 		}
 	}
 	slices.Sort(rep.NoSchema)
 	return nil
+}
+
+// schemaKind is one kind of schema validate checks objects against, and the flag that gives
+// a folder of them instead of the pinned ones.
+type schemaKind struct {
+	dir, flag, kind string
+	exts            []string
+	load            func(map[string][]byte) (validate.CRDs, error)
+	checked         string // with the number of kinds and versions loaded
+}
+
+// docs are the schema documents of this kind for a clusterGroup subscribing csvs: the folder's,
+// or the pinned ones from the cache; what cannot be had goes to note.
+func (k schemaKind) docs(ctx context.Context, o ValidateOptions, table pins.Table, csvs map[string]bool, note func(string)) (map[string][]byte, error) {
+	if k.dir != "" {
+		docs, err := readDir(k.dir, k.exts...)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", k.flag, k.dir, err)
+		}
+		if len(docs) == 0 {
+			return nil, fmt.Errorf("%s %s: no %s file there; name the folder that holds them", k.flag, k.dir, strings.Join(k.exts, " or "))
+		}
+		return docs, nil
+	}
+	docs := map[string][]byte{}
+	use, missing := pinnedSchemas(table, k.kind, csvs)
+	for _, m := range missing {
+		note(m + "; pass " + k.flag + " DIR")
+	}
+	for _, s := range use {
+		data, err := o.Schemas.Get(ctx, s)
+		if err != nil {
+			note(fmt.Sprintf("%s schema %s: %v; pass %s DIR", k.kind, path.Base(s.URL), err, k.flag))
+			continue
+		}
+		docs[s.URL] = data
+	}
+	return docs, nil
 }
 
 // measurementsWarnAhead is how long before the measurements expire validate starts to say so.

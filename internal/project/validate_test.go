@@ -212,6 +212,23 @@ func TestValidateUsesTheForksOperatorVersion(t *testing.T) {
 	}
 }
 
+// Each clusterGroup is checked against the operator versions it subscribes: a spoke that
+// subscribes Trustee 0.4.2 while the hub runs 1.1.0 (a staged upgrade) is no conflict of CRDs.
+func TestValidatePerClusterGroupVersions(t *testing.T) {
+	fork := filepath.Join(t.TempDir(), "fork")
+	if _, err := project.Init(context.Background(), project.InitOptions{Config: filepath.Join(repoRoot, "testdata", "cases", "split", "pattern-gen.yaml"), Dir: fork}); err != nil {
+		t.Fatal(err)
+	}
+	editFile(t, fork, "values-spoke.yaml", "  subscriptions:\n", "  subscriptions:\n    trustee:\n      name: trustee-operator\n      namespace: trustee-operator-system\n      source: redhat-operators\n      channel: stable\n      csv: trustee-operator.v0.4.2\n")
+	rep, err := project.Validate(context.Background(), project.ValidateOptions{Fork: fork, Schemas: pinnedCache(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := problemsText(rep); strings.Contains(got, "both define") || len(rep.Unchecked) > 0 {
+		t.Fatalf("problems:\n%s\nunchecked %v", got, rep.Unchecked)
+	}
+}
+
 // Offline with an empty cache nothing schema-based can run: every such check is listed with
 // the cache folder and the flag that would supply it, and the rest still runs.
 func TestValidateOfflineNamesWhatWouldSupply(t *testing.T) {
