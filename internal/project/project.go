@@ -460,13 +460,18 @@ func valuesTree(dir string) (render.Tree, error) {
 	return t, nil
 }
 
-// ClusterGroups lists the clusterGroups of the fork in dir, hub first (shell completion).
-func ClusterGroups(dir string) ([]string, error) {
+// valuesPatterns reads the clusterGroups of the fork in dir from its values files alone.
+func valuesPatterns(dir string) ([]*render.Pattern, error) {
 	t, err := valuesTree(dir)
 	if err != nil {
 		return nil, err
 	}
-	patterns, err := render.ReadPatterns(t)
+	return render.ReadPatterns(t)
+}
+
+// ClusterGroups lists the clusterGroups of the fork in dir, hub first (shell completion).
+func ClusterGroups(dir string) ([]string, error) {
+	patterns, err := valuesPatterns(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -481,11 +486,7 @@ func ClusterGroups(dir string) ([]string, error) {
 // hub's when group is ""), as the clustergroup chart names them, without disabled ones (shell
 // completion).
 func ApplicationNames(dir, group string) ([]string, error) {
-	t, err := valuesTree(dir)
-	if err != nil {
-		return nil, err
-	}
-	patterns, err := render.ReadPatterns(t)
+	patterns, err := valuesPatterns(dir)
 	if err != nil {
 		return nil, err
 	}
