@@ -625,11 +625,22 @@ func TestArgoCDSyncsThePattern(t *testing.T) {
 		t.Fatalf("status: %v\n%s", err, status)
 	}
 	t.Logf("pattern-gen status:\n%s", status)
-	out, err := c.pg("sync", "--app", "cmp-plugin-rbac", "--app", "trustee")
+	// --refresh hard: the real application controller re-renders trustee through the plugin
+	// and removes the refresh annotation (persistAppStatus), which sync waits for before it
+	// requests the operation.
+	refreshedAt := time.Now()
+	out, err := c.pg("sync", "--refresh", "hard", "--app", "cmp-plugin-rbac", "--app", "trustee")
 	if err != nil || !strings.Contains(out, "wave -1: sync requested for cmp-plugin-rbac") || !strings.Contains(out, "wave 0: sync requested for trustee") {
 		t.Fatalf("sync: %v\n%s", err, out)
 	}
-	t.Logf("pattern-gen sync --app cmp-plugin-rbac --app trustee:\n%s", out)
+	t.Logf("pattern-gen sync --refresh hard --app cmp-plugin-rbac --app trustee (%v):\n%s", time.Since(refreshedAt).Round(time.Second), out)
+	for _, name := range []string{"cmp-plugin-rbac", "trustee"} {
+		app, err := c.get(t, schema.GroupVersionKind{Group: "argoproj.io", Version: "v1alpha1", Kind: "Application"}, c.argoNS, name)
+		must(t, err)
+		if _, ok := app.GetAnnotations()["argocd.argoproj.io/refresh"]; ok {
+			t.Errorf("%s: the refresh annotation is still there after sync --refresh", name)
+		}
+	}
 	if out, err = c.pg("wait", "--for", "synced", "--timeout", "2m"); err != nil {
 		t.Fatalf("wait after sync: %v\n%s", err, out)
 	}
