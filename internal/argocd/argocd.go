@@ -115,18 +115,19 @@ func fromObject(u *unstructured.Unstructured) App {
 	return a
 }
 
-// Printable shows s's control characters as Go escapes (a newline as "; "), so that text from
-// the cluster prints as text on a terminal.
+// Printable shows s's control and format characters (escapes, bidi overrides, zero-width and
+// line separators) as Go escapes (a newline as "; "), so that text from the cluster prints as
+// what it is on a terminal.
 func Printable(s string) string {
-	if !strings.ContainsFunc(s, unicode.IsControl) && utf8.ValidString(s) {
+	if !strings.ContainsFunc(s, hidden) && utf8.ValidString(s) {
 		return s
 	}
 	var b strings.Builder
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+	for _, r := range strings.ToValidUTF8(strings.ReplaceAll(s, "\r\n", "\n"), "\uFFFD") {
 		switch {
 		case r == '\n':
 			b.WriteString("; ")
-		case unicode.IsControl(r):
+		case hidden(r):
 			q := strconv.QuoteRune(r)
 			b.WriteString(q[1 : len(q)-1])
 		default:
@@ -141,6 +142,11 @@ func or(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// hidden says whether r changes how text around it shows rather than showing itself.
+func hidden(r rune) bool {
+	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
 }
 
 // SyncRequest is what Sync asked Argo CD for.
@@ -246,6 +252,11 @@ func (c *Client) Refresh(ctx context.Context, kind string, names ...string) erro
 	apps, err := c.List(ctx)
 	if err != nil {
 		return err
+	}
+	for _, n := range names { // refresh nothing when a name is wrong: sync would refuse it anyway
+		if !slices.ContainsFunc(apps, func(a App) bool { return a.Name == n }) {
+			return fmt.Errorf("no application %s in pattern %s (namespace %s)", n, c.Pattern, c.Namespace)
+		}
 	}
 	patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{refreshAnnotation: kind}}})
 	for _, a := range apps {

@@ -38,6 +38,8 @@ func TestPrintable(t *testing.T) {
 		"Deployment trustee: 0/1 available": "Deployment trustee: 0/1 available",
 		"ok\x1b]0;pwned\x07\x1b[2J\rFAKE":   `ok\x1b]0;pwned\a\x1b[2J\rFAKE`,
 		"two\nlines":                        "two; lines",
+		"crlf\r\nline":                      "crlf; line",
+		"safe\u202egnp.exe":                 `safe\u202egnp.exe`,
 		"bad \xff byte\u009b":               "bad \ufffd byte" + `\u009b`,
 	} {
 		if got := Printable(in); got != want {

@@ -196,7 +196,7 @@ func newSyncCmd(streams base.IOStreams) *cobra.Command {
 	f.add(cmd)
 	cmd.Flags().BoolVar(&prune, "prune", false, "delete resources Argo CD manages that are no longer rendered")
 	cmd.Flags().StringArrayVar(&apps, "app", nil, "sync only this application (repeatable)")
-	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "how long to wait for earlier waves")
+	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "how long to wait for Argo CD's refresh and for earlier waves")
 	cmd.Flags().StringVar(&refresh, "refresh", "", "first ask Argo CD to compare again: normal, or hard (render again, bypassing its manifest cache)")
 	checkRefresh = oneOf(cmd, "refresh", "normal", "hard")
 	_ = cmd.RegisterFlagCompletionFunc("app", completeApps)

@@ -16,24 +16,40 @@ import (
 const ClusterGroupApp = review.Lead
 
 // clusterGroupEntries are the values the clustergroup chart turns into objects, by the kind
-// review shows them as: the values path, and whether the entries are a list of names, a list of
-// objects with a name, or a map keyed by name.
+// review shows them as: the values path, and whether the order of a list matters (imperative
+// jobs run in order; a later shared value file overrides an earlier one).
 var clusterGroupEntries = []struct {
+	kind    string
+	path    []string
+	ordered bool
+}{
+	{"clusterGroup.subscriptions", []string{"clusterGroup", "subscriptions"}, false},
+	{"clusterGroup.namespaces", []string{"clusterGroup", "namespaces"}, false},
+	{"clusterGroup.indexImages", []string{"clusterGroup", "indexImages"}, false},
+	{"clusterGroup.applications", []string{"clusterGroup", "applications"}, false},
+	{"clusterGroup.projects", []string{"clusterGroup", "projects"}, false},
+	{"clusterGroup.argoCD.configManagementPlugins", []string{"clusterGroup", "argoCD", "configManagementPlugins"}, false},
+	{"clusterGroup.imperative.jobs", []string{"clusterGroup", "imperative", "jobs"}, true},
+	{"clusterGroup.managedClusterGroups", []string{"clusterGroup", "managedClusterGroups"}, false},
+	{"clusterGroup.sharedValueFiles", []string{"clusterGroup", "sharedValueFiles"}, true},
+	{"clusterGroup.extraObjects", []string{"clusterGroup", "extraObjects"}, false},
+}
+
+// clusterGroupSettings are maps whose other keys configure what the chart renders (the
+// imperative jobs' image and schedule, the ArgoCD CR): each is one object, the entries above
+// left out.
+var clusterGroupSettings = []struct {
 	kind string
 	path []string
+	skip string
 }{
-	{"clusterGroup.subscriptions", []string{"clusterGroup", "subscriptions"}},
-	{"clusterGroup.namespaces", []string{"clusterGroup", "namespaces"}},
-	{"clusterGroup.applications", []string{"clusterGroup", "applications"}},
-	{"clusterGroup.projects", []string{"clusterGroup", "projects"}},
-	{"clusterGroup.argoCD.configManagementPlugins", []string{"clusterGroup", "argoCD", "configManagementPlugins"}},
-	{"clusterGroup.imperative.jobs", []string{"clusterGroup", "imperative", "jobs"}},
-	{"clusterGroup.managedClusterGroups", []string{"clusterGroup", "managedClusterGroups"}},
-	{"clusterGroup.sharedValueFiles", []string{"clusterGroup", "sharedValueFiles"}},
+	{"clusterGroup.imperative", []string{"clusterGroup", "imperative"}, "jobs"},
+	{"clusterGroup.argoCD", []string{"clusterGroup", "argoCD"}, "configManagementPlugins"},
 }
 
 // clusterGroupObjects is what review compares of each clusterGroup's values: one object per
-// entry, keyed by its name, and the clustergroup chart version the fork pins.
+// entry, keyed by its name, the order of the lists where it matters, and the clustergroup chart
+// version the fork pins.
 func clusterGroupObjects(patterns []*render.Pattern) []review.Object {
 	var out []review.Object
 	for _, p := range patterns {
@@ -48,8 +64,24 @@ func clusterGroupObjects(patterns []*render.Pattern) []review.Object {
 			add("main.multiSourceConfig", "clusterGroupChartVersion", v)
 		}
 		for _, e := range clusterGroupEntries {
-			for name, data := range entries(p.Dig(e.path...)) {
+			v := p.Dig(e.path...)
+			named, order := entries(v)
+			for name, data := range named {
 				add(e.kind, name, data)
+			}
+			if _, isList := v.([]any); isList && e.ordered && len(order) > 1 {
+				add(e.kind, "(order)", map[string]any{"order": order})
+			}
+		}
+		for _, st := range clusterGroupSettings {
+			m, ok := p.Dig(st.path...).(map[string]any)
+			if !ok {
+				continue
+			}
+			rest := maps.Clone(m)
+			delete(rest, st.skip)
+			if len(rest) > 0 {
+				add(st.kind, "settings", rest)
 			}
 		}
 	}
@@ -57,12 +89,13 @@ func clusterGroupObjects(patterns []*render.Pattern) []review.Object {
 }
 
 // entries names the entries of a values list or map: a map by its keys, a list item by its
-// name field (or itself, when it is a string), else by its position.
-func entries(v any) map[string]any {
-	out := map[string]any{}
+// name field, its only key (a one-key map such as a labelled namespace), or itself when it is
+// a string, else by its position. order lists the names in the list's order.
+func entries(v any) (named map[string]any, order []any) {
+	named = map[string]any{}
 	switch v := v.(type) {
 	case map[string]any:
-		maps.Copy(out, v)
+		maps.Copy(named, v)
 	case []any:
 		for i, item := range v {
 			name := fmt.Sprintf("[%d]", i)
@@ -72,13 +105,21 @@ func entries(v any) map[string]any {
 			case map[string]any:
 				if n, ok := it["name"].(string); ok && n != "" {
 					name = n
+				} else if len(it) == 1 {
+					for k := range it {
+						name = k
+					}
 				}
 			}
-			if _, dup := out[name]; dup {
-				name = fmt.Sprintf("%s[%d]", name, i)
+			for base, n := name, 2; ; n++ { // a name taken already gets a suffix no other has
+				if _, taken := named[name]; !taken {
+					break
+				}
+				name = fmt.Sprintf("%s (%d)", base, n)
 			}
-			out[name] = item
+			named[name] = item
+			order = append(order, name)
 		}
 	}
-	return out
+	return named, order
 }

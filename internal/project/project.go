@@ -497,7 +497,8 @@ func ApplicationNames(dir, group string) ([]string, error) {
 		}
 	}
 	var out []string
-	for key, spec := range entries(p.Dig("clusterGroup", "applications")) {
+	named, _ := entries(p.Dig("clusterGroup", "applications"))
+	for key, spec := range named {
 		m, _ := spec.(map[string]any)
 		if disabled, _ := m["disabled"].(bool); disabled {
 			continue
