@@ -35,8 +35,14 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		UpdateScripts:       os.Getenv("UPDATE_GOLDEN") != "",
-		Setup:               func(env *testscript.Env) error { env.Setenv("XDG_CACHE_HOME", cacheHome); return nil },
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"dm-verity-registry": dmVerityRegistry},
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("XDG_CACHE_HOME", cacheHome)
+			// The clustergroup chart the fork pins, from the shared reference copy (its vp-rbac
+			// dependency absent); scripts that need it skip without it.
+			env.Setenv("CLUSTERGROUP_CHART", filepath.Join(pinnedschemas.Shared(), "clustergroup-chart-0.9.55"))
+			return nil
+		},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){"dm-verity-registry": dmVerityRegistry},
 	})
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 	"os"
 
@@ -18,6 +19,7 @@ const markdownLimit = 60000
 
 type diffOptions struct {
 	base, head, format string
+	chart              string
 	color              string
 	env                []string
 }
@@ -49,7 +51,8 @@ func newDiffCmd(streams base.IOStreams) *cobra.Command {
 			}
 			ctx := cmd.Context()
 			res, err := base.Await(ctx, func() (*review.Result, error) {
-				return project.Diff(project.DiffOptions{Fork: forkArg(args), Base: o.base, Head: o.head, Env: env})
+				return project.Diff(project.DiffOptions{Fork: forkArg(args), Base: o.base, Head: o.head, Env: env, ClusterGroupChart: o.chart,
+					Logf: func(format string, a ...any) { fmt.Fprintf(streams.ErrOut, format+"\n", a...) }})
 			})
 			if err != nil {
 				return base.ExitErr{Code: 2, Err: err}
@@ -88,6 +91,7 @@ func newDiffCmd(streams base.IOStreams) *cobra.Command {
 	cmd.Flags().StringVar(&o.format, "format", "text", "text, markdown or json")
 	cmd.Flags().StringVar(&o.color, "color", "auto", "colour the text format: auto (on a terminal, unless NO_COLOR is set), always or never")
 	cmd.Flags().StringArrayVar(&o.env, "set-env", nil, "plugin env of the Applications, KEY=VALUE (e.g. AZURE_REGION=eastus); repeatable")
+	cmd.Flags().StringVar(&o.chart, "clustergroup-chart", "", "folder of the clustergroup chart the fork pins: its objects (Namespaces, Subscriptions, Applications, the ArgoCD CR) are rendered for the hub's clusterGroup, instead of the values they come from")
 	checks = append(checks, oneOf(cmd, "color", "auto", "always", "never"), oneOf(cmd, "format", "text", "markdown", "json"))
 	return cmd
 }

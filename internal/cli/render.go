@@ -13,6 +13,7 @@ import (
 )
 
 type renderOptions struct {
+	chart  string
 	out    string
 	config string
 	check  bool
@@ -56,7 +57,8 @@ func newRenderCmd(streams base.IOStreams) *cobra.Command {
 			}
 			// The fork in the current directory unless one is named; --config previews a
 			// config without a fork.
-			src := project.Source{Config: o.config, Env: env, Group: o.group}
+			src := project.Source{Config: o.config, Env: env, Group: o.group, ClusterGroupChart: o.chart,
+				Logf: func(format string, a ...any) { fmt.Fprintf(streams.ErrOut, format+"\n", a...) }}
 			if o.config == "" {
 				src.Fork = forkArg(args)
 			}
@@ -110,6 +112,7 @@ func newRenderCmd(streams base.IOStreams) *cobra.Command {
 	cmd.Flags().StringVar(&o.out, "out", "", "write one file per object into this directory")
 	cmd.Flags().StringVar(&o.config, "config", "", "render the fork this config would scaffold (default: the embedded default)")
 	cmd.Flags().BoolVar(&o.check, "check", false, "compare with the render committed in --out instead of writing; exit 1 when it is stale")
+	cmd.Flags().StringVar(&o.chart, "clustergroup-chart", "", "folder of the clustergroup chart the fork pins: its objects (Namespaces, Subscriptions, Applications, the ArgoCD CR) are rendered for the hub's clusterGroup as application clustergroup")
 	cmd.Flags().StringVar(&o.group, "cluster-group", "", "print only this clusterGroup's objects (e.g. a split fork's spoke)")
 	cmd.Flags().StringArrayVar(&o.env, "set-env", nil, "plugin env of the Applications, KEY=VALUE (e.g. AZURE_REGION=eastus); repeatable")
 	return cmd

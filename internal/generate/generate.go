@@ -172,6 +172,7 @@ type Renderer struct {
 	logf      func(string, ...any)
 	domain    string
 	domainSrc string
+	facts     render.Facts
 	docs      [2]*initdataDoc // restrictive, allow-all (built on first use)
 }
 
@@ -227,7 +228,14 @@ func NewRenderer(o RendererOptions) (*Renderer, error) {
 	if s.plans, err = pattern.Plan(s.files, facts); err != nil {
 		return nil, err
 	}
+	s.facts = facts
 	return s, nil
+}
+
+// ClusterGroupPlan is how the patterns operator renders the clustergroup chart (at chartPath in
+// the tree) for this clusterGroup, with the facts the fork's applications see.
+func (s *Renderer) ClusterGroupPlan(chartPath, patternNamespace string) (render.AppPlan, error) {
+	return s.pattern.ClusterGroupPlan(s.files, s.facts, chartPath, patternNamespace)
 }
 
 // initdata returns the initdata document for an agent policy. Each is built on first use, then

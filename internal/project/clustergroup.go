@@ -2,7 +2,16 @@ package project
 
 import (
 	"fmt"
+	"io/fs"
 	"maps"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/generate"
 
 	"github.com/pattern-gen/pattern-gen/internal/render"
 	"github.com/pattern-gen/pattern-gen/internal/review"
@@ -122,4 +131,139 @@ func entries(v any) (named map[string]any, order []any) {
 		}
 	}
 	return named, order
+}
+
+// chartPrefix is where the clustergroup chart's files go in a fork's tree for rendering: a
+// folder of pattern-gen's own, replacing anything a fork keeps there.
+const chartPrefix = ".pattern-gen/clustergroup-chart"
+
+// ReadClusterGroupChart reads a clustergroup chart folder (diff --clustergroup-chart DIR):
+// regular files only, no links, each bounded. A dependency Chart.yaml lists that charts/ does
+// not hold is dropped and named in missing (the reference copy of the chart lacks vp-rbac, so
+// its objects are not rendered).
+func ReadClusterGroupChart(dir string) (files render.Tree, missing []string, err error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--clustergroup-chart %s: %w", dir, err)
+	}
+	defer root.Close()
+	files = render.Tree{}
+	err = fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.Type()&fs.ModeSymlink != 0:
+			return fmt.Errorf("%s is a symbolic link; a chart folder holds regular files", p)
+		case d.IsDir() || !d.Type().IsRegular():
+			return nil
+		}
+		data, err := generate.ReadLimited(filepath.Join(dir, filepath.FromSlash(p)), generate.MaxForkFileSize)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		files[p] = data
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("--clustergroup-chart %s: %w", dir, err)
+	}
+	meta, ok := files["Chart.yaml"]
+	if !ok {
+		return nil, nil, fmt.Errorf("--clustergroup-chart %s: no Chart.yaml; name the clustergroup chart's folder", dir)
+	}
+	var chart map[string]any
+	if err := yaml.Unmarshal(meta, &chart); err != nil {
+		return nil, nil, fmt.Errorf("--clustergroup-chart %s: Chart.yaml: %w", dir, err)
+	}
+	if name, _ := chart["name"].(string); name != "clustergroup" {
+		return nil, nil, fmt.Errorf("--clustergroup-chart %s: chart %q is not the clustergroup chart", dir, name)
+	}
+	deps, _ := chart["dependencies"].([]any)
+	var kept []any
+	for _, d := range deps {
+		m, _ := d.(map[string]any)
+		name, _ := m["name"].(string)
+		if hasChart(files, name) {
+			kept = append(kept, d)
+		} else {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		chart["dependencies"] = kept
+		if files["Chart.yaml"], err = yaml.Marshal(chart); err != nil {
+			return nil, nil, err
+		}
+	}
+	return files, missing, nil
+}
+
+// hasChart says whether charts/ holds the dependency name, as a folder or an archive.
+func hasChart(files render.Tree, name string) bool {
+	for p := range files {
+		if strings.HasPrefix(p, "charts/"+name+"/") || strings.HasPrefix(p, "charts/"+name+"-") && strings.HasSuffix(p, ".tgz") {
+			return true
+		}
+	}
+	return false
+}
+
+// patternNamespace is the namespace of the fork's Pattern (bootstrap/pattern.yaml), the
+// clustergroup application's destination.
+func patternNamespace(t render.Tree) string {
+	var doc struct {
+		Metadata struct {
+			Namespace string `yaml:"namespace"`
+		} `yaml:"metadata"`
+	}
+	if data, ok := t["bootstrap/pattern.yaml"]; ok && yaml.Unmarshal(data, &doc) == nil && doc.Metadata.Namespace != "" {
+		return doc.Metadata.Namespace
+	}
+	return render.PatternNamespace
+}
+
+// clusterGroupChartApps renders the clustergroup chart for each of the fork's clusterGroups the
+// patterns operator installs it for (the hub's), as the Lead application of that group.
+func clusterGroupChartApps(t render.Tree, patterns []*render.Pattern, env config.PluginEnv, chart render.Tree) ([]render.App, error) {
+	tree := maps.Clone(t)
+	for p, data := range chart {
+		tree[chartPrefix+"/"+p] = data
+	}
+	ns := patternNamespace(t)
+	var out []render.App
+	for _, p := range patterns {
+		if p.Spoke() {
+			continue
+		}
+		r, err := generate.NewRenderer(generate.RendererOptions{Tree: tree, Pattern: p, Env: env})
+		if err != nil {
+			return nil, err
+		}
+		plan, err := r.ClusterGroupPlan(chartPrefix, ns)
+		if err != nil {
+			return nil, err
+		}
+		objs, err := render.RenderApp(tree, plan)
+		if err != nil {
+			return nil, fmt.Errorf("clusterGroup %s: the clustergroup chart: %w", p.ClusterGroup, err)
+		}
+		out = append(out, render.App{Plan: plan, Objects: objs})
+	}
+	return out, nil
+}
+
+// readChartOption reads the --clustergroup-chart folder, if one is given, and says which of its
+// dependencies are not shown.
+func readChartOption(dir string, logf func(format string, args ...any)) (render.Tree, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	chart, missing, err := ReadClusterGroupChart(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(missing) > 0 && logf != nil {
+		logf("note: --clustergroup-chart %s has no %s in charts/: the objects of those dependencies are not shown", dir, strings.Join(missing, ", "))
+	}
+	return chart, nil
 }

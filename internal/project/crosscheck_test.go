@@ -175,3 +175,58 @@ func TestScaffoldedValuesPassClusterGroupSchema(t *testing.T) {
 		})
 	}
 }
+
+// The clustergroup chart the fork pins (the shared reference copy of 0.9.55, its vp-rbac
+// dependency absent), rendered in-process for the hub with the patterns operator's value files
+// and parameters, must yield the same objects as `helm template` with the same arguments.
+func TestClusterGroupChartLikeHelmCLI(t *testing.T) {
+	helm := tool(t, "PATTERN_GEN_HELM")
+	chartDir := "../../../shared/reference/clustergroup-chart-0.9.55"
+	if _, err := os.Stat(chartDir); err != nil {
+		t.Skipf("%s is absent: skipping", chartDir)
+	}
+	chart, missing, err := project.ReadClusterGroupChart(chartDir)
+	if err != nil || len(missing) != 1 || missing[0] != "vp-rbac" {
+		t.Fatalf("missing %v, %v", missing, err)
+	}
+	for name, cfg := range cases(t) {
+		t.Run(name, func(t *testing.T) {
+			l, tree, err := project.Scaffold(context.Background(), project.ScaffoldOptions{Config: cfg, Origin: forkrepo.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for p, data := range chart {
+				tree["cg-chart/"+p] = data
+			}
+			dir := filepath.Join(t.TempDir(), "fork")
+			if err := treewriter.Write(dir, tree, treewriter.RefuseNonEmpty); err != nil {
+				t.Fatal(err)
+			}
+			patterns, err := render.ReadPatterns(tree)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan, err := patterns[0].ClusterGroupPlan(tree, patterns[0].OfflineFacts(l.Pattern.Platform), "cg-chart", render.PatternNamespace)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := objectsByID(t, "cli", run(t, helm, plan.HelmTemplateArgs(dir)...))
+			objs, err := render.RenderApp(tree, plan)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]map[string]any{}
+			for _, o := range objs {
+				if got[o.ID()], err = o.Decode(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if len(want) < 10 || want["argoproj.io/ArgoCD/"+l.Pattern.Metadata.Name+"-"+l.Pattern.ClusterGroup+"/"+l.Pattern.ClusterGroup+"-gitops"] == nil {
+				t.Fatalf("the CLI rendered %d objects, no ArgoCD %s-gitops", len(want), l.Pattern.ClusterGroup)
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("in-process render differs from helm template (-cli +in-process):\n%s", d)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package project
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/generate"
@@ -16,11 +17,19 @@ type DiffOptions struct {
 	Base string // a git revision; "" = the merge base with the default branch, or HEAD
 	Head string // a git revision; "" = the working tree
 	Env  config.PluginEnv
+	// ClusterGroupChart is a folder holding the clustergroup chart: its objects are rendered
+	// for the hub's clusterGroup, instead of the values they come from. "" = values only.
+	ClusterGroupChart string
+	Logf              func(format string, args ...any) // notes for the user; may be nil
 }
 
 // Diff renders the fork at two revisions, offline, and compares them object by object.
 func Diff(o DiffOptions) (*review.Result, error) {
 	repo, err := gitrev.Open(o.Fork)
+	if err != nil {
+		return nil, err
+	}
+	chart, err := readChartOption(o.ClusterGroupChart, o.Logf)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +45,7 @@ func Diff(o DiffOptions) (*review.Result, error) {
 	} else if baseSHA, err = repo.Resolve(o.Base); err != nil {
 		return nil, err
 	}
-	base, err := renderRevision(repo, baseLabel, baseSHA, o.Env)
+	base, err := renderRevision(repo, baseLabel, baseSHA, o.Env, chart)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +57,7 @@ func Diff(o DiffOptions) (*review.Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if head, err = renderObjects(t, o.Env); err != nil {
+		if head, err = renderObjects(t, o.Env, chart); err != nil {
 			return nil, fmt.Errorf("the working tree does not render: %w", err)
 		}
 	} else {
@@ -56,7 +65,7 @@ func Diff(o DiffOptions) (*review.Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if head, err = renderRevision(repo, o.Head, sha, o.Env); err != nil {
+		if head, err = renderRevision(repo, o.Head, sha, o.Env, chart); err != nil {
 			return nil, err
 		}
 	}
@@ -64,21 +73,21 @@ func Diff(o DiffOptions) (*review.Result, error) {
 }
 
 // renderRevision renders the fork as git stores it at sha; label is how the user named it.
-func renderRevision(repo *gitrev.Repo, label, sha string, env config.PluginEnv) ([]review.Object, error) {
+func renderRevision(repo *gitrev.Repo, label, sha string, env config.PluginEnv, chart render.Tree) ([]review.Object, error) {
 	files, err := repo.Files(sha)
 	if err != nil {
 		return nil, fmt.Errorf("revision %s (%s): %w", label, sha[:12], err)
 	}
-	objs, err := renderObjects(render.Tree(files), env)
+	objs, err := renderObjects(render.Tree(files), env, chart)
 	if err != nil {
 		return nil, fmt.Errorf("revision %s (%s) does not render: %w", label, sha[:12], err)
 	}
 	return objs, nil
 }
 
-// renderObjects is what review compares of a fork: every rendered object, and what the
-// clustergroup chart makes objects of in each clusterGroup's values.
-func renderObjects(t render.Tree, env config.PluginEnv) ([]review.Object, error) {
+// renderObjects is what review compares of a fork: every rendered object, and the clustergroup
+// chart's objects (chart given, the hub's group) or what it makes objects of in the values.
+func renderObjects(t render.Tree, env config.PluginEnv, chart render.Tree) ([]review.Object, error) {
 	patterns, err := render.ReadPatterns(t)
 	if err != nil {
 		return nil, err
@@ -87,7 +96,16 @@ func renderObjects(t render.Tree, env config.PluginEnv) ([]review.Object, error)
 	if err != nil {
 		return nil, err
 	}
-	out := clusterGroupObjects(patterns)
+	valuesOnly := patterns
+	if chart != nil {
+		apps, err := clusterGroupChartApps(t, patterns, env, chart)
+		if err != nil {
+			return nil, err
+		}
+		res.Applications = append(apps, res.Applications...)
+		valuesOnly = slices.DeleteFunc(slices.Clone(patterns), func(p *render.Pattern) bool { return !p.Spoke() })
+	}
+	out := clusterGroupObjects(valuesOnly)
 	for _, app := range res.Applications {
 		for _, o := range app.Objects {
 			data, err := o.Decode()

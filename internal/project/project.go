@@ -239,6 +239,10 @@ type Source struct {
 	Config string
 	Env    config.PluginEnv
 	Group  string // only this clusterGroup; "" for every one
+	// ClusterGroupChart is a folder holding the clustergroup chart: its objects are rendered for
+	// the hub's clusterGroup as application clustergroup. "" = not rendered.
+	ClusterGroupChart string
+	Logf              func(format string, args ...any) // notes for the user; may be nil
 }
 
 // Rendered is a render's result in both output forms.
@@ -266,7 +270,11 @@ func Render(ctx context.Context, src Source) (*Rendered, error) {
 		}
 		t = tree
 	}
-	res, err := renderGroups(t, src.Env, src.Group)
+	chart, err := readChartOption(src.ClusterGroupChart, src.Logf)
+	if err != nil {
+		return nil, err
+	}
+	res, err := renderGroups(t, src.Env, src.Group, chart)
 	if err != nil && src.Fork != "" {
 		return nil, fmt.Errorf("fork %s: %w", src.Fork, err)
 	}
@@ -276,11 +284,11 @@ func Render(ctx context.Context, src Source) (*Rendered, error) {
 // RenderTree renders every application of every clusterGroup of a fork tree offline: plugin
 // applications as cmp-plugin would, with what only the cluster knows left as placeholders.
 func RenderTree(t render.Tree, env config.PluginEnv) (*Rendered, error) {
-	return renderGroups(t, env, "")
+	return renderGroups(t, env, "", nil)
 }
 
 // renderGroups is RenderTree for one clusterGroup only, or every one when only is "".
-func renderGroups(t render.Tree, env config.PluginEnv, only string) (*Rendered, error) {
+func renderGroups(t render.Tree, env config.PluginEnv, only string, chart render.Tree) (*Rendered, error) {
 	patterns, err := render.ReadPatterns(t)
 	if err != nil {
 		return nil, err
@@ -292,7 +300,15 @@ func renderGroups(t render.Tree, env config.PluginEnv, only string) (*Rendered, 
 		}
 		patterns = []*render.Pattern{p}
 	}
-	return renderPatterns(t, patterns, env)
+	res, err := renderPatterns(t, patterns, env)
+	if err != nil || chart == nil {
+		return res, err
+	}
+	lead, err := clusterGroupChartApps(t, patterns, env, chart)
+	if err != nil {
+		return nil, err
+	}
+	return assemble(append(lead, res.Applications...))
 }
 
 // renderPatterns renders the applications of the given clusterGroups of t.

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -31,8 +32,9 @@ func helmTemplate(chartFiles Tree, plan AppPlan, vals map[string]any) ([]byte, e
 	if err := checkDependencies(plan.Path, ch); err != nil {
 		return nil, err
 	}
-	if err := chartutil.ValidateReleaseName(plan.Name); err != nil {
-		return nil, fmt.Errorf("release name %q: %w", plan.Name, err)
+	release := cmp.Or(plan.Release, plan.Name)
+	if err := chartutil.ValidateReleaseName(release); err != nil {
+		return nil, fmt.Errorf("release name %q: %w", release, err)
 	}
 	if err := chartutil.ProcessDependenciesWithMerge(ch, vals); err != nil {
 		return nil, err
@@ -45,7 +47,7 @@ func helmTemplate(chartFiles Tree, plan AppPlan, vals map[string]any) ([]byte, e
 		}
 		caps.KubeVersion = *kv
 	}
-	opts := chartutil.ReleaseOptions{Name: plan.Name, Namespace: plan.Namespace, Revision: 1, IsInstall: true}
+	opts := chartutil.ReleaseOptions{Name: release, Namespace: plan.Namespace, Revision: 1, IsInstall: true}
 	top, err := chartutil.ToRenderValuesWithSchemaValidation(ch, vals, opts, caps, true)
 	if err != nil {
 		return nil, err

@@ -70,6 +70,7 @@ func (p *Pattern) OfflineFacts(platform string) Facts {
 type AppPlan struct {
 	Group           string // the clusterGroup the application belongs to
 	Name, Namespace string
+	Release         string   // the Helm release name when it is not Name (the clustergroup chart's)
 	Path            string   // chart directory in the fork
 	ValueFiles      []string // fork paths, in order, only those that exist
 	Params          []Param

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -26,7 +27,7 @@ func (p AppPlan) ObjectPath(o manifest.Object) string {
 // the plan's chart as RenderApp does, for the fork checked out in root. The cross-check against
 // the real CLI and the speed comparison with it run this.
 func (p AppPlan) HelmTemplateArgs(root string) []string {
-	args := []string{"template", p.Name, filepath.Join(root, p.Path), "--namespace", p.Namespace, "--include-crds", "--kube-version", p.KubeVersion}
+	args := []string{"template", cmp.Or(p.Release, p.Name), filepath.Join(root, p.Path), "--namespace", p.Namespace, "--include-crds", "--kube-version", p.KubeVersion}
 	for _, f := range p.ValueFiles {
 		args = append(args, "-f", filepath.Join(root, f))
 	}
