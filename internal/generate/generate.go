@@ -234,8 +234,8 @@ func NewRenderer(o RendererOptions) (*Renderer, error) {
 
 // ClusterGroupPlan is how the patterns operator renders the clustergroup chart (at chartPath in
 // the tree) for this clusterGroup, with the facts the fork's applications see.
-func (s *Renderer) ClusterGroupPlan(chartPath, patternNamespace string) (render.AppPlan, error) {
-	return s.pattern.ClusterGroupPlan(s.files, s.facts, chartPath, patternNamespace)
+func (s *Renderer) ClusterGroupPlan(chartPath string, cr render.PatternCR) (render.AppPlan, error) {
+	return s.pattern.ClusterGroupPlan(s.files, s.facts, chartPath, cr)
 }
 
 // initdata returns the initdata document for an agent policy. Each is built on first use, then

@@ -1,7 +1,9 @@
 package project
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -134,20 +136,30 @@ func entries(v any) (named map[string]any, order []any) {
 }
 
 // chartPrefix is where the clustergroup chart's files go in a fork's tree for rendering: a
-// folder of pattern-gen's own, replacing anything a fork keeps there.
+// folder of pattern-gen's own; whatever a fork keeps there is dropped first.
 const chartPrefix = ".pattern-gen/clustergroup-chart"
 
-// ReadClusterGroupChart reads a clustergroup chart folder (diff --clustergroup-chart DIR):
-// regular files only, no links, each bounded. A dependency Chart.yaml lists that charts/ does
-// not hold is dropped and named in missing (the reference copy of the chart lacks vp-rbac, so
-// its objects are not rendered).
+// Bounds of a chart folder: the clustergroup chart is a few hundred KiB in a few dozen files.
+const (
+	maxChartFiles = 2000
+	maxChartBytes = 64 << 20
+)
+
+// ReadClusterGroupChart reads a clustergroup chart folder (--clustergroup-chart DIR): regular
+// files only, no links, bounded in number and size. A dependency Chart.yaml lists that charts/
+// does not hold is dropped from it (the YAML edited, the rest as written) and named in missing:
+// the reference copy of the chart lacks vp-rbac, so its objects are not rendered.
 func ReadClusterGroupChart(dir string) (files render.Tree, missing []string, err error) {
+	if _, err := os.Lstat(filepath.Join(dir, "Chart.yaml")); err != nil {
+		return nil, nil, fmt.Errorf("--clustergroup-chart %s: no Chart.yaml; name the clustergroup chart's folder", dir)
+	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--clustergroup-chart %s: %w", dir, err)
 	}
 	defer root.Close()
 	files = render.Tree{}
+	total := 0
 	err = fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		switch {
 		case err != nil:
@@ -156,80 +168,163 @@ func ReadClusterGroupChart(dir string) (files render.Tree, missing []string, err
 			return fmt.Errorf("%s is a symbolic link; a chart folder holds regular files", p)
 		case d.IsDir() || !d.Type().IsRegular():
 			return nil
+		case len(files) >= maxChartFiles:
+			return fmt.Errorf("more than %d files; is it the chart's folder?", maxChartFiles)
 		}
-		data, err := generate.ReadLimited(filepath.Join(dir, filepath.FromSlash(p)), generate.MaxForkFileSize)
+		data, err := readInRoot(root, p, maxChartBytes-total)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
+		total += len(data)
 		files[p] = data
 		return nil
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("--clustergroup-chart %s: %w", dir, err)
 	}
-	meta, ok := files["Chart.yaml"]
-	if !ok {
-		return nil, nil, fmt.Errorf("--clustergroup-chart %s: no Chart.yaml; name the clustergroup chart's folder", dir)
-	}
-	var chart map[string]any
-	if err := yaml.Unmarshal(meta, &chart); err != nil {
+	if files["Chart.yaml"], missing, err = dropMissingDependencies(files); err != nil {
 		return nil, nil, fmt.Errorf("--clustergroup-chart %s: Chart.yaml: %w", dir, err)
-	}
-	if name, _ := chart["name"].(string); name != "clustergroup" {
-		return nil, nil, fmt.Errorf("--clustergroup-chart %s: chart %q is not the clustergroup chart", dir, name)
-	}
-	deps, _ := chart["dependencies"].([]any)
-	var kept []any
-	for _, d := range deps {
-		m, _ := d.(map[string]any)
-		name, _ := m["name"].(string)
-		if hasChart(files, name) {
-			kept = append(kept, d)
-		} else {
-			missing = append(missing, name)
-		}
-	}
-	if len(missing) > 0 {
-		chart["dependencies"] = kept
-		if files["Chart.yaml"], err = yaml.Marshal(chart); err != nil {
-			return nil, nil, err
-		}
 	}
 	return files, missing, nil
 }
 
-// hasChart says whether charts/ holds the dependency name, as a folder or an archive.
+// readInRoot reads the file p through root (no link followed), at most limit bytes.
+func readInRoot(root *os.Root, p string, limit int) ([]byte, error) {
+	f, err := root.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
+	if err == nil && len(data) > limit {
+		err = fmt.Errorf("the chart folder is more than %d bytes", maxChartBytes)
+	}
+	return data, err
+}
+
+// dropMissingDependencies checks that Chart.yaml is the clustergroup chart's and removes the
+// dependencies charts/ does not hold, editing the YAML nodes so everything else stays as
+// written.
+func dropMissingDependencies(files render.Tree) ([]byte, []string, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(files["Chart.yaml"], &doc); err != nil {
+		return nil, nil, err
+	}
+	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, nil, fmt.Errorf("not a mapping")
+	}
+	top := doc.Content[0]
+	var name string
+	var deps *yaml.Node
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		switch top.Content[i].Value {
+		case "name":
+			name = top.Content[i+1].Value
+		case "dependencies":
+			deps = top.Content[i+1]
+		}
+	}
+	if name != "clustergroup" {
+		return nil, nil, fmt.Errorf("chart %q is not the clustergroup chart", name)
+	}
+	if deps == nil || deps.Kind != yaml.SequenceNode {
+		return files["Chart.yaml"], nil, nil
+	}
+	var kept []*yaml.Node
+	var missing []string
+	for _, d := range deps.Content {
+		dep := ""
+		for i := 0; d.Kind == yaml.MappingNode && i+1 < len(d.Content); i += 2 {
+			if d.Content[i].Value == "name" {
+				dep = d.Content[i+1].Value
+			}
+		}
+		if hasChart(files, dep) {
+			kept = append(kept, d)
+		} else {
+			missing = append(missing, dep)
+		}
+	}
+	if len(missing) == 0 {
+		return files["Chart.yaml"], nil, nil
+	}
+	deps.Content = kept
+	out, err := yaml.Marshal(&doc)
+	return out, missing, err
+}
+
+// hasChart says whether charts/ holds the dependency name, as a folder or as an archive
+// name-<version>.tgz.
 func hasChart(files render.Tree, name string) bool {
 	for p := range files {
-		if strings.HasPrefix(p, "charts/"+name+"/") || strings.HasPrefix(p, "charts/"+name+"-") && strings.HasSuffix(p, ".tgz") {
+		rest, ok := strings.CutPrefix(p, "charts/"+name)
+		if ok && (strings.HasPrefix(rest, "/") || len(rest) > 1 && rest[0] == '-' && rest[1] >= '0' && rest[1] <= '9' && strings.HasSuffix(rest, ".tgz")) {
 			return true
 		}
 	}
 	return false
 }
 
-// patternNamespace is the namespace of the fork's Pattern (bootstrap/pattern.yaml), the
-// clustergroup application's destination.
-func patternNamespace(t render.Tree) string {
-	var doc struct {
-		Metadata struct {
-			Namespace string `yaml:"namespace"`
-		} `yaml:"metadata"`
+// patternCR reads what the fork's Pattern resource (the document of kind Pattern in
+// bootstrap/pattern.yaml) says the operator passes to the clustergroup chart.
+func patternCR(t render.Tree) render.PatternCR {
+	dec := yaml.NewDecoder(bytes.NewReader(t["bootstrap/pattern.yaml"]))
+	for {
+		var doc struct {
+			Kind     string `yaml:"kind"`
+			Metadata struct {
+				Namespace string `yaml:"namespace"`
+			} `yaml:"metadata"`
+			Spec struct {
+				GitSpec struct {
+					TargetRevision string `yaml:"targetRevision"`
+					OriginRepo     string `yaml:"originRepo"`
+					TokenSecret    string `yaml:"tokenSecret"`
+				} `yaml:"gitSpec"`
+				MultiSourceConfig struct {
+					Enabled                  *bool  `yaml:"enabled"`
+					HelmRepoURL              string `yaml:"helmRepoUrl"`
+					ClusterGroupChartVersion string `yaml:"clusterGroupChartVersion"`
+				} `yaml:"multiSourceConfig"`
+				ExperimentalCapabilities string   `yaml:"experimentalCapabilities"`
+				ExtraValueFiles          []string `yaml:"extraValueFiles"`
+				ExtraParameters          []struct {
+					Name  string `yaml:"name"`
+					Value string `yaml:"value"`
+				} `yaml:"extraParameters"`
+			} `yaml:"spec"`
+		}
+		if err := dec.Decode(&doc); err != nil {
+			return render.PatternCR{} // no Pattern document that reads: the operator's defaults
+		}
+		if doc.Kind != "Pattern" {
+			continue
+		}
+		sp := doc.Spec
+		cr := render.PatternCR{Namespace: doc.Metadata.Namespace, TargetRevision: sp.GitSpec.TargetRevision, OriginRepo: sp.GitSpec.OriginRepo,
+			PrivateRepo: sp.GitSpec.TokenSecret != "", MultiSource: sp.MultiSourceConfig.Enabled, HelmRepoURL: sp.MultiSourceConfig.HelmRepoURL,
+			ClusterGroupChartVersion: sp.MultiSourceConfig.ClusterGroupChartVersion, ExperimentalCapabilities: sp.ExperimentalCapabilities,
+			ExtraValueFiles: sp.ExtraValueFiles}
+		for _, e := range sp.ExtraParameters {
+			cr.ExtraParameters = append(cr.ExtraParameters, render.Param{Name: e.Name, Value: e.Value})
+		}
+		return cr
 	}
-	if data, ok := t["bootstrap/pattern.yaml"]; ok && yaml.Unmarshal(data, &doc) == nil && doc.Metadata.Namespace != "" {
-		return doc.Metadata.Namespace
-	}
-	return render.PatternNamespace
 }
 
 // clusterGroupChartApps renders the clustergroup chart for each of the fork's clusterGroups the
 // patterns operator installs it for (the hub's), as the Lead application of that group.
 func clusterGroupChartApps(t render.Tree, patterns []*render.Pattern, env config.PluginEnv, chart render.Tree) ([]render.App, error) {
 	tree := maps.Clone(t)
+	for p := range tree { // a fork's own files there would change the chart's output
+		if strings.HasPrefix(p, chartPrefix+"/") {
+			delete(tree, p)
+		}
+	}
 	for p, data := range chart {
 		tree[chartPrefix+"/"+p] = data
 	}
-	ns := patternNamespace(t)
+	cr := patternCR(t)
 	var out []render.App
 	for _, p := range patterns {
 		if p.Spoke() {
@@ -239,7 +334,7 @@ func clusterGroupChartApps(t render.Tree, patterns []*render.Pattern, env config
 		if err != nil {
 			return nil, err
 		}
-		plan, err := r.ClusterGroupPlan(chartPrefix, ns)
+		plan, err := r.ClusterGroupPlan(chartPrefix, cr)
 		if err != nil {
 			return nil, err
 		}

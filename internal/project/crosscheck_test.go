@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -206,9 +207,14 @@ func TestClusterGroupChartLikeHelmCLI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			plan, err := patterns[0].ClusterGroupPlan(tree, patterns[0].OfflineFacts(l.Pattern.Platform), "cg-chart", render.PatternNamespace)
+			plan, err := patterns[0].ClusterGroupPlan(tree, patterns[0].OfflineFacts(l.Pattern.Platform), "cg-chart", render.PatternCR{})
 			if err != nil {
 				t.Fatal(err)
+			}
+			// The shared value file is templated with the parameters, as the operator does:
+			// /overrides/values-{{ $.Values.global.clusterPlatform }}.yaml is Azure's.
+			if !slices.Contains(plan.ValueFiles, "overrides/values-Azure.yaml") {
+				t.Errorf("value files %v: no overrides/values-Azure.yaml", plan.ValueFiles)
 			}
 			want := objectsByID(t, "cli", run(t, helm, plan.HelmTemplateArgs(dir)...))
 			objs, err := render.RenderApp(tree, plan)

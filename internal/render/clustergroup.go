@@ -3,6 +3,8 @@ package render
 import (
 	"fmt"
 	"strconv"
+
+	"helm.sh/helm/v3/pkg/strvals"
 )
 
 // Defaults of the patterns operator where the fork does not say: the namespace its Pattern
@@ -11,30 +13,83 @@ const (
 	PatternNamespace   = "openshift-operators"
 	GitOpsSubNamespace = "openshift-operators"
 	VPArgoNamespace    = "openshift-gitops"
+	// DefaultHelmRepoURL is the Validated Patterns chart repository, the operator's default
+	// multiSourceConfig.helmRepoUrl.
+	DefaultHelmRepoURL = "https://charts.validatedpatterns.io/"
 )
+
+// PatternCR is what the fork's Pattern resource (bootstrap/pattern.yaml) says that the patterns
+// operator passes to the clustergroup chart.
+type PatternCR struct {
+	Namespace                string
+	TargetRevision           string
+	OriginRepo               string
+	PrivateRepo              bool // gitSpec.tokenSecret is set
+	MultiSource              *bool
+	HelmRepoURL              string
+	ClusterGroupChartVersion string
+	ExperimentalCapabilities string
+	ExtraValueFiles          []string
+	ExtraParameters          []Param
+}
 
 // ClusterGroupPlan is how the Validated Patterns operator has the clustergroup chart (at
 // chartPath in t) rendered for p's clusterGroup (validatedpatterns/patterns-operator,
 // internal/controller/argo.go at 1bf5a2c3: applicationName, commonApplicationSpec,
-// newApplicationValueFiles, newApplicationParameters). The Application, and so the Helm
-// release, is <pattern>-<clusterGroup>, deployed into the Pattern's namespace; the value files
-// are values-global.yaml, values-<clusterGroup>.yaml and the platform and version ones (those
-// missing are skipped, IgnoreMissingValueFiles), then the shared value files; the parameters
-// are the operator's global.* ones. Only the hub's group is installed this way; a spoke's
-// comes from the hub's ACM policy.
-func (p *Pattern) ClusterGroupPlan(t Files, facts Facts, chartPath, patternNamespace string) (AppPlan, error) {
+// newApplicationValueFiles, getSharedValueFiles, newApplicationParameters). The Application,
+// and so the Helm release, is <pattern>-<clusterGroup>, deployed into the Pattern's namespace;
+// the value files are values-global.yaml, values-<clusterGroup>.yaml and the platform and
+// version ones (those missing are skipped, IgnoreMissingValueFiles), the Pattern's
+// extraValueFiles, then the shared value files, templated with the merged values and the
+// parameters; the parameters are the operator's global.* ones, the operator's defaults where
+// the Pattern is silent, then the Pattern's extraParameters of new names (one with a name the
+// operator sets is ignored there, updateHelmParameter). Only the hub's group is installed this
+// way; a spoke's comes from the hub's ACM policy. The Pattern's extraParametersNested values
+// and the variants folder layout are not modelled.
+func (p *Pattern) ClusterGroupPlan(t Files, facts Facts, chartPath string, cr PatternCR) (AppPlan, error) {
 	if p.Spoke() {
 		return AppPlan{}, fmt.Errorf("clusterGroup %s is a spoke's: its clustergroup application comes from the hub's ACM policy", p.ClusterGroup)
 	}
+	ns := cr.Namespace
+	if ns == "" {
+		ns = PatternNamespace
+	}
 	plan := AppPlan{Group: p.ClusterGroup, Name: ClusterGroupAppName, Release: p.Name + "-" + p.ClusterGroup,
-		Namespace: patternNamespace, Path: chartPath, KubeVersion: facts.KubeVersion}
+		Namespace: ns, Path: chartPath, KubeVersion: facts.KubeVersion}
+	plan.Params = operatorParams(p, facts, cr, ns)
 	files := []string{"values-global.yaml", "values-" + p.ClusterGroup + ".yaml"}
 	if pf := facts.ClusterPlatform; pf != "" {
 		files = append(files, "values-"+pf+".yaml", "values-"+pf+"-"+facts.ClusterVersion+".yaml", "values-"+pf+"-"+p.ClusterGroup+".yaml")
 	}
 	files = append(files, "values-"+facts.ClusterVersion+"-"+p.ClusterGroup+".yaml")
-	root := mergeValues(map[string]any{}, p.root)
-	for _, f := range p.shared {
+	for _, f := range cr.ExtraValueFiles {
+		fp, err := forkPath("", "/"+f)
+		if err != nil {
+			return plan, err
+		}
+		files = append(files, fp)
+	}
+	// The shared value files are templated with the values of the files above and the
+	// parameters, as the operator does before it lists them.
+	root := map[string]any{}
+	for _, f := range files {
+		if t, ok := t.(Tree); ok {
+			if m, err := readValues(t, f, false); err == nil {
+				mergeValues(root, m)
+			}
+		}
+	}
+	for _, prm := range plan.Params {
+		if err := strvals.ParseInto(prm.Name+"="+EscapeSetValue(prm.Value), root); err != nil {
+			return plan, fmt.Errorf("parameter %s: %w", prm.Name, err)
+		}
+	}
+	shared, _ := Dig(root, "clusterGroup", "sharedValueFiles").([]any)
+	for _, s := range shared {
+		f, ok := s.(string)
+		if !ok {
+			continue
+		}
 		out, err := tplValueFile(f, root)
 		if err != nil {
 			return plan, err
@@ -50,32 +105,61 @@ func (p *Pattern) ClusterGroupPlan(t Files, facts Facts, chartPath, patternNames
 			plan.ValueFiles = append(plan.ValueFiles, f)
 		}
 	}
+	return plan, nil
+}
+
+// operatorParams are the parameters newApplicationParameters gives the clustergroup chart.
+func operatorParams(p *Pattern, facts Facts, cr PatternCR, ns string) []Param {
 	local := facts.LocalClusterDomain
 	if local == "" {
 		local = facts.HubClusterDomain
 	}
-	multi := truthy(p.Dig("main", "multiSourceConfig", "enabled"))
-	plan.Params = []Param{
+	revision := cr.TargetRevision
+	if revision == "" {
+		revision = "HEAD"
+	}
+	multi := true
+	if cr.MultiSource != nil {
+		multi = *cr.MultiSource
+	}
+	repo := cr.HelmRepoURL
+	if repo == "" {
+		repo = DefaultHelmRepoURL
+	}
+	version := cr.ClusterGroupChartVersion
+	if version == "" {
+		version = "0.9.*" // the operator's default for a fork whose common/ is slimmed, as pattern-gen's are
+	}
+	params := []Param{
 		{Name: "global.pattern", Value: p.Name},
-		{Name: "global.namespace", Value: patternNamespace},
+		{Name: "global.namespace", Value: ns},
 		{Name: "global.repoURL", Value: p.RepoURL},
-		{Name: "global.originURL", Value: ""},
-		{Name: "global.targetRevision", Value: p.Revision},
+		{Name: "global.originURL", Value: cr.OriginRepo},
+		{Name: "global.targetRevision", Value: revision},
 		{Name: "global.hubClusterDomain", Value: facts.HubClusterDomain},
 		{Name: "global.localClusterDomain", Value: local},
 		{Name: "global.clusterDomain", Value: facts.ClusterDomain},
 		{Name: "global.clusterVersion", Value: facts.ClusterVersion},
 		{Name: "global.clusterPlatform", Value: facts.ClusterPlatform},
 		{Name: "global.localClusterName", Value: PlaceholderClusterName},
-		{Name: "global.privateRepo", Value: "false"},
+		{Name: "global.privateRepo", Value: strconv.FormatBool(cr.PrivateRepo)},
 		{Name: "global.multiSourceSupport", Value: strconv.FormatBool(multi)},
-		{Name: "global.multiSourceRepoUrl", Value: str(p.Dig("main", "multiSourceConfig", "helmRepoUrl"))},
-		{Name: "global.experimentalCapabilities", Value: ""},
+		{Name: "global.multiSourceRepoUrl", Value: repo},
+		{Name: "global.experimentalCapabilities", Value: cr.ExperimentalCapabilities},
 		{Name: "global.gitOpsSubNamespace", Value: GitOpsSubNamespace},
 		{Name: "global.vpArgoNamespace", Value: VPArgoNamespace},
-		{Name: "global.multiSourceTargetRevision", Value: str(p.Dig("main", "multiSourceConfig", "clusterGroupChartVersion"))},
+		{Name: "global.multiSourceTargetRevision", Value: version},
 	}
-	return plan, nil
+	for _, extra := range cr.ExtraParameters {
+		taken := false
+		for _, prm := range params {
+			taken = taken || prm.Name == extra.Name
+		}
+		if !taken {
+			params = append(params, extra)
+		}
+	}
+	return params
 }
 
 // ClusterGroupAppName names the clustergroup chart's objects in a render or review.
