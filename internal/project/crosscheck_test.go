@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 	"github.com/pattern-gen/pattern-gen/internal/render"
@@ -55,6 +56,30 @@ func objectsByID(t *testing.T, source string, stream []byte) map[string]map[stri
 	return m
 }
 
+// scaffoldOnDisk scaffolds the fork of cfg, with extra trees under the given folders, writes it
+// to disk for the CLIs, and reads its clusterGroups.
+func scaffoldOnDisk(t *testing.T, cfg string, extra map[string]render.Tree) (*config.Loaded, render.Tree, string, []*render.Pattern) {
+	t.Helper()
+	l, tree, err := project.Scaffold(context.Background(), project.ScaffoldOptions{Config: cfg, Origin: forkrepo.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for folder, files := range extra {
+		for p, data := range files {
+			tree[folder+"/"+p] = data
+		}
+	}
+	dir := filepath.Join(t.TempDir(), "fork")
+	if err := treewriter.Write(dir, tree, treewriter.RefuseNonEmpty); err != nil {
+		t.Fatal(err)
+	}
+	patterns, err := render.ReadPatterns(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, tree, dir, patterns
+}
+
 // The in-process render must yield the same objects as `helm template` piped into
 // `kustomize build`, run with the same value files and parameters, for every case.
 func TestCrossCheckWithHelmAndKustomizeCLIs(t *testing.T) {
@@ -62,18 +87,7 @@ func TestCrossCheckWithHelmAndKustomizeCLIs(t *testing.T) {
 	kustomize := tool(t, "PATTERN_GEN_KUSTOMIZE")
 	for name, cfg := range cases(t) {
 		t.Run(name, func(t *testing.T) {
-			l, tree, err := project.Scaffold(context.Background(), project.ScaffoldOptions{Config: cfg, Origin: forkrepo.URL})
-			if err != nil {
-				t.Fatal(err)
-			}
-			dir := filepath.Join(t.TempDir(), "fork")
-			if err := treewriter.Write(dir, tree, treewriter.RefuseNonEmpty); err != nil {
-				t.Fatal(err)
-			}
-			patterns, err := render.ReadPatterns(tree)
-			if err != nil {
-				t.Fatal(err)
-			}
+			l, tree, dir, patterns := scaffoldOnDisk(t, cfg, nil)
 			var plans []render.AppPlan
 			for _, p := range patterns { // every clusterGroup: the hub's and the spokes'
 				gp, err := p.Plan(tree, p.OfflineFacts(l.Pattern.Platform))
@@ -192,21 +206,7 @@ func TestClusterGroupChartLikeHelmCLI(t *testing.T) {
 	}
 	for name, cfg := range cases(t) {
 		t.Run(name, func(t *testing.T) {
-			l, tree, err := project.Scaffold(context.Background(), project.ScaffoldOptions{Config: cfg, Origin: forkrepo.URL})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for p, data := range chart {
-				tree["cg-chart/"+p] = data
-			}
-			dir := filepath.Join(t.TempDir(), "fork")
-			if err := treewriter.Write(dir, tree, treewriter.RefuseNonEmpty); err != nil {
-				t.Fatal(err)
-			}
-			patterns, err := render.ReadPatterns(tree)
-			if err != nil {
-				t.Fatal(err)
-			}
+			l, tree, dir, patterns := scaffoldOnDisk(t, cfg, map[string]render.Tree{"cg-chart": chart})
 			plan, err := patterns[0].ClusterGroupPlan(tree, patterns[0].OfflineFacts(l.Pattern.Platform), "cg-chart", render.PatternCR{})
 			if err != nil {
 				t.Fatal(err)

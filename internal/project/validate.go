@@ -180,6 +180,9 @@ func checkObjects(ctx context.Context, o ValidateOptions, table pins.Table, patt
 		}
 	}
 	counts := make([]map[string]bool, len(kinds)) // kinds and versions loaded, over all groups
+	// Groups that need the same schemas (the core kinds always, the same operator versions)
+	// read and compile them once.
+	compiled := map[string]validate.CRDs{}
 	seen := map[string]bool{}
 	for _, p := range patterns {
 		var groupApps []render.App
@@ -189,23 +192,32 @@ func checkObjects(ctx context.Context, o ValidateOptions, table pins.Table, patt
 			}
 		}
 		all := validate.CRDs{}
+		csvs := subscribedCSVs([]*render.Pattern{p})
 		for i, k := range kinds {
-			docs, err := k.docs(ctx, o, table, subscribedCSVs([]*render.Pattern{p}), note)
-			if err != nil {
-				return err
+			key := k.kind
+			if k.dir == "" {
+				key += "\x00" + strings.Join(slices.Sorted(maps.Keys(csvs)), "\x00")
 			}
-			schemas, err := k.load(docs)
-			var ps validate.Problems
-			switch {
-			case errors.As(err, &ps): // schemas it could not use, reported with the rest
-				for _, x := range ps {
-					if !said[x.String()] {
-						said[x.String()] = true
-						rep.problem(x.File, x.Path, x.Msg)
-					}
+			schemas, done := compiled[key]
+			if !done {
+				docs, err := k.docs(ctx, o, table, csvs, note)
+				if err != nil {
+					return err
 				}
-			case err != nil:
-				return err
+				schemas, err = k.load(docs)
+				var ps validate.Problems
+				switch {
+				case errors.As(err, &ps): // schemas it could not use, reported with the rest
+					for _, x := range ps {
+						if !said[x.String()] {
+							said[x.String()] = true
+							rep.problem(x.File, x.Path, x.Msg)
+						}
+					}
+				case err != nil:
+					return err
+				}
+				compiled[key] = schemas
 			}
 			if counts[i] == nil {
 				counts[i] = map[string]bool{}
