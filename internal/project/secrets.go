@@ -14,6 +14,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/pattern-gen/pattern-gen/internal/atomicfile"
 	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/render"
 	"github.com/pattern-gen/pattern-gen/internal/secrets"
@@ -147,27 +148,8 @@ func pathsOf(files []secrets.File) []string {
 	return ps
 }
 
-// writePrivate writes data to path, mode 0600, through a temporary file in the same folder
-// (created 0700), so a reader never sees half a key.
+// writePrivate writes data to path, mode 0600 (a new folder 0700), so a reader never sees half
+// a key.
 func writePrivate(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".pattern-gen-secret-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, data, 0o600, 0o700)
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/pattern-gen/pattern-gen/internal/atomicfile"
 	"github.com/pattern-gen/pattern-gen/internal/pins"
 )
 
@@ -84,31 +85,9 @@ func (c Cache) Put(s pins.Schema, data []byte) error {
 	return c.store(c.Path(s), data)
 }
 
-// store writes data to p through a temporary file in the same folder and a rename, so a reader
-// never sees part of a schema.
+// store writes data to p so that a reader never sees part of a schema.
 func (c Cache) store(p string, data []byte) error {
-	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(c.Dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), p); err != nil && !errors.Is(err, fs.ErrExist) {
-		return err
-	}
-	return nil
+	return atomicfile.Write(p, data, 0o644, 0o755)
 }
 
 func digest(data []byte) string {
