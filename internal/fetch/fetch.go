@@ -37,7 +37,7 @@ func IsRemote(src string) bool {
 // Every error it returns has the source's secrets scrubbed, go-getter's and git's text included.
 func File(ctx context.Context, src string, o Options) ([]byte, error) {
 	data, err := file(ctx, src, o)
-	return data, redactError(src, err)
+	return data, RedactError(src, err)
 }
 
 func file(ctx context.Context, src string, o Options) ([]byte, error) {

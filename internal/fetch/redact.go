@@ -36,10 +36,10 @@ func Redact(src string) string {
 	return scrubber(src).scrub(src)
 }
 
-// redactError returns err with every secret of src scrubbed from its text. The result does not
+// RedactError returns err with every secret of src scrubbed from its text. The result does not
 // unwrap to err, whose text may hold them (go-getter and git print the URL); errors.Is still
 // reaches sentinels such as context.DeadlineExceeded.
-func redactError(src string, err error) error {
+func RedactError(src string, err error) error {
 	if err == nil {
 		return nil
 	}

@@ -35,7 +35,7 @@ func TestRedactError(t *testing.T) {
 	inner := errors.New(`error downloading 'https://oauth2:p%40ss%20w0rd@example.com/r.git?token=tok%2Bvalue': ` +
 		"password p@ss w0rd rejected for oauth2; token tok+value, then 'p%40ss%20w0rd'")
 	err := fmt.Errorf("fetch: %w", withSentinel(inner))
-	got := redactError(src, err)
+	got := RedactError(src, err)
 	for _, secret := range []string{"p@ss w0rd", "p%40ss%20w0rd", "tok+value", "tok%2Bvalue"} {
 		if strings.Contains(got.Error(), secret) {
 			t.Errorf("%q in %q", secret, got)

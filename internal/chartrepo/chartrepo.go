@@ -1,0 +1,475 @@
+// Package chartrepo resolves the clustergroup chart a fork pins in a Helm chart repository (the
+// Validated Patterns one by default) with Helm's own repository and getter code, to one version
+// and the archive's digest, and keeps indexes and archives under the user cache directory, so
+// that render and diff show the chart's objects, offline once it is cached.
+//
+// Only pattern-gen links it: cmp-plugin never reaches the network. The repository URL is the
+// user's (a flag, an environment variable or the default), never one a fork names; a fork only
+// chooses which of that repository's releases its range selects.
+package chartrepo
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/getter"
+	"helm.sh/helm/v3/pkg/repo"
+	"sigs.k8s.io/yaml"
+
+	"github.com/pattern-gen/pattern-gen/internal/atomicfile"
+	"github.com/pattern-gen/pattern-gen/internal/fetch"
+)
+
+// ErrUnavailable is what errors.Is finds in the error for a chart that is neither cached nor
+// fetched (offline, or the repository unreachable): render and diff go on without the chart's
+// objects.
+var ErrUnavailable = errors.New("chart unavailable")
+
+// unavailable is an ErrUnavailable whose text says why, and only that.
+type unavailable struct{ msg string }
+
+func (u unavailable) Error() string        { return u.msg }
+func (u unavailable) Is(target error) bool { return target == ErrUnavailable }
+
+func unavailablef(format string, args ...any) error {
+	return unavailable{msg: fmt.Sprintf(format, args...)}
+}
+
+// DefaultTimeout bounds each request.
+const DefaultTimeout = 60 * time.Second
+
+// maxResponseBytes bounds what one connection may read: an index or an archive. The Validated
+// Patterns index is a few MiB, the clustergroup chart's archive under 100 KiB. A variable for
+// the test of the bound.
+var maxResponseBytes int64 = 64 << 20
+
+// Options say where charts are kept and whether the network may be used.
+type Options struct {
+	// Dir keeps the repositories' indexes and the archives; "" keeps nothing.
+	Dir string
+	// Offline never reaches the network: only what Dir holds is used.
+	Offline bool
+	// Transport carries the requests; nil is one with the proxy of the environment
+	// (HTTPS_PROXY, NO_PROXY) and the system's certificate authorities.
+	Transport *http.Transport
+	Timeout   time.Duration // of each request; 0 = DefaultTimeout
+	// Logf says when a cached index stands in for one that could not be fetched; may be nil.
+	Logf func(format string, args ...any)
+}
+
+// Chart is a chart resolved to one archive.
+type Chart struct {
+	Name    string
+	Version string
+	Digest  string // sha256:<hex> of the archive
+	Source  string // the archive's URL, secrets redacted
+	// Files are the archive's files, relative to the chart's folder (Chart.yaml, templates/...).
+	Files map[string][]byte
+}
+
+// Repo is one chart repository. Its index is read once and shared by every Resolve.
+type Repo struct {
+	url        string // without userinfo
+	shown      string // url with its secrets redacted, for messages
+	user, pass string
+	o          Options
+	index      *repo.IndexFile
+	indexErr   error
+}
+
+// Open checks a repository URL: https only (credentials in it are sent to its host only, as
+// Helm does, and never printed).
+func Open(rawURL string, o Options) (*Repo, error) {
+	shown := fetch.Redact(rawURL)
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.Fragment != "" {
+		return nil, fmt.Errorf("chart repository %s: not an https:// URL; give the repository's URL (the folder of its index.yaml)", shown)
+	}
+	r := &Repo{shown: shown, o: o}
+	if u.User != nil {
+		r.user = u.User.Username()
+		r.pass, _ = u.User.Password()
+		u.User = nil
+	}
+	r.url = u.String()
+	if r.o.Timeout == 0 {
+		r.o.Timeout = DefaultTimeout
+	}
+	return r, nil
+}
+
+// URL is the repository's URL as it may be shown.
+func (r *Repo) URL() string { return r.shown }
+
+// Resolve picks the newest release of name that constraint (a version or a range such as
+// 0.9.*) allows, as Argo CD picks a Helm chart's targetRevision, and returns its archive,
+// checked against the index's digest.
+func (r *Repo) Resolve(ctx context.Context, name, constraint string) (*Chart, error) {
+	if _, err := semver.NewConstraint(constraint); err != nil {
+		return nil, fmt.Errorf("chart version %q is not a version or a range (%v); pin one such as 0.9.55 or 0.9.*", constraint, err)
+	}
+	idx, err := r.loadIndex(ctx, name, constraint)
+	if err != nil {
+		return nil, err
+	}
+	cv, err := idx.Get(name, constraint)
+	if err != nil {
+		return nil, fmt.Errorf("no release of %s in %s satisfies %q (it has %s); pin one it has", name, r.shown, constraint, releases(idx, name))
+	}
+	if len(cv.URLs) == 0 {
+		return nil, fmt.Errorf("%s %s in %s: the index gives no URL for it", name, cv.Version, r.shown)
+	}
+	hexDigest, ok := strings.CutPrefix(cv.Digest, "sha256:")
+	if !ok {
+		hexDigest = cv.Digest
+	}
+	if !isSHA256(hexDigest) {
+		return nil, fmt.Errorf("%s %s in %s: the index gives no SHA-256 digest for it (%q), so its archive cannot be checked; pass --clustergroup-chart DIR", name, cv.Version, r.shown, cv.Digest)
+	}
+	ref, err := repo.ResolveReferenceURL(r.url, cv.URLs[0])
+	if err != nil {
+		return nil, fmt.Errorf("%s %s in %s: %w", name, cv.Version, r.shown, fetch.RedactError(cv.URLs[0], err))
+	}
+	data, err := r.archive(ctx, ref, hexDigest)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", name, cv.Version, err)
+	}
+	return load(data, name, cv.Version, fetch.Redact(ref))
+}
+
+// releases lists the newest versions of name an index has, for an error message.
+func releases(idx *repo.IndexFile, name string) string {
+	var vs []string
+	for _, cv := range idx.Entries[name] {
+		if len(vs) == 5 {
+			vs = append(vs, "...")
+			break
+		}
+		vs = append(vs, cv.Version)
+	}
+	if len(vs) == 0 {
+		return "no " + name
+	}
+	return strings.Join(vs, ", ")
+}
+
+// loadIndex returns the repository's index: fetched, or the cached copy when offline, when
+// the repository cannot be reached, or when the constraint is an exact version whose archive
+// is cached (a release's archive never changes; its digest is checked all the same).
+func (r *Repo) loadIndex(ctx context.Context, name, constraint string) (*repo.IndexFile, error) {
+	if r.index != nil || r.indexErr != nil {
+		return r.index, r.indexErr
+	}
+	cached, cachedErr := r.cachedIndex()
+	if cached != nil && exactCached(cached, name, constraint, r.o.Dir) {
+		r.index = cached
+		return cached, nil
+	}
+	if r.o.Offline {
+		if cached != nil {
+			r.index = cached
+			return cached, nil
+		}
+		r.indexErr = unavailablef("the index of %s is not cached (%s), and --offline is set", r.shown, cachedErr)
+		return nil, r.indexErr
+	}
+	idx, err := r.fetchIndex(ctx)
+	switch {
+	case err == nil:
+		r.index = idx
+	case cached != nil:
+		if r.o.Logf != nil {
+			r.o.Logf("note: %s could not be reached (%v); its index cached at %s stands in", r.shown, err, r.indexPath())
+		}
+		r.index = cached
+	default:
+		r.indexErr = unavailablef("%s could not be reached (%v), and its index is not cached", r.shown, err)
+	}
+	return r.index, r.indexErr
+}
+
+// exactCached says whether constraint is one exact version the cached index lists and whose
+// archive the cache holds.
+func exactCached(idx *repo.IndexFile, name, constraint, dir string) bool {
+	if _, err := semver.StrictNewVersion(constraint); err != nil || dir == "" {
+		return false
+	}
+	cv, err := idx.Get(name, constraint)
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(archivePath(dir, strings.TrimPrefix(cv.Digest, "sha256:")))
+	return err == nil
+}
+
+// indexPath is where the cache keeps the repository's index: named by the host and a digest
+// of the URL, so that two repositories never share one.
+func (r *Repo) indexPath() string {
+	if r.o.Dir == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(r.url))
+	host := strings.Map(func(c rune) rune {
+		if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-' {
+			return c
+		}
+		return '_'
+	}, strings.ToLower(hostOf(r.url)))
+	return filepath.Join(r.o.Dir, "index", host+"-"+hex.EncodeToString(sum[:8])+".yaml")
+}
+
+func hostOf(u string) string {
+	p, _ := url.Parse(u)
+	if p == nil {
+		return ""
+	}
+	return p.Host
+}
+
+// cachedIndex reads the cached index; the error says why there is none.
+func (r *Repo) cachedIndex() (*repo.IndexFile, error) {
+	p := r.indexPath()
+	if p == "" {
+		return nil, errors.New("no cache folder")
+	}
+	idx, err := repo.LoadIndexFile(p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("no %s", p)
+	case err != nil:
+		return nil, fmt.Errorf("%s does not read: %v", p, err)
+	}
+	return idx, nil
+}
+
+// fetchIndex downloads index.yaml with Helm's ChartRepository into a temporary folder, loads
+// it as Helm does, then keeps it in the cache.
+func (r *Repo) fetchIndex(ctx context.Context) (*repo.IndexFile, error) {
+	tmp, err := os.MkdirTemp("", "pattern-gen-index-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	cr, err := repo.NewChartRepository(&repo.Entry{Name: "repository", URL: r.url, Username: r.user, Password: r.pass}, r.providers(ctx))
+	if err != nil {
+		return nil, fetch.RedactError(r.url, err)
+	}
+	cr.CachePath = tmp
+	p, err := cr.DownloadIndexFile()
+	if err != nil {
+		return nil, r.requestError(ctx, err)
+	}
+	idx, err := repo.LoadIndexFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("its index.yaml does not read: %w", fetch.RedactError(r.url, err))
+	}
+	if dst := r.indexPath(); dst != "" {
+		if data, err := os.ReadFile(p); err == nil {
+			r.keep(dst, data)
+		}
+	}
+	return idx, nil
+}
+
+// requestError says a request failed in one line, without the URL's secrets; a timeout says so.
+func (r *Repo) requestError(ctx context.Context, err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || ctx.Err() != nil {
+		return fmt.Errorf("no answer within %s", r.o.Timeout)
+	}
+	msg := fetch.RedactError(r.url, err).Error()
+	if r.user != "" || r.pass != "" {
+		msg = strings.ReplaceAll(msg, r.pass, "REDACTED")
+	}
+	return errors.New(strings.Join(strings.Fields(msg), " "))
+}
+
+// keep writes data to the cache; a cache that cannot keep it is said, not fatal.
+func (r *Repo) keep(dst string, data []byte) {
+	if err := atomicfile.Write(dst, data, 0o644, 0o755); err != nil && r.o.Logf != nil {
+		r.o.Logf("note: the chart cache %s cannot keep %s (%v): every run fetches it again", r.o.Dir, filepath.Base(dst), err)
+	}
+}
+
+// archivePath is where the cache keeps an archive: under its SHA-256 (lower-case hex).
+func archivePath(dir, hexDigest string) string {
+	return filepath.Join(dir, "sha256-"+strings.ToLower(hexDigest)+".tgz")
+}
+
+// archive returns the archive at ref whose SHA-256 the index gives: from the cache, or
+// downloaded, checked and cached. A cached archive that does not match is an error, not
+// fetched again silently: someone changed the cache.
+func (r *Repo) archive(ctx context.Context, ref, hexDigest string) ([]byte, error) {
+	hexDigest = strings.ToLower(hexDigest)
+	if r.o.Dir != "" {
+		p := archivePath(r.o.Dir, hexDigest)
+		data, err := os.ReadFile(p)
+		switch {
+		case err == nil && digestOf(data) == hexDigest:
+			return data, nil
+		case err == nil:
+			return nil, fmt.Errorf("the cached archive %s has SHA-256 %s, not the index's %s; remove it to fetch it again", p, digestOf(data), hexDigest)
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("the cached archive %s does not read: %w", p, err)
+		}
+	}
+	if r.o.Offline {
+		return nil, unavailablef("its archive is not cached (%s), and --offline is set", r.o.Dir)
+	}
+	u, err := url.Parse(ref)
+	if err != nil || u.Scheme != "https" {
+		return nil, fmt.Errorf("its archive %s is not an https:// URL; pass --clustergroup-chart DIR", fetch.Redact(ref))
+	}
+	g, err := r.providers(ctx).ByScheme("https")
+	if err != nil {
+		return nil, err
+	}
+	buf, err := g.Get(ref, getter.WithURL(r.url), getter.WithBasicAuth(r.user, r.pass))
+	if err != nil {
+		return nil, unavailablef("%s could not be fetched (%v)", fetch.Redact(ref), r.requestError(ctx, err))
+	}
+	data := buf.Bytes()
+	if got := digestOf(data); got != hexDigest {
+		return nil, fmt.Errorf("%s has SHA-256 %s, not the %s the index of %s gives; nothing was kept", fetch.Redact(ref), got, hexDigest, r.shown)
+	}
+	if r.o.Dir != "" {
+		r.keep(archivePath(r.o.Dir, hexDigest), data)
+	}
+	return data, nil
+}
+
+// providers are the getters Helm's repository code may use: https through Helm's HTTPGetter
+// only; never Helm's plugin getters, which run commands, nor OCI.
+func (r *Repo) providers(ctx context.Context) getter.Providers {
+	t := capped(ctx, r.o.Transport)
+	return getter.Providers{{
+		Schemes: []string{"https"},
+		New: func(opts ...getter.Option) (getter.Getter, error) {
+			return getter.NewHTTPGetter(append(opts, getter.WithTransport(t), getter.WithTimeout(r.o.Timeout))...)
+		},
+	}}
+}
+
+// capped is the transport with every connection's reads bounded by maxResponseBytes, and
+// dialled within ctx.
+func capped(ctx context.Context, base *http.Transport) *http.Transport {
+	var t *http.Transport
+	if base == nil {
+		t = &http.Transport{Proxy: http.ProxyFromEnvironment, TLSHandshakeTimeout: 10 * time.Second}
+	} else {
+		t = base.Clone()
+	}
+	t.DisableKeepAlives = true // one response per connection, so one budget per response
+	dial := t.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 30 * time.Second}).DialContext
+	}
+	t.DialContext = func(_ context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &cappedConn{Conn: c, left: maxResponseBytes}, nil
+	}
+	return t
+}
+
+// cappedConn fails a read once the connection has read its budget.
+type cappedConn struct {
+	net.Conn
+	left int64
+}
+
+func (c *cappedConn) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, fmt.Errorf("the response is larger than %d MiB", maxResponseBytes>>20)
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.Conn.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
+
+// Archive reads a chart archive at an https:// URL (--clustergroup-chart URL ending in .tgz).
+// Its digest is computed, not checked: there is no index to check it against. It is never
+// cached, and offline it is unavailable.
+func Archive(ctx context.Context, rawURL string, o Options) (*Chart, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("chart archive %s: not an https:// URL", fetch.Redact(rawURL))
+	}
+	base := *u
+	base.Path = strings.TrimSuffix(u.Path, filepath.Base(u.Path))
+	r, err := Open(base.String(), o)
+	if err != nil {
+		return nil, err
+	}
+	if o.Offline {
+		return nil, unavailablef("%s is not fetched with --offline", r.shown)
+	}
+	u.User = nil
+	ref := u.String()
+	g, err := r.providers(ctx).ByScheme("https")
+	if err != nil {
+		return nil, err
+	}
+	buf, err := g.Get(ref, getter.WithURL(r.url), getter.WithBasicAuth(r.user, r.pass))
+	if err != nil {
+		return nil, unavailablef("%s could not be fetched (%v)", fetch.Redact(rawURL), r.requestError(ctx, err))
+	}
+	return load(buf.Bytes(), "", "", fetch.Redact(ref))
+}
+
+// load unpacks an archive with Helm's loader (its size limits, and no path out of the chart)
+// and checks it is the chart and version asked for ("" = any).
+func load(data []byte, name, version, source string) (*Chart, error) {
+	files, err := loader.LoadArchiveFiles(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a chart archive: %w", source, err)
+	}
+	c := &Chart{Digest: "sha256:" + digestOf(data), Source: source, Files: map[string][]byte{}}
+	for _, f := range files {
+		c.Files[f.Name] = f.Data
+	}
+	var meta struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+	}
+	if err := yaml.Unmarshal(c.Files["Chart.yaml"], &meta); err != nil {
+		return nil, fmt.Errorf("%s: Chart.yaml: %w", source, err)
+	}
+	if name != "" && meta.Name != name || version != "" && meta.Version != version {
+		return nil, fmt.Errorf("%s holds chart %s %s, not the %s %s the index lists", source, meta.Name, meta.Version, name, version)
+	}
+	c.Name, c.Version = meta.Name, meta.Version
+	return c, nil
+}
+
+func digestOf(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+func isSHA256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
