@@ -54,8 +54,9 @@ func TestScripts(t *testing.T) {
 }
 
 // cmp-plugin renders from what the repository commits and the cluster's API: the packages that
-// reach registries, Azure or remote sources (pattern-gen's measurements pull, azure egress,
-// init's config fetch) must never be linked into it, whatever a later import adds.
+// reach registries, Azure, chart repositories or remote sources (pattern-gen's measurements
+// pull, azure egress, init's config fetch, render's clustergroup chart) must never be linked
+// into it, whatever a later import adds.
 func TestLinksNoRemoteFetcher(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", ".").Output()
 	if err != nil {
@@ -63,7 +64,8 @@ func TestLinksNoRemoteFetcher(t *testing.T) {
 	}
 	for _, pkg := range strings.Fields(string(out)) {
 		for _, banned := range []string{"github.com/google/go-containerregistry/", "github.com/hashicorp/go-getter", "github.com/Azure/azure-sdk-for-go/",
-			"github.com/pattern-gen/pattern-gen/internal/fetch", "github.com/pattern-gen/pattern-gen/internal/measurements/pull", "github.com/pattern-gen/pattern-gen/internal/azure"} {
+			"github.com/pattern-gen/pattern-gen/internal/fetch", "github.com/pattern-gen/pattern-gen/internal/measurements/pull", "github.com/pattern-gen/pattern-gen/internal/azure",
+			"github.com/pattern-gen/pattern-gen/internal/chartrepo", "helm.sh/helm/v3/pkg/getter", "helm.sh/helm/v3/pkg/repo", "helm.sh/helm/v3/pkg/registry"} {
 			if strings.HasPrefix(pkg, banned) {
 				t.Errorf("cmp-plugin links %s", pkg)
 			}

@@ -59,6 +59,8 @@ func setupWatches(env *testscript.Env, realGit string) error {
 	env.Setenv("OUTSIDE", w.Outside)
 	env.Setenv("TRAP_URL", w.Server.URL)
 	env.Values[watchesKey] = w
+	// No script reaches charts.validatedpatterns.io; one that tests the chart source sets it.
+	env.Setenv("PATTERN_GEN_CLUSTERGROUP_CHART", "none")
 	// $HANG_URL accepts connections and never answers: a flaky network, for the signal scripts.
 	hang, err := reach.StartHang()
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/cli/base"
 	"github.com/pattern-gen/pattern-gen/internal/cli/cmpplugin"
 	"github.com/pattern-gen/pattern-gen/internal/project"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/chartserver"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/pinnedschemas"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/testregistry"
 )
@@ -36,13 +37,18 @@ func TestScripts(t *testing.T) {
 		RequireUniqueNames:  true,
 		UpdateScripts:       os.Getenv("UPDATE_GOLDEN") != "",
 		Setup: func(env *testscript.Env) error {
-			env.Setenv("XDG_CACHE_HOME", cacheHome)
+			if err := scriptCache(env, cacheHome); err != nil {
+				return err
+			}
 			// The clustergroup chart the fork pins, from the shared reference copy (its vp-rbac
 			// dependency absent); scripts that need it skip without it.
 			env.Setenv("CLUSTERGROUP_CHART", filepath.Join(pinnedschemas.Shared(), "clustergroup-chart-0.9.55"))
+			// No script reaches charts.validatedpatterns.io: the default chart source is off,
+			// and scripts that test it run chart-repo, a local copy of that repository.
+			env.Setenv("PATTERN_GEN_CLUSTERGROUP_CHART", "none")
 			return nil
 		},
-		Cmds: map[string]func(*testscript.TestScript, bool, []string){"dm-verity-registry": dmVerityRegistry},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){"dm-verity-registry": dmVerityRegistry, "chart-repo": chartRepo},
 	})
 }
 
@@ -76,6 +82,40 @@ func dmVerityRegistry(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("REGISTRY", reg.Host)
 }
 
+// scriptCache gives a script a user cache folder of its own (XDG_CACHE_HOME), outside $WORK,
+// whose pattern-gen/schemas is the warm schema cache: charts a script caches stay its own.
+func scriptCache(env *testscript.Env, warm string) error {
+	home, err := os.MkdirTemp(warm, "script-")
+	if err != nil {
+		return err
+	}
+	env.Defer(func() { os.RemoveAll(home) })
+	if err := os.MkdirAll(filepath.Join(home, "pattern-gen"), 0o755); err != nil {
+		return err
+	}
+	env.Setenv("XDG_CACHE_HOME", home)
+	return os.Symlink(filepath.Join(warm, "pattern-gen", "schemas"), filepath.Join(home, "pattern-gen", "schemas"))
+}
+
+// chartRepo serves a copy of the Validated Patterns chart repository over HTTPS: clustergroup
+// 0.9.55 from the shared reference copy, and the same files as release 0.9.54. It sets
+// $CHART_REPO (its URL) and SSL_CERT_FILE (its certificate, for pattern-gen to trust).
+func chartRepo(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: chart-repo")
+	}
+	dir := ts.Getenv("CLUSTERGROUP_CHART")
+	if _, err := os.Stat(dir); err != nil {
+		ts.Fatalf("no clustergroup chart copy at %s", dir)
+	}
+	t := scriptT{ts}
+	srv := chartserver.Start(t, chartserver.ReadDir(t, dir, "0.9.54"), chartserver.ReadDir(t, dir, "0.9.55"))
+	ca := ts.MkAbs(".chart-repo-ca.pem")
+	srv.WriteCA(t, ca)
+	ts.Setenv("SSL_CERT_FILE", ca)
+	ts.Setenv("CHART_REPO", srv.URL)
+}
+
 // warmSchemaCache is a user cache folder whose pattern-gen/schemas holds every schema the pins
 // table pins, as after a first online validate: scripts validate offline with it (and the
 // sandbox has no network). Scripts that test a cold cache pass --schema-cache.
@@ -96,6 +136,12 @@ type scriptT struct{ ts *testscript.TestScript }
 func (scriptT) Helper()             {}
 func (s scriptT) Fatal(args ...any) { s.ts.Fatalf("%s", fmt.Sprint(args...)) }
 func (s scriptT) Cleanup(f func())  { s.ts.Defer(f) }
+func (s scriptT) TempDir() string {
+	d, err := os.MkdirTemp("", "pattern-gen-script-")
+	s.ts.Check(err)
+	s.ts.Defer(func() { os.RemoveAll(d) })
+	return d
+}
 
 // TestBadInput runs the bad-input corpus in testdata/bad: every case must fail with exit code 1
 // and one clear line, write nothing and print no objects.
@@ -105,6 +151,9 @@ func TestBadInput(t *testing.T) {
 		Dir:                 "../../testdata/bad",
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
-		Setup:               func(env *testscript.Env) error { env.Setenv("XDG_CACHE_HOME", cacheHome); return nil },
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("PATTERN_GEN_CLUSTERGROUP_CHART", "none")
+			return scriptCache(env, cacheHome)
+		},
 	})
 }

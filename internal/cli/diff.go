@@ -19,7 +19,7 @@ const markdownLimit = 60000
 
 type diffOptions struct {
 	base, head, format string
-	chart              string
+	chart              chartFlags
 	color              string
 	env                []string
 }
@@ -29,11 +29,14 @@ func newDiffCmd(streams base.IOStreams) *cobra.Command {
 	var checks []func() error
 	cmd := &cobra.Command{
 		Use:   "diff [--base REV] [--head REV] [--format text|markdown|json] [--set-env KEY=VALUE] [FORK]",
-		Short: "Compare the rendered objects of a fork at two git revisions, offline",
+		Short: "Compare the rendered objects of a fork at two git revisions, without a cluster",
 		Long: "Render the fork (default: the current directory) at two git revisions as render and\n" +
 			"cmp-plugin would, and compare them object by object. --base defaults to the merge base\n" +
 			"with the remote's default branch (or HEAD), --head to the working tree. Secret values are\n" +
-			"redacted. Exit code 0: no difference; 1: differences; 2: error.",
+			"redacted. The hub's clusterGroup includes the objects of the clustergroup chart each side\n" +
+			"pins (see render; the header names the release and its digest, and says first when the\n" +
+			"sides' charts differ); without the chart, the values those objects come from.\n" +
+			"Exit code 0: no difference; 1: differences; 2: error.",
 		Args: base.RangeArgs(0, 1),
 		Example: "  # what the working tree changes, against the merge base with the default branch\n" +
 			"  pattern-gen diff\n\n" +
@@ -51,7 +54,7 @@ func newDiffCmd(streams base.IOStreams) *cobra.Command {
 			}
 			ctx := cmd.Context()
 			res, err := base.Await(ctx, func() (*review.Result, error) {
-				return project.Diff(project.DiffOptions{Fork: forkArg(args), Base: o.base, Head: o.head, Env: env, ClusterGroupChart: o.chart,
+				return project.Diff(ctx, project.DiffOptions{Fork: forkArg(args), Base: o.base, Head: o.head, Env: env, Chart: o.chart.options(),
 					Logf: func(format string, a ...any) { fmt.Fprintf(streams.ErrOut, format+"\n", a...) }})
 			})
 			if err != nil {
@@ -91,7 +94,7 @@ func newDiffCmd(streams base.IOStreams) *cobra.Command {
 	cmd.Flags().StringVar(&o.format, "format", "text", "text, markdown or json")
 	cmd.Flags().StringVar(&o.color, "color", "auto", "colour the text format: auto (on a terminal, unless NO_COLOR is set), always or never")
 	cmd.Flags().StringArrayVar(&o.env, "set-env", nil, "plugin env of the Applications, KEY=VALUE (e.g. AZURE_REGION=eastus); repeatable")
-	cmd.Flags().StringVar(&o.chart, "clustergroup-chart", "", "folder of the clustergroup chart the fork pins: its objects (Namespaces, Subscriptions, Applications, the ArgoCD CR) are rendered for the hub's clusterGroup, instead of the values they come from")
+	o.chart.add(cmd)
 	checks = append(checks, oneOf(cmd, "color", "auto", "always", "never"), oneOf(cmd, "format", "text", "markdown", "json"))
 	return cmd
 }

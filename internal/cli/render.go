@@ -13,7 +13,7 @@ import (
 )
 
 type renderOptions struct {
-	chart  string
+	chart  chartFlags
 	out    string
 	config string
 	check  bool
@@ -25,17 +25,23 @@ func newRenderCmd(streams base.IOStreams) *cobra.Command {
 	var o renderOptions
 	cmd := &cobra.Command{
 		Use:   "render [--out DIR] [--config FILE] [FORK]",
-		Short: "Render every application of a fork into Kubernetes objects, offline",
+		Short: "Render every application of a fork into Kubernetes objects, without a cluster",
 		Example: "  pattern-gen render --out rendered            # the fork in the current directory\n" +
 			"  pattern-gen render --check --out rendered    # in CI: fail when rendered/ is stale\n" +
 			"  pattern-gen render --cluster-group spoke --set-env AZURE_REGION=eastus | less\n" +
-			"  pattern-gen render --config my-config.yaml   # preview a config, no fork needed",
+			"  pattern-gen render --config my-config.yaml   # preview a config, no fork needed\n" +
+			"  pattern-gen render --clustergroup-chart ../clustergroup-chart   # a chart you are changing",
 		Long: "Render every application of every clusterGroup of the fork (the hub's and, with a split\n" +
 			"topology, the spokes') that points at a chart in the fork, with Helm and kustomize\n" +
 			"in-process and the value files the clustergroup chart passes: the fork in the current\n" +
 			"directory, or FORK; with --config FILE, the fork that config would scaffold (a preview,\n" +
 			"no fork needed). Values only the cluster knows render as <cluster-provided: ...>\n" +
 			"placeholders.\n" +
+			"The hub's clusterGroup also renders the clustergroup chart the fork pins (its Namespaces,\n" +
+			"Subscriptions, Applications, the ArgoCD CR) as the patterns operator has it rendered, as\n" +
+			"application clustergroup: resolved in the chart repository (--clustergroup-chart) and\n" +
+			"cached under the user cache directory. Offline with nothing cached, it is left out with a\n" +
+			"note, and --out keeps the committed clustergroup folder as it is.\n" +
 			"Without --out, one YAML stream goes to stdout (a comment heads each clusterGroup's part\n" +
 			"when there are several; --cluster-group keeps one); with --out, one file per object is\n" +
 			"written to DIR/<clusterGroup>/<application>/<kind>-<namespace>-<name>.yaml, replacing an\n" +
@@ -57,7 +63,7 @@ func newRenderCmd(streams base.IOStreams) *cobra.Command {
 			}
 			// The fork in the current directory unless one is named; --config previews a
 			// config without a fork.
-			src := project.Source{Config: o.config, Env: env, Group: o.group, ClusterGroupChart: o.chart,
+			src := project.Source{Config: o.config, Env: env, Group: o.group, Chart: o.chart.options(),
 				Logf: func(format string, a ...any) { fmt.Fprintf(streams.ErrOut, format+"\n", a...) }}
 			if o.config == "" {
 				src.Fork = forkArg(args)
@@ -112,7 +118,7 @@ func newRenderCmd(streams base.IOStreams) *cobra.Command {
 	cmd.Flags().StringVar(&o.out, "out", "", "write one file per object into this directory")
 	cmd.Flags().StringVar(&o.config, "config", "", "render the fork this config would scaffold (default: the embedded default)")
 	cmd.Flags().BoolVar(&o.check, "check", false, "compare with the render committed in --out instead of writing; exit 1 when it is stale")
-	cmd.Flags().StringVar(&o.chart, "clustergroup-chart", "", "folder of the clustergroup chart the fork pins: its objects (Namespaces, Subscriptions, Applications, the ArgoCD CR) are rendered for the hub's clusterGroup as application clustergroup")
+	o.chart.add(cmd)
 	cmd.Flags().StringVar(&o.group, "cluster-group", "", "print only this clusterGroup's objects (e.g. a split fork's spoke)")
 	cmd.Flags().StringArrayVar(&o.env, "set-env", nil, "plugin env of the Applications, KEY=VALUE (e.g. AZURE_REGION=eastus); repeatable")
 	return cmd

@@ -13,6 +13,7 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/testutil/chartserver"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/forkrepo"
 )
 
@@ -37,23 +38,39 @@ func BenchmarkDiffDefaultFork(b *testing.B) {
 	values := filepath.Join(dir, "values-global.yaml")
 	data, _ := os.ReadFile(values)
 	os.WriteFile(values, []byte(strings.Replace(string(data), `defaultVMFlavour: "Standard_DC2as_v5"`, `defaultVMFlavour: "Standard_DC4as_v5"`, 1)), 0o644)
-	for _, c := range []struct{ name, chart string }{
-		{"values", ""},
+	const chartDir = "../../../shared/reference/clustergroup-chart-0.9.55"
+	var repo *chartserver.Server
+	if _, err := os.Stat(chartDir); err == nil {
+		repo = chartserver.Start(b, chartserver.ReadDir(b, chartDir, "0.9.55"))
+	}
+	cache := b.TempDir()
+	for _, c := range []struct {
+		name  string
+		chart func() string
+	}{
+		{"values", func() string { return "" }},
 		// With the clustergroup chart the fork pins, rendered on both sides (issue 17: under 1 s).
-		{"clustergroup-chart", "../../../shared/reference/clustergroup-chart-0.9.55"},
+		{"clustergroup-chart", func() string { return chartDir }},
+		// The same from a chart repository, as by default: the index read each run (the pin is
+		// the range 0.9.*), the archive from the cache.
+		{"clustergroup-chart-repository", func() string { return repo.URL }},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			if _, err := os.Stat(c.chart); c.chart != "" && err != nil {
-				b.Skipf("%s is absent", c.chart)
+			if _, err := os.Stat(chartDir); c.name != "values" && err != nil {
+				b.Skipf("%s is absent", chartDir)
+			}
+			opts := project.ChartOptions{Source: c.chart(), CacheDir: cache}
+			if repo != nil {
+				opts.Transport = repo.Transport()
 			}
 			for i := 0; i < b.N; i++ {
-				res, err := project.Diff(project.DiffOptions{Fork: dir, Base: "HEAD", ClusterGroupChart: c.chart})
+				res, err := project.Diff(context.Background(), project.DiffOptions{Fork: dir, Base: "HEAD", Chart: opts})
 				if err != nil {
 					b.Fatal(err)
 				}
 				// peer-pods-cm; with the chart also the imperative values ConfigMap, which carries
 				// values-global.yaml.
-				if n := len(res.Changes); n == 0 || c.chart == "" && n != 1 {
+				if n := len(res.Changes); n == 0 || c.name == "values" && n != 1 || c.name != "values" && res.Chart == nil {
 					b.Fatalf("%d changes", n)
 				}
 			}

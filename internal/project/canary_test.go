@@ -84,7 +84,7 @@ func TestSecretCanary(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(fork, "charts/hub/trustee/templates/canary.yaml"), []byte(secretTemplate), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d, err := project.Diff(project.DiffOptions{Fork: fork, Base: "HEAD"})
+	d, err := project.Diff(context.Background(), project.DiffOptions{Fork: fork, Base: "HEAD"})
 	if err != nil {
 		t.Fatal(err)
 	}

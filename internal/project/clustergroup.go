@@ -3,11 +3,7 @@ package project
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"io/fs"
 	"maps"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -139,132 +135,6 @@ func entries(v any) (named map[string]any, order []any) {
 // folder of pattern-gen's own; whatever a fork keeps there is dropped first.
 const chartPrefix = ".pattern-gen/clustergroup-chart"
 
-// Bounds of a chart folder: the clustergroup chart is a few hundred KiB in a few dozen files.
-const (
-	maxChartFiles = 2000
-	maxChartBytes = 64 << 20
-)
-
-// ReadClusterGroupChart reads a clustergroup chart folder (--clustergroup-chart DIR): regular
-// files only, no links, bounded in number and size. A dependency Chart.yaml lists that charts/
-// does not hold is dropped from it (the YAML edited, the rest as written) and named in missing:
-// the reference copy of the chart lacks vp-rbac, so its objects are not rendered.
-func ReadClusterGroupChart(dir string) (files render.Tree, missing []string, err error) {
-	if _, err := os.Lstat(filepath.Join(dir, "Chart.yaml")); err != nil {
-		return nil, nil, fmt.Errorf("--clustergroup-chart %s: no Chart.yaml; name the clustergroup chart's folder", dir)
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil, nil, fmt.Errorf("--clustergroup-chart %s: %w", dir, err)
-	}
-	defer root.Close()
-	files = render.Tree{}
-	total := 0
-	err = fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
-		switch {
-		case err != nil:
-			return err
-		case d.Type()&fs.ModeSymlink != 0:
-			return fmt.Errorf("%s is a symbolic link; a chart folder holds regular files", p)
-		case d.IsDir() || !d.Type().IsRegular():
-			return nil
-		case len(files) >= maxChartFiles:
-			return fmt.Errorf("more than %d files; is it the chart's folder?", maxChartFiles)
-		}
-		data, err := readInRoot(root, p, maxChartBytes-total)
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		total += len(data)
-		files[p] = data
-		return nil
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("--clustergroup-chart %s: %w", dir, err)
-	}
-	if files["Chart.yaml"], missing, err = dropMissingDependencies(files); err != nil {
-		return nil, nil, fmt.Errorf("--clustergroup-chart %s: Chart.yaml: %w", dir, err)
-	}
-	return files, missing, nil
-}
-
-// readInRoot reads the file p through root (no link followed), at most limit bytes.
-func readInRoot(root *os.Root, p string, limit int) ([]byte, error) {
-	f, err := root.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
-	if err == nil && len(data) > limit {
-		err = fmt.Errorf("the chart folder is more than %d bytes", maxChartBytes)
-	}
-	return data, err
-}
-
-// dropMissingDependencies checks that Chart.yaml is the clustergroup chart's and removes the
-// dependencies charts/ does not hold, editing the YAML nodes so everything else stays as
-// written.
-func dropMissingDependencies(files render.Tree) ([]byte, []string, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(files["Chart.yaml"], &doc); err != nil {
-		return nil, nil, err
-	}
-	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, nil, fmt.Errorf("not a mapping")
-	}
-	top := doc.Content[0]
-	var name string
-	var deps *yaml.Node
-	for i := 0; i+1 < len(top.Content); i += 2 {
-		switch top.Content[i].Value {
-		case "name":
-			name = top.Content[i+1].Value
-		case "dependencies":
-			deps = top.Content[i+1]
-		}
-	}
-	if name != "clustergroup" {
-		return nil, nil, fmt.Errorf("chart %q is not the clustergroup chart", name)
-	}
-	if deps == nil || deps.Kind != yaml.SequenceNode {
-		return files["Chart.yaml"], nil, nil
-	}
-	var kept []*yaml.Node
-	var missing []string
-	for _, d := range deps.Content {
-		dep := ""
-		for i := 0; d.Kind == yaml.MappingNode && i+1 < len(d.Content); i += 2 {
-			if d.Content[i].Value == "name" {
-				dep = d.Content[i+1].Value
-			}
-		}
-		if hasChart(files, dep) {
-			kept = append(kept, d)
-		} else {
-			missing = append(missing, dep)
-		}
-	}
-	if len(missing) == 0 {
-		return files["Chart.yaml"], nil, nil
-	}
-	deps.Content = kept
-	out, err := yaml.Marshal(&doc)
-	return out, missing, err
-}
-
-// hasChart says whether charts/ holds the dependency name, as a folder or as an archive
-// name-<version>.tgz.
-func hasChart(files render.Tree, name string) bool {
-	for p := range files {
-		rest, ok := strings.CutPrefix(p, "charts/"+name)
-		if ok && (strings.HasPrefix(rest, "/") || len(rest) > 1 && rest[0] == '-' && rest[1] >= '0' && rest[1] <= '9' && strings.HasSuffix(rest, ".tgz")) {
-			return true
-		}
-	}
-	return false
-}
-
 // patternCR reads what the fork's Pattern resource (the document of kind Pattern in
 // bootstrap/pattern.yaml) says the operator passes to the clustergroup chart.
 func patternCR(t render.Tree) render.PatternCR {
@@ -284,6 +154,7 @@ func patternCR(t render.Tree) render.PatternCR {
 				MultiSourceConfig struct {
 					Enabled                  *bool  `yaml:"enabled"`
 					HelmRepoURL              string `yaml:"helmRepoUrl"`
+					ClusterGroupGitRepoURL   string `yaml:"clusterGroupGitRepoUrl"`
 					ClusterGroupChartVersion string `yaml:"clusterGroupChartVersion"`
 				} `yaml:"multiSourceConfig"`
 				ExperimentalCapabilities string   `yaml:"experimentalCapabilities"`
@@ -302,7 +173,7 @@ func patternCR(t render.Tree) render.PatternCR {
 		}
 		sp := doc.Spec
 		cr := render.PatternCR{Namespace: doc.Metadata.Namespace, TargetRevision: sp.GitSpec.TargetRevision, OriginRepo: sp.GitSpec.OriginRepo,
-			PrivateRepo: sp.GitSpec.TokenSecret != "", MultiSource: sp.MultiSourceConfig.Enabled, HelmRepoURL: sp.MultiSourceConfig.HelmRepoURL,
+			PrivateRepo: sp.GitSpec.TokenSecret != "", MultiSource: sp.MultiSourceConfig.Enabled, HelmRepoURL: sp.MultiSourceConfig.HelmRepoURL, ClusterGroupGitRepoURL: sp.MultiSourceConfig.ClusterGroupGitRepoURL,
 			ClusterGroupChartVersion: sp.MultiSourceConfig.ClusterGroupChartVersion, ExperimentalCapabilities: sp.ExperimentalCapabilities,
 			ExtraValueFiles: sp.ExtraValueFiles}
 		for _, e := range sp.ExtraParameters {
@@ -345,20 +216,4 @@ func clusterGroupChartApps(t render.Tree, patterns []*render.Pattern, env config
 		out = append(out, render.App{Plan: plan, Objects: objs})
 	}
 	return out, nil
-}
-
-// readChartOption reads the --clustergroup-chart folder, if one is given, and says which of its
-// dependencies are not shown.
-func readChartOption(dir string, logf func(format string, args ...any)) (render.Tree, error) {
-	if dir == "" {
-		return nil, nil
-	}
-	chart, missing, err := ReadClusterGroupChart(dir)
-	if err != nil {
-		return nil, err
-	}
-	if len(missing) > 0 && logf != nil {
-		logf("note: --clustergroup-chart %s has no %s in charts/: the objects of those dependencies are not shown", dir, strings.Join(missing, ", "))
-	}
-	return chart, nil
 }

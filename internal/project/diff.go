@@ -1,9 +1,12 @@
 package project
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 
+	"github.com/pattern-gen/pattern-gen/internal/chartrepo"
 	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/gitrev"
@@ -17,19 +20,27 @@ type DiffOptions struct {
 	Base string // a git revision; "" = the merge base with the default branch, or HEAD
 	Head string // a git revision; "" = the working tree
 	Env  config.PluginEnv
-	// ClusterGroupChart is a folder holding the clustergroup chart: its objects are rendered
-	// for the hub's clusterGroup, instead of the values they come from. "" = values only.
-	ClusterGroupChart string
-	Logf              func(format string, args ...any) // notes for the user; may be nil
+	// Chart says where the clustergroup chart comes from: its objects are rendered for the
+	// hub's clusterGroup, instead of the values they come from.
+	Chart ChartOptions
+	Logf  func(format string, args ...any) // notes for the user; may be nil
 }
 
-// Diff renders the fork at two revisions, offline, and compares them object by object.
-func Diff(o DiffOptions) (*review.Result, error) {
+// side is one revision of the fork, read.
+type side struct {
+	label    string // how the user named it, and its commit
+	tree     render.Tree
+	patterns []*render.Pattern
+}
+
+// Diff renders the fork at two revisions, offline but for the clustergroup chart, and compares
+// them object by object.
+func Diff(ctx context.Context, o DiffOptions) (*review.Result, error) {
 	repo, err := gitrev.Open(o.Fork)
 	if err != nil {
 		return nil, err
 	}
-	chart, err := readChartOption(o.ClusterGroupChart, o.Logf)
+	charts, err := openChartSource(ctx, o.Chart, o.Logf)
 	if err != nil {
 		return nil, err
 	}
@@ -45,11 +56,11 @@ func Diff(o DiffOptions) (*review.Result, error) {
 	} else if baseSHA, err = repo.Resolve(o.Base); err != nil {
 		return nil, err
 	}
-	base, err := renderRevision(repo, baseLabel, baseSHA, o.Env, chart)
+	base, err := readRevision(repo, baseLabel, baseSHA)
 	if err != nil {
 		return nil, err
 	}
-	var head []review.Object
+	var head *side
 	headLabel := o.Head
 	if o.Head == "" {
 		headLabel = "working tree"
@@ -57,48 +68,94 @@ func Diff(o DiffOptions) (*review.Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if head, err = renderObjects(t, o.Env, chart); err != nil {
-			return nil, fmt.Errorf("the working tree does not render: %w", err)
+		if head, err = readSide("the working tree", t); err != nil {
+			return nil, err
 		}
 	} else {
 		sha, err := repo.Resolve(o.Head)
 		if err != nil {
 			return nil, err
 		}
-		if head, err = renderRevision(repo, o.Head, sha, o.Env, chart); err != nil {
+		if head, err = readRevision(repo, o.Head, sha); err != nil {
 			return nil, err
 		}
 	}
-	return review.Compare(baseLabel, headLabel, base, head)
+	bc, hc, err := sideCharts(ctx, charts, base, head)
+	if err != nil {
+		return nil, err
+	}
+	baseObjs, err := base.objects(o.Env, bc)
+	if err != nil {
+		return nil, err
+	}
+	headObjs, err := head.objects(o.Env, hc)
+	if err != nil {
+		return nil, err
+	}
+	res, err := review.Compare(baseLabel, headLabel, baseObjs, headObjs)
+	if err == nil && bc != nil {
+		res.Chart = &review.ChartSides{Base: bc.ref, Head: hc.ref}
+	}
+	return res, err
 }
 
-// renderRevision renders the fork as git stores it at sha; label is how the user named it.
-func renderRevision(repo *gitrev.Repo, label, sha string, env config.PluginEnv, chart render.Tree) ([]review.Object, error) {
+// readRevision reads the fork as git stores it at sha; label is how the user named it.
+func readRevision(repo *gitrev.Repo, label, sha string) (*side, error) {
 	files, err := repo.Files(sha)
 	if err != nil {
 		return nil, fmt.Errorf("revision %s (%s): %w", label, sha[:12], err)
 	}
-	objs, err := renderObjects(render.Tree(files), env, chart)
+	return readSide(fmt.Sprintf("revision %s (%s)", label, sha[:12]), render.Tree(files))
+}
+
+// readSide reads the clusterGroups of a fork tree.
+func readSide(label string, t render.Tree) (*side, error) {
+	patterns, err := render.ReadPatterns(t)
 	if err != nil {
-		return nil, fmt.Errorf("revision %s (%s) does not render: %w", label, sha[:12], err)
+		return nil, fmt.Errorf("%s does not render: %w", label, err)
+	}
+	return &side{label: label, tree: t, patterns: patterns}, nil
+}
+
+// objects renders the side as review compares it.
+func (s *side) objects(env config.PluginEnv, chart *clusterGroupChart) ([]review.Object, error) {
+	objs, err := renderObjects(s.tree, s.patterns, env, chart)
+	if err != nil {
+		return nil, fmt.Errorf("%s does not render: %w", s.label, err)
 	}
 	return objs, nil
 }
 
+// sideCharts resolves the chart each side pins. When either cannot be had, neither side gets
+// one: a chart on one side only would show every clustergroup object as changed.
+func sideCharts(ctx context.Context, charts *chartSource, base, head *side) (*clusterGroupChart, *clusterGroupChart, error) {
+	if charts == nil {
+		return nil, nil, nil
+	}
+	bc, err := charts.forTree(ctx, base.tree, base.patterns, base.label)
+	if err == nil {
+		var hc *clusterGroupChart
+		if hc, err = charts.forTree(ctx, head.tree, head.patterns, head.label); err == nil {
+			return bc, hc, nil
+		}
+	}
+	if errors.Is(err, chartrepo.ErrUnavailable) {
+		charts.logf("%s", unavailableNote(err))
+		return nil, nil, nil
+	}
+	return nil, nil, err
+}
+
 // renderObjects is what review compares of a fork: every rendered object, and the clustergroup
 // chart's objects (chart given, the hub's group) or what it makes objects of in the values.
-func renderObjects(t render.Tree, env config.PluginEnv, chart render.Tree) ([]review.Object, error) {
-	patterns, err := render.ReadPatterns(t)
-	if err != nil {
-		return nil, err
-	}
+func renderObjects(t render.Tree, patterns []*render.Pattern, env config.PluginEnv, chart *clusterGroupChart) ([]review.Object, error) {
 	res, err := renderPatterns(t, patterns, env)
 	if err != nil {
 		return nil, err
 	}
 	valuesOnly := patterns
 	if chart != nil {
-		apps, err := clusterGroupChartApps(t, patterns, env, chart)
+		apps, err := clusterGroupChartApps(t, patterns, env, chart.files)
 		if err != nil {
 			return nil, err
 		}

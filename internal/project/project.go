@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	patterngen "github.com/pattern-gen/pattern-gen"
+	"github.com/pattern-gen/pattern-gen/internal/chartrepo"
 	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/fetch"
 	"github.com/pattern-gen/pattern-gen/internal/forklock"
@@ -239,10 +241,10 @@ type Source struct {
 	Config string
 	Env    config.PluginEnv
 	Group  string // only this clusterGroup; "" for every one
-	// ClusterGroupChart is a folder holding the clustergroup chart: its objects are rendered for
-	// the hub's clusterGroup as application clustergroup. "" = not rendered.
-	ClusterGroupChart string
-	Logf              func(format string, args ...any) // notes for the user; may be nil
+	// Chart says where the clustergroup chart comes from: its objects are rendered for the
+	// hub's clusterGroup as application clustergroup.
+	Chart ChartOptions
+	Logf  func(format string, args ...any) // notes for the user; may be nil
 }
 
 // Rendered is a render's result in both output forms.
@@ -252,6 +254,9 @@ type Rendered struct {
 	Groups       []string          // the clusterGroups rendered, in order
 	Stream       []byte            // one YAML stream
 	Files        map[string][]byte // <group>/<app>/<object file>
+	// NotShown are the folders (<group>/clustergroup/) of the clustergroup chart when it could
+	// not be had: a committed render keeps them as they are, and a check passes over them.
+	NotShown []string
 }
 
 // Render renders every application of the source offline.
@@ -270,11 +275,11 @@ func Render(ctx context.Context, src Source) (*Rendered, error) {
 		}
 		t = tree
 	}
-	chart, err := readChartOption(src.ClusterGroupChart, src.Logf)
+	charts, err := openChartSource(ctx, src.Chart, src.Logf)
 	if err != nil {
 		return nil, err
 	}
-	res, err := renderGroups(t, src.Env, src.Group, chart)
+	res, err := renderGroups(ctx, t, src.Env, src.Group, charts)
 	if err != nil && src.Fork != "" {
 		return nil, fmt.Errorf("fork %s: %w", src.Fork, err)
 	}
@@ -284,15 +289,16 @@ func Render(ctx context.Context, src Source) (*Rendered, error) {
 // RenderTree renders every application of every clusterGroup of a fork tree offline: plugin
 // applications as cmp-plugin would, with what only the cluster knows left as placeholders.
 func RenderTree(t render.Tree, env config.PluginEnv) (*Rendered, error) {
-	return renderGroups(t, env, "", nil)
+	return renderGroups(context.Background(), t, env, "", nil)
 }
 
 // renderGroups is RenderTree for one clusterGroup only, or every one when only is "".
-func renderGroups(t render.Tree, env config.PluginEnv, only string, chart render.Tree) (*Rendered, error) {
+func renderGroups(ctx context.Context, t render.Tree, env config.PluginEnv, only string, charts *chartSource) (*Rendered, error) {
 	patterns, err := render.ReadPatterns(t)
 	if err != nil {
 		return nil, err
 	}
+	all := patterns
 	if only != "" {
 		p, err := render.SelectGroup(patterns, only)
 		if err != nil {
@@ -300,11 +306,28 @@ func renderGroups(t render.Tree, env config.PluginEnv, only string, chart render
 		}
 		patterns = []*render.Pattern{p}
 	}
+	var chart *clusterGroupChart
+	if charts != nil && slices.ContainsFunc(patterns, func(p *render.Pattern) bool { return !p.Spoke() }) {
+		chart, err = charts.forTree(ctx, t, all, "the fork")
+		if errors.Is(err, chartrepo.ErrUnavailable) {
+			charts.logf("%s", unavailableNote(err))
+		} else if err != nil {
+			return nil, err
+		}
+	}
 	res, err := renderPatterns(t, patterns, env)
-	if err != nil || chart == nil {
+	if err != nil || charts == nil {
 		return res, err
 	}
-	lead, err := clusterGroupChartApps(t, patterns, env, chart)
+	if chart == nil {
+		for _, p := range patterns {
+			if !p.Spoke() {
+				res.NotShown = append(res.NotShown, p.ClusterGroup+"/"+render.ClusterGroupAppName+"/")
+			}
+		}
+		return res, nil
+	}
+	lead, err := clusterGroupChartApps(t, patterns, env, chart.files)
 	if err != nil {
 		return nil, err
 	}
@@ -371,29 +394,51 @@ func WriteRendered(dir string, res *Rendered) error {
 		files[k] = v
 	}
 	files[treewriter.Marker] = []byte("# Written by pattern-gen render; the whole directory is replaced on every render.\n")
+	kept, err := readRendered(dir, func(name string) bool { return notShown(name, res.NotShown) })
+	if err != nil {
+		return err
+	}
+	maps.Copy(files, kept)
 	return treewriter.Write(dir, files, treewriter.Replace)
+}
+
+// readRendered reads the files of a committed render in dir that want wants (none when dir is
+// missing).
+func readRendered(dir string, want func(name string) bool) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	if _, err := os.Stat(dir); err != nil {
+		return out, nil
+	}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		if rel == treewriter.Marker || !want(rel) {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		out[rel] = data
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", dir, err)
+	}
+	return out, nil
+}
+
+// notShown says whether a render's file is under one of the folders not rendered.
+func notShown(name string, folders []string) bool {
+	return slices.ContainsFunc(folders, func(f string) bool { return strings.HasPrefix(name, f) })
 }
 
 // CheckRendered compares a committed render in dir with res and returns a report of what is
 // stale (empty when dir is up to date): files to add, to remove and that differ, with diffs.
 func CheckRendered(dir string, res *Rendered) (string, error) {
-	onDisk := map[string][]byte{}
-	if _, err := os.Stat(dir); err == nil {
-		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			rel, _ := filepath.Rel(dir, p)
-			if rel == treewriter.Marker {
-				return nil
-			}
-			data, err := os.ReadFile(p)
-			onDisk[filepath.ToSlash(rel)] = data
-			return err
-		})
-		if err != nil {
-			return "", fmt.Errorf("read %s: %w", dir, err)
-		}
+	onDisk, err := readRendered(dir, func(name string) bool { return !notShown(name, res.NotShown) })
+	if err != nil {
+		return "", err
 	}
 	names := make([]string, 0, len(res.Files)+len(onDisk))
 	for n := range res.Files {

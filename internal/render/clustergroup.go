@@ -16,6 +16,10 @@ const (
 	// DefaultHelmRepoURL is the Validated Patterns chart repository, the operator's default
 	// multiSourceConfig.helmRepoUrl.
 	DefaultHelmRepoURL = "https://charts.validatedpatterns.io/"
+	// DefaultClusterGroupChartVersion is the clustergroup chart version the operator uses
+	// when the Pattern names none, for a fork whose common/ is slimmed, as pattern-gen's are
+	// (getClusterGroupChartVersion).
+	DefaultClusterGroupChartVersion = "0.9.*"
 )
 
 // PatternCR is what the fork's Pattern resource (bootstrap/pattern.yaml) says that the patterns
@@ -27,6 +31,7 @@ type PatternCR struct {
 	PrivateRepo              bool // gitSpec.tokenSecret is set
 	MultiSource              *bool
 	HelmRepoURL              string
+	ClusterGroupGitRepoURL   string // the chart from git instead (rendered from --clustergroup-chart all the same)
 	ClusterGroupChartVersion string
 	ExperimentalCapabilities string
 	ExtraValueFiles          []string
@@ -128,7 +133,7 @@ func operatorParams(p *Pattern, facts Facts, cr PatternCR, ns string) []Param {
 	}
 	version := cr.ClusterGroupChartVersion
 	if version == "" {
-		version = "0.9.*" // the operator's default for a fork whose common/ is slimmed, as pattern-gen's are
+		version = DefaultClusterGroupChartVersion
 	}
 	params := []Param{
 		{Name: "global.pattern", Value: p.Name},

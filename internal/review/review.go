@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 
@@ -60,8 +62,82 @@ type AppSummary struct {
 type Result struct {
 	Base    string       `json:"base"`
 	Head    string       `json:"head"`
+	Chart   *ChartSides  `json:"clusterGroupChart,omitempty"` // nil: no chart was rendered
 	Apps    []AppSummary `json:"applications"`
 	Changes []Change     `json:"changes"`
+}
+
+// ChartRef is the clustergroup chart one side was rendered with.
+type ChartRef struct {
+	Pin     string `json:"pin"`              // the version or range the fork pins
+	Version string `json:"version"`          // the release it resolved to
+	Digest  string `json:"digest,omitempty"` // sha256:<hex> of the archive; none for a folder
+	Source  string `json:"source"`           // the archive's URL or the folder
+}
+
+// ChartSides are the charts of base and head.
+type ChartSides struct {
+	Base ChartRef `json:"base"`
+	Head ChartRef `json:"head"`
+}
+
+// Differ says whether base and head were rendered with different charts.
+func (c *ChartSides) Differ() bool {
+	return c != nil && (c.Base.Version != c.Head.Version || c.Base.Digest != c.Head.Digest || c.Base.Source != c.Head.Source)
+}
+
+// describe is the chart in one phrase, each value through code (a Markdown code span, or
+// nothing for text): the pin and the source come from the fork and the user.
+func (r ChartRef) describe(code func(string) string) string {
+	s := code(r.Version)
+	if r.Digest != "" {
+		s += " " + code(r.Digest)
+	}
+	return s + " from " + code(r.Source) + ", pinned " + code(r.Pin)
+}
+
+// chartLines are the header lines about the chart: a first line when the sides' charts
+// differ, since every clustergroup change may then come from the chart; then the chart(s).
+func (r *Result) chartLines(code func(string) string) (first, header []string) {
+	c := r.Chart
+	if c == nil {
+		return nil, nil
+	}
+	if c.Differ() {
+		first = []string{fmt.Sprintf("The clustergroup chart differs: base %s, head %s; changes under %s may come from the chart as well as the values.",
+			code(c.Base.Version), code(c.Head.Version), Lead)}
+		return first, []string{"clustergroup chart, base: " + c.Base.describe(code), "clustergroup chart, head: " + c.Head.describe(code)}
+	}
+	return nil, []string{"clustergroup chart " + c.Head.describe(code)}
+}
+
+// mdCode is s as a Markdown code span: fenced by one more backtick than the longest run in s,
+// so nothing in s is read as Markdown (CommonMark 6.1). Line breaks become spaces.
+func mdCode(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	longest, run := 0, 0
+	for _, c := range s {
+		if c == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if longest > 0 || s == "" {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
+}
+
+// plainText is s for a terminal: quoted with escapes when it holds a character that is not
+// printable (a fork could put terminal escapes in its pin).
+func plainText(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 // Empty reports whether nothing differs.
@@ -318,7 +394,14 @@ func plural(n int) string {
 // Text formats the result for a terminal.
 func (r *Result) Text() string {
 	var b strings.Builder
+	first, header := r.chartLines(plainText)
+	for _, l := range first {
+		b.WriteString(l + "\n")
+	}
 	fmt.Fprintf(&b, "pattern-gen diff %s..%s: %s\n", r.Base, r.Head, r.Summary())
+	for _, l := range header {
+		b.WriteString(l + "\n")
+	}
 	for _, a := range r.Apps {
 		fmt.Fprintf(&b, "  %s: %s\n", a.App, a.counts())
 	}
@@ -354,6 +437,16 @@ func (r *Result) JSON() (string, error) {
 func (r *Result) Markdown(maxBytes int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### pattern-gen diff `%s`..`%s`\n\n", r.Base, r.Head)
+	first, header := r.chartLines(mdCode)
+	for _, l := range first {
+		fmt.Fprintf(&b, "> [!IMPORTANT]\n> %s\n\n", l)
+	}
+	for _, l := range header {
+		fmt.Fprintf(&b, "%s  \n", l)
+	}
+	if len(header) > 0 {
+		b.WriteString("\n")
+	}
 	if r.Empty() {
 		b.WriteString("No differences in the rendered manifests.\n")
 		return b.String()
@@ -391,7 +484,7 @@ func (r *Result) Markdown(maxBytes int) string {
 		b.WriteString(sec.String())
 	}
 	if left > 0 {
-		fmt.Fprintf(&b, "\n_%d object diff%s left out to stay under %d bytes; run `pattern-gen diff` locally for all of them._\n", left, plural(left), maxBytes)
+		fmt.Fprintf(&b, "\n_%d object diff%s left out to stay under %d bytes; all of them: `pattern-gen diff` locally, or the pull-request run's artifact pattern-diff._\n", left, plural(left), maxBytes)
 	}
 	return b.String()
 }
