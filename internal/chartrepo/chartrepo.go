@@ -16,12 +16,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
@@ -104,12 +107,25 @@ func Open(rawURL string, o Options) (*Repo, error) {
 		r.user = u.User.Username()
 		r.pass, _ = u.User.Password()
 		u.User = nil
+		if r.user == "" || r.pass == "" { // Helm sends basic auth only with both
+			return nil, fmt.Errorf("chart repository %s: credentials in the URL need a user and a password (user:password@host)", shown)
+		}
 	}
 	r.url = u.String()
 	if r.o.Timeout == 0 {
 		r.o.Timeout = DefaultTimeout
 	}
 	return r, nil
+}
+
+// Same says whether u names this repository, credentials and a trailing slash aside.
+func (r *Repo) Same(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	p.User = nil
+	return strings.TrimSuffix(p.String(), "/") == strings.TrimSuffix(r.url, "/")
 }
 
 // URL is the repository's URL as it may be shown.
@@ -122,7 +138,7 @@ func (r *Repo) Resolve(ctx context.Context, name, constraint string) (*Chart, er
 	if _, err := semver.NewConstraint(constraint); err != nil {
 		return nil, fmt.Errorf("chart version %q is not a version or a range (%v); pin one such as 0.9.55 or 0.9.*", constraint, err)
 	}
-	idx, err := r.loadIndex(ctx, name, constraint)
+	idx, err := r.loadIndex(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -167,53 +183,42 @@ func releases(idx *repo.IndexFile, name string) string {
 	return strings.Join(vs, ", ")
 }
 
-// loadIndex returns the repository's index: fetched, or the cached copy when offline, when
-// the repository cannot be reached, or when the constraint is an exact version whose archive
-// is cached (a release's archive never changes; its digest is checked all the same).
-func (r *Repo) loadIndex(ctx context.Context, name, constraint string) (*repo.IndexFile, error) {
+// loadIndex returns the repository's index, read once per run: fetched, or the cached copy when
+// offline or when the repository cannot be reached. Online it is always fetched, even for an
+// exact version: a cached index someone changed is replaced on the next online run. An answer that is an error (a 404, a certificate that does
+// not verify, an index that does not read) is an error: the URL or the trust is wrong.
+func (r *Repo) loadIndex(ctx context.Context) (*repo.IndexFile, error) {
 	if r.index != nil || r.indexErr != nil {
 		return r.index, r.indexErr
 	}
-	cached, cachedErr := r.cachedIndex()
-	if cached != nil && exactCached(cached, name, constraint, r.o.Dir) {
-		r.index = cached
-		return cached, nil
-	}
 	if r.o.Offline {
-		if cached != nil {
-			r.index = cached
-			return cached, nil
+		cached, why := r.cachedIndex()
+		if cached == nil {
+			r.indexErr = unavailablef("the index of %s is not cached (%s), and --offline is set", r.shown, why)
 		}
-		r.indexErr = unavailablef("the index of %s is not cached (%s), and --offline is set", r.shown, cachedErr)
-		return nil, r.indexErr
+		r.index = cached
+		return r.index, r.indexErr
 	}
 	idx, err := r.fetchIndex(ctx)
-	switch {
-	case err == nil:
+	var re *requestError
+	if err == nil {
 		r.index = idx
-	case cached != nil:
-		if r.o.Logf != nil {
-			r.o.Logf("note: %s could not be reached (%v); its index cached at %s stands in", r.shown, err, r.indexPath())
-		}
-		r.index = cached
-	default:
+		return idx, nil
+	}
+	if !errors.As(err, &re) || !re.unreachable {
+		r.indexErr = fmt.Errorf("chart repository %s: %w", r.shown, err)
+		return nil, r.indexErr
+	}
+	cached, _ := r.cachedIndex()
+	if cached == nil {
 		r.indexErr = unavailablef("%s could not be reached (%v), and its index is not cached", r.shown, err)
+		return nil, r.indexErr
 	}
+	if r.o.Logf != nil {
+		r.o.Logf("note: %s could not be reached (%v); its index cached at %s stands in", r.shown, err, r.indexPath())
+	}
+	r.index = cached
 	return r.index, r.indexErr
-}
-
-// exactCached says whether constraint is one exact version the cached index lists and whose
-// archive the cache holds.
-func exactCached(idx *repo.IndexFile, name, constraint, dir string) bool {
-	if _, err := semver.StrictNewVersion(constraint); err != nil || dir == "" {
-		return false
-	}
-	cv, err := idx.Get(name, constraint)
-	if err != nil {
-		return false
-	}
-	_, err = os.Stat(archivePath(dir, strings.TrimPrefix(cv.Digest, "sha256:")))
-	return err == nil
 }
 
 // indexPath is where the cache keeps the repository's index: named by the host and a digest
@@ -246,7 +251,7 @@ func (r *Repo) cachedIndex() (*repo.IndexFile, error) {
 	if p == "" {
 		return nil, errors.New("no cache folder")
 	}
-	idx, err := repo.LoadIndexFile(p)
+	idx, err := r.loadIndexFile(p)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("no %s", p)
@@ -269,11 +274,12 @@ func (r *Repo) fetchIndex(ctx context.Context) (*repo.IndexFile, error) {
 		return nil, fetch.RedactError(r.url, err)
 	}
 	cr.CachePath = tmp
-	p, err := cr.DownloadIndexFile()
+	var p string
+	quietly(func() { p, err = cr.DownloadIndexFile() }) // loadIndexFile below says what it skips
 	if err != nil {
 		return nil, r.requestError(ctx, err)
 	}
-	idx, err := repo.LoadIndexFile(p)
+	idx, err := r.loadIndexFile(p)
 	if err != nil {
 		return nil, fmt.Errorf("its index.yaml does not read: %w", fetch.RedactError(r.url, err))
 	}
@@ -285,17 +291,79 @@ func (r *Repo) fetchIndex(ctx context.Context) (*repo.IndexFile, error) {
 	return idx, nil
 }
 
-// requestError says a request failed in one line, without the URL's secrets; a timeout says so.
+// logMu serialises the swap of the standard logger's output in quietly.
+var logMu sync.Mutex
+
+// quietly runs f with the standard logger's output captured and returns it. Helm reports each
+// index entry it skips as invalid through the standard logger, naming the index's source (a
+// URL, with its token) and a temporary path: that text must not reach stderr.
+func quietly(f func()) []byte {
+	logMu.Lock()
+	defer logMu.Unlock()
+	var out bytes.Buffer
+	prev := log.Writer()
+	log.SetOutput(&out)
+	defer log.SetOutput(prev)
+	f()
+	return out.Bytes()
+}
+
+// loadIndexFile loads an index as Helm does (repo.LoadIndexFile), with a note counting the
+// entries it skips instead of Helm's log lines.
+func (r *Repo) loadIndexFile(p string) (*repo.IndexFile, error) {
+	var idx *repo.IndexFile
+	var err error
+	logged := quietly(func() { idx, err = repo.LoadIndexFile(p) })
+	if n := bytes.Count(logged, []byte("skipping loading invalid entry")); n > 0 && r.o.Logf != nil {
+		r.o.Logf("note: the index of %s has %d entries Helm skips as invalid", r.shown, n)
+	}
+	return idx, err
+}
+
+// requestError is a failed request in one line, without the URL's secrets; unreachable says
+// whether it failed before any answer (see unreachable).
+type requestError struct {
+	msg         string
+	unreachable bool
+}
+
+func (e *requestError) Error() string { return e.msg }
+
+// requestError describes a failed request: a timeout says so.
 func (r *Repo) requestError(ctx context.Context, err error) error {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() || ctx.Err() != nil {
-		return fmt.Errorf("no answer within %s", r.o.Timeout)
+		return &requestError{msg: fmt.Sprintf("no answer within %s", r.o.Timeout), unreachable: true}
+	}
+	// net/http's error repeats the method and URL; the cause is what is new.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
 	}
 	msg := fetch.RedactError(r.url, err).Error()
-	if r.user != "" || r.pass != "" {
+	if len(r.pass) >= 4 { // fetch.RedactError has redacted it in URLs; this is for other text
 		msg = strings.ReplaceAll(msg, r.pass, "REDACTED")
 	}
-	return errors.New(strings.Join(strings.Fields(msg), " "))
+	return &requestError{msg: strings.Join(strings.Fields(msg), " "), unreachable: unreachable(err)}
+}
+
+// serverErrorRE matches the status of a 5xx answer in the error of Helm's HTTPGetter
+// ("failed to fetch <url> : 503 Service Unavailable").
+var serverErrorRE = regexp.MustCompile(` : 5[0-9][0-9] [^:]*$`)
+
+// unreachable says whether a request failed before any answer: no address, no connection, or
+// a server error (5xx, as a proxy answers for a host it cannot reach). A 4xx answer or a
+// certificate that does not verify is an answer: the URL or the trust is wrong.
+func unreachable(err error) bool {
+	var dns *net.DNSError
+	var op *net.OpError
+	switch {
+	case errors.As(err, &dns):
+		return true
+	case errors.As(err, &op) && (op.Op == "dial" || op.Op == "proxyconnect"):
+		return true
+	}
+	return serverErrorRE.MatchString(err.Error())
 }
 
 // keep writes data to the cache; a cache that cannot keep it is said, not fatal.
@@ -323,9 +391,8 @@ func (r *Repo) archive(ctx context.Context, ref, hexDigest string) ([]byte, erro
 			return data, nil
 		case err == nil:
 			return nil, fmt.Errorf("the cached archive %s has SHA-256 %s, not the index's %s; remove it to fetch it again", p, digestOf(data), hexDigest)
-		case !errors.Is(err, fs.ErrNotExist):
-			return nil, fmt.Errorf("the cached archive %s does not read: %w", p, err)
 		}
+		// Any other read error (missing, a file where a folder should be) is a miss.
 	}
 	if r.o.Offline {
 		return nil, unavailablef("its archive is not cached (%s), and --offline is set", r.o.Dir)
@@ -340,7 +407,7 @@ func (r *Repo) archive(ctx context.Context, ref, hexDigest string) ([]byte, erro
 	}
 	buf, err := g.Get(ref, getter.WithURL(r.url), getter.WithBasicAuth(r.user, r.pass))
 	if err != nil {
-		return nil, unavailablef("%s could not be fetched (%v)", fetch.Redact(ref), r.requestError(ctx, err))
+		return nil, fetchError(fetch.Redact(ref), r.requestError(ctx, err))
 	}
 	data := buf.Bytes()
 	if got := digestOf(data); got != hexDigest {
@@ -350,6 +417,15 @@ func (r *Repo) archive(ctx context.Context, ref, hexDigest string) ([]byte, erro
 		r.keep(archivePath(r.o.Dir, hexDigest), data)
 	}
 	return data, nil
+}
+
+// fetchError says an archive could not be fetched: unavailable when there was no answer.
+func fetchError(shown string, err error) error {
+	var re *requestError
+	if errors.As(err, &re) && re.unreachable {
+		return unavailablef("%s could not be fetched (%v)", shown, err)
+	}
+	return fmt.Errorf("%s could not be fetched: %w", shown, err)
 }
 
 // providers are the getters Helm's repository code may use: https through Helm's HTTPGetter
@@ -374,6 +450,9 @@ func capped(ctx context.Context, base *http.Transport) *http.Transport {
 		t = base.Clone()
 	}
 	t.DisableKeepAlives = true // one response per connection, so one budget per response
+	// A redirect to http:// would carry the credentials and the index (whose digests vouch for
+	// the archives) in clear text: http is refused, redirects included.
+	t.RegisterProtocol("http", refuseHTTP{})
 	dial := t.DialContext
 	if dial == nil {
 		dial = (&net.Dialer{Timeout: 30 * time.Second}).DialContext
@@ -386,6 +465,13 @@ func capped(ctx context.Context, base *http.Transport) *http.Transport {
 		return &cappedConn{Conn: c, left: maxResponseBytes}, nil
 	}
 	return t
+}
+
+// refuseHTTP is the round tripper for http:// URLs: none is requested.
+type refuseHTTP struct{}
+
+func (refuseHTTP) RoundTrip(req *http.Request) (*http.Response, error) {
+	return nil, fmt.Errorf("%s is http://, not https://: refused", fetch.Redact(req.URL.String()))
 }
 
 // cappedConn fails a read once the connection has read its budget.
@@ -431,7 +517,7 @@ func Archive(ctx context.Context, rawURL string, o Options) (*Chart, error) {
 	}
 	buf, err := g.Get(ref, getter.WithURL(r.url), getter.WithBasicAuth(r.user, r.pass))
 	if err != nil {
-		return nil, unavailablef("%s could not be fetched (%v)", fetch.Redact(rawURL), r.requestError(ctx, err))
+		return nil, fetchError(fetch.Redact(rawURL), r.requestError(ctx, err))
 	}
 	return load(buf.Bytes(), "", "", fetch.Redact(ref))
 }

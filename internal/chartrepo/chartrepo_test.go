@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -57,15 +58,8 @@ func TestResolveNewestInRangeAndCache(t *testing.T) {
 		t.Errorf("requests %v", got)
 	}
 
-	// A later run: an exact version whose archive is cached needs no request; a range reads
-	// the index again (a newer release may match) but not the cached archive.
-	r2, _ := Open(s.URL, o)
-	if c, err := r2.Resolve(context.Background(), "clustergroup", "0.9.55"); err != nil || c.Version != "0.9.55" {
-		t.Fatalf("exact: %v %v", c, err)
-	}
-	if got := s.Requests(); len(got) != 0 {
-		t.Errorf("exact cached version made requests %v", got)
-	}
+	// A later run reads the index again (a newer release may match, and a cached index someone
+	// changed is replaced), but not the cached archive.
 	r3, _ := Open(s.URL, o)
 	if _, err := r3.Resolve(context.Background(), "clustergroup", "0.9.*"); err != nil {
 		t.Fatal(err)
@@ -104,7 +98,8 @@ func TestUnavailable(t *testing.T) {
 	}
 }
 
-// An unreachable repository whose index is cached: the cached index stands in, and says so.
+// A repository that gives no answer (a server error, as a proxy gives, or no connection) with
+// its index cached: the cached index stands in, and says so.
 func TestCachedIndexStandsIn(t *testing.T) {
 	s := chartserver.Start(t, chart("0.9.55"))
 	o := options(t, s)
@@ -114,14 +109,61 @@ func TestCachedIndexStandsIn(t *testing.T) {
 	if _, err := r.Resolve(context.Background(), "clustergroup", "0.9.*"); err != nil {
 		t.Fatal(err)
 	}
-	s.Set("index.yaml", nil) // the repository now answers 404
+	s.Answer(http.StatusBadGateway)
 	r, _ = Open(s.URL, o)
 	c, err := r.Resolve(context.Background(), "clustergroup", "0.9.*")
 	if err != nil || c.Version != "0.9.55" {
 		t.Fatalf("%v %v", c, err)
 	}
-	if len(notes) != 1 || !strings.Contains(notes[0], "could not be reached") || !strings.Contains(notes[0], "404") {
+	s.Close()
+	r, _ = Open(s.URL, o)
+	if c, err = r.Resolve(context.Background(), "clustergroup", "0.9.*"); err != nil || c.Version != "0.9.55" {
+		t.Fatalf("%v %v", c, err)
+	}
+	if len(notes) != 2 || !strings.Contains(notes[0], "could not be reached") || !strings.Contains(notes[0], "502") || !strings.Contains(notes[1], "connection refused") {
 		t.Errorf("notes %q", notes)
+	}
+}
+
+// An answer that is an error is the user's to fix, not a network outage: a wrong URL (404)
+// or a certificate that does not verify fails, even with an index cached.
+func TestAnswersThatAreErrors(t *testing.T) {
+	s := chartserver.Start(t, chart("0.9.55"))
+	o := options(t, s)
+	r, _ := Open(s.URL, o)
+	if _, err := r.Resolve(context.Background(), "clustergroup", "0.9.*"); err != nil {
+		t.Fatal(err)
+	}
+	r, _ = Open(s.URL+"wrong/", o)
+	if _, err := r.Resolve(context.Background(), "clustergroup", "0.9.*"); err == nil || errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "404") {
+		t.Errorf("404: %v", err)
+	}
+	o.Transport = nil // the system's roots, which do not hold the test server's
+	r, _ = Open(s.URL, o)
+	if _, err := r.Resolve(context.Background(), "clustergroup", "0.9.*"); err == nil || errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("unknown authority: %v", err)
+	}
+}
+
+// An exact pin served from the cache does not make a later range of the same run resolve in
+// the cached index: a base pinning 0.9.54 and a head pinning 0.9.* see the newest release.
+func TestExactPinDoesNotStaleARange(t *testing.T) {
+	s := chartserver.Start(t, chart("0.9.54"))
+	o := options(t, s)
+	r, _ := Open(s.URL, o)
+	if _, err := r.Resolve(context.Background(), "clustergroup", "0.9.54"); err != nil {
+		t.Fatal(err)
+	}
+	newer := chartserver.Start(t, chart("0.9.54"), chart("0.9.55"))
+	s.Set("index.yaml", bytes.ReplaceAll(newer.Get("index.yaml"), []byte(newer.URL), nil))
+	s.Set("clustergroup-0.9.55.tgz", newer.Get("clustergroup-0.9.55.tgz"))
+	s.Set("clustergroup-0.9.54.tgz", newer.Get("clustergroup-0.9.54.tgz"))
+	r, _ = Open(s.URL, o)
+	if c, err := r.Resolve(context.Background(), "clustergroup", "0.9.54"); err != nil || c.Version != "0.9.54" {
+		t.Fatalf("exact: %v %v", c, err)
+	}
+	if c, err := r.Resolve(context.Background(), "clustergroup", "0.9.*"); err != nil || c.Version != "0.9.55" {
+		t.Errorf("range after a cached exact pin: %v %v", c, err)
 	}
 }
 
@@ -232,5 +274,75 @@ func TestArchive(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(filepath.Join(o.Dir)); len(entries) != 0 {
 		t.Errorf("an archive URL was cached: %v", entries)
+	}
+}
+
+// A redirect to http:// is refused: it would carry the credentials, and an index whose digests
+// vouch for the archives, in clear text.
+func TestRedirectToHTTPRefused(t *testing.T) {
+	var plain []string
+	insecure := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		plain = append(plain, r.URL.Path+" "+r.Header.Get("Authorization"))
+	}))
+	defer insecure.Close()
+	redirect := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, insecure.URL+r.URL.Path, http.StatusFound)
+	}))
+	defer redirect.Close()
+	u := strings.Replace(redirect.URL, "https://", "https://robot:pw0rd-secret@", 1) + "/charts/"
+	r, err := Open(u, Options{Dir: t.TempDir(), Transport: redirect.Client().Transport.(*http.Transport)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Resolve(context.Background(), "clustergroup", "0.9.*")
+	if err == nil || errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "is http://, not https://: refused") || strings.Contains(err.Error(), "pw0rd-secret") {
+		t.Errorf("got %v", err)
+	}
+	if len(plain) != 0 {
+		t.Errorf("plain HTTP requests made: %q", plain)
+	}
+}
+
+// Helm's report of an index entry it skips names the index's source (a URL with its token) and
+// a temporary path: it never reaches the standard logger's output, and a note counts them.
+func TestSkippedEntriesNoted(t *testing.T) {
+	s := chartserver.Start(t, chart("0.9.55"))
+	s.Set("index.yaml", bytes.Replace(s.Get("index.yaml"), []byte("entries:\n"), []byte("entries:\n  clustergroup-broken:\n  - name: clustergroup-broken\n    version: not-a-version\n    urls: [x.tgz]\n"), 1))
+	var logged bytes.Buffer
+	prev := log.Writer()
+	log.SetOutput(&logged)
+	defer log.SetOutput(prev)
+	o := options(t, s)
+	var notes []string
+	o.Logf = func(format string, a ...any) { notes = append(notes, fmt.Sprintf(format, a...)) }
+	r, _ := Open(s.URL+"?token=SuperSecretTok", o)
+	if c, err := r.Resolve(context.Background(), "clustergroup", "0.9.*"); err != nil || c.Version != "0.9.55" {
+		t.Fatalf("%v %v", c, err)
+	}
+	if logged.Len() != 0 {
+		t.Errorf("the standard logger got %q", logged.String())
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], "1 entries Helm skips as invalid") || strings.Contains(notes[0], "SuperSecretTok") {
+		t.Errorf("notes %q", notes)
+	}
+}
+
+func TestUserWithoutPasswordRefused(t *testing.T) {
+	if _, err := Open("https://ghp_TOKEN1234@charts.example.com/", Options{}); err == nil || strings.Contains(err.Error(), "ghp_TOKEN1234") || !strings.Contains(err.Error(), "need a user and a password") {
+		t.Errorf("got %v", err)
+	}
+}
+
+// A cache whose folder cannot hold files (a file where a folder should be) is a miss, not an error.
+func TestCacheFolderIsAFile(t *testing.T) {
+	s := chartserver.Start(t, chart("0.9.55"))
+	o := options(t, s)
+	o.Dir = filepath.Join(o.Dir, "file")
+	if err := os.WriteFile(o.Dir, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := Open(s.URL, o)
+	if c, err := r.Resolve(context.Background(), "clustergroup", "0.9.*"); err != nil || c.Version != "0.9.55" {
+		t.Errorf("%v %v", c, err)
 	}
 }

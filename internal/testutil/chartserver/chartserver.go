@@ -38,6 +38,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	files    map[string][]byte // URL path -> content
+	status   int               // when not 0, every answer is this status
 	requests []string          // URL paths served, in order
 }
 
@@ -72,8 +73,13 @@ func Start(t T, charts ...map[string][]byte) *Server {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	data, ok := s.files[r.URL.Path]
+	status := s.status
 	s.requests = append(s.requests, r.URL.Path)
 	s.mu.Unlock()
+	if status != 0 {
+		http.Error(w, http.StatusText(status), status)
+		return
+	}
 	if !ok {
 		http.NotFound(w, r)
 		return
@@ -91,6 +97,16 @@ func (s *Server) Set(p string, data []byte) {
 	}
 	s.files["/charts/"+p] = data
 }
+
+// Answer makes every request answered with status (0: serve the files again).
+func (s *Server) Answer(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.status = status
+}
+
+// Close stops the server: requests then fail to connect.
+func (s *Server) Close() { s.srv.Close() }
 
 // Get is the file served at the repository-relative path p.
 func (s *Server) Get(p string) []byte {
