@@ -48,6 +48,9 @@ func newDiffCmd(streams base.IOStreams) *cobra.Command {
 					return err
 				}
 			}
+			if err := o.chart.check(); err != nil {
+				return err
+			}
 			env, err := config.EnvFromPairs(o.env)
 			if err != nil {
 				return base.UsageError{Err: err}

@@ -57,6 +57,9 @@ func newRenderCmd(streams base.IOStreams) *cobra.Command {
 			if o.group != "" && o.out != "" {
 				return base.UsageError{Err: fmt.Errorf("--cluster-group selects what goes to stdout; --out always holds every clusterGroup")}
 			}
+			if err := o.chart.check(); err != nil {
+				return err
+			}
 			env, err := config.EnvFromPairs(o.env)
 			if err != nil {
 				return base.UsageError{Err: err}

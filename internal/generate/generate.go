@@ -238,6 +238,12 @@ func (s *Renderer) ClusterGroupPlan(chartPath string, cr render.PatternCR) (rend
 	return s.pattern.ClusterGroupPlan(s.files, s.facts, chartPath, cr)
 }
 
+// SpokeClusterGroupPlan is how the hub's ACM policy has the clustergroup chart rendered on a
+// spoke of this clusterGroup, given the hub's plan and the group's managedClusterGroups entry.
+func (s *Renderer) SpokeClusterGroupPlan(chartPath string, hub render.AppPlan, g render.ManagedGroup) (render.AppPlan, error) {
+	return s.pattern.SpokeClusterGroupPlan(s.files, s.facts, chartPath, hub, g)
+}
+
 // initdata returns the initdata document for an agent policy. Each is built on first use, then
 // shared by every application of the render; the allow-all one is never built for a fork with
 // no pod that asks for it.

@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pattern-gen/pattern-gen/internal/chartrepo"
+	"github.com/pattern-gen/pattern-gen/internal/fetch"
 	"github.com/pattern-gen/pattern-gen/internal/render"
 	"github.com/pattern-gen/pattern-gen/internal/review"
 )
@@ -114,9 +115,12 @@ func (s *chartSource) forTree(ctx context.Context, t render.Tree, patterns []*re
 	// The fork's own chart location is only named, never fetched: the repository is the user's.
 	switch {
 	case cr.ClusterGroupGitRepoURL != "":
-		s.note("the Pattern resource takes the clustergroup chart from git, %q; pattern-gen renders %s instead (pass --clustergroup-chart DIR with a checkout of it)", cr.ClusterGroupGitRepoURL, s.describe())
-	case cr.HelmRepoURL != "" && s.repo != nil && strings.TrimSuffix(cr.HelmRepoURL, "/") != strings.TrimSuffix(s.repo.URL(), "/"):
-		s.note("the Pattern resource takes the clustergroup chart from %q; pattern-gen reads it from %s (pass --clustergroup-chart URL to read it from there)", cr.HelmRepoURL, s.repo.URL())
+		s.note("the Pattern resource takes the clustergroup chart from git, %q; pattern-gen renders %s instead (pass --clustergroup-chart DIR with a checkout of it)", fetch.Redact(cr.ClusterGroupGitRepoURL), s.describe())
+	case cr.HelmRepoURL != "" && s.repo != nil && !s.repo.Same(cr.HelmRepoURL):
+		s.note("the Pattern resource takes the clustergroup chart from %q; pattern-gen reads it from %s (pass --clustergroup-chart URL to read it from there)", fetch.Redact(cr.HelmRepoURL), s.repo.URL())
+	}
+	if len(cr.ExtraParameters) > 0 {
+		s.note("the Pattern's extraParameters are passed to the clustergroup chart as parameters; their copy under extraParametersNested (Helm values) is not rendered")
 	}
 	if s.fixed != nil {
 		c := *s.fixed
@@ -172,7 +176,7 @@ func (s *chartSource) note(format string, args ...any) {
 // unavailableNote is the one line render and diff give when the chart cannot be had: what is
 // not shown, why, and how to supply it.
 func unavailableNote(err error) string {
-	return fmt.Sprintf("note: the clustergroup chart's objects are not shown, only the values they come from: %v; run once where the chart repository is reachable, which caches it, or pass --clustergroup-chart DIR (none: the values only, without this note)", err)
+	return fmt.Sprintf("note: the clustergroup chart's objects are not shown, only the values they come from: %v; supply the chart with --clustergroup-chart DIR or a reachable repository (--clustergroup-chart none silences this)", err)
 }
 
 // chartPin is the clustergroup chart version (or range) a fork pins, as the patterns operator

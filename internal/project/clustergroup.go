@@ -183,9 +183,12 @@ func patternCR(t render.Tree) render.PatternCR {
 	}
 }
 
-// clusterGroupChartApps renders the clustergroup chart for each of the fork's clusterGroups the
-// patterns operator installs it for (the hub's), as the Lead application of that group.
-func clusterGroupChartApps(t render.Tree, patterns []*render.Pattern, env config.PluginEnv, chart render.Tree) ([]render.App, error) {
+// clusterGroupChartApps renders the clustergroup chart for each of the fork's clusterGroups, as
+// the Lead application of that group: the hub's as the patterns operator has it rendered, a
+// spoke's as the hub's ACM policy has it rendered there.
+// all are the fork's clusterGroups (the hub's first, as ReadPatterns gives them); only those in
+// selected are rendered.
+func clusterGroupChartApps(t render.Tree, all, selected []*render.Pattern, env config.PluginEnv, chart render.Tree) ([]render.App, error) {
 	tree := maps.Clone(t)
 	for p := range tree { // a fork's own files there would change the chart's output
 		if strings.HasPrefix(p, chartPrefix+"/") {
@@ -196,18 +199,31 @@ func clusterGroupChartApps(t render.Tree, patterns []*render.Pattern, env config
 		tree[chartPrefix+"/"+p] = data
 	}
 	cr := patternCR(t)
+	// The hub's plan first: a spoke's parameters are the hub's global.* values.
+	hub := all[0]
+	r, err := generate.NewRenderer(generate.RendererOptions{Tree: tree, Pattern: hub, Env: env})
+	if err != nil {
+		return nil, err
+	}
+	hubPlan, err := r.ClusterGroupPlan(chartPrefix, cr)
+	if err != nil {
+		return nil, err
+	}
 	var out []render.App
-	for _, p := range patterns {
+	for _, p := range selected {
+		plan := hubPlan
 		if p.Spoke() {
-			continue
-		}
-		r, err := generate.NewRenderer(generate.RendererOptions{Tree: tree, Pattern: p, Env: env})
-		if err != nil {
-			return nil, err
-		}
-		plan, err := r.ClusterGroupPlan(chartPrefix, cr)
-		if err != nil {
-			return nil, err
+			g, ok := hub.ManagedGroup(p.ClusterGroup)
+			if !ok {
+				continue
+			}
+			r, err := generate.NewRenderer(generate.RendererOptions{Tree: tree, Pattern: p, Env: env})
+			if err != nil {
+				return nil, err
+			}
+			if plan, err = r.SpokeClusterGroupPlan(chartPrefix, hubPlan, g); err != nil {
+				return nil, err
+			}
 		}
 		objs, err := render.RenderApp(tree, plan)
 		if err != nil {

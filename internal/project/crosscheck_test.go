@@ -216,22 +216,43 @@ func TestClusterGroupChartLikeHelmCLI(t *testing.T) {
 			if !slices.Contains(plan.ValueFiles, "overrides/values-Azure.yaml") {
 				t.Errorf("value files %v: no overrides/values-Azure.yaml", plan.ValueFiles)
 			}
-			want := objectsByID(t, "cli", run(t, helm, plan.HelmTemplateArgs(dir)...))
-			objs, err := render.RenderApp(tree, plan)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := map[string]map[string]any{}
-			for _, o := range objs {
-				if got[o.ID()], err = o.Decode(); err != nil {
+			plans := []render.AppPlan{plan}
+			// A split fork's spokes: as the hub's ACM policy has the chart rendered there.
+			for _, spoke := range patterns[1:] {
+				g, ok := patterns[0].ManagedGroup(spoke.ClusterGroup)
+				if !ok {
+					t.Fatalf("no managedClusterGroups entry for %s", spoke.ClusterGroup)
+				}
+				sp, err := spoke.SpokeClusterGroupPlan(tree, spoke.OfflineFacts(l.Pattern.Platform), "cg-chart", plan, g)
+				if err != nil {
 					t.Fatal(err)
 				}
+				plans = append(plans, sp)
 			}
-			if len(want) < 10 || want["argoproj.io/ArgoCD/"+l.Pattern.Metadata.Name+"-"+l.Pattern.ClusterGroup+"/"+l.Pattern.ClusterGroup+"-gitops"] == nil {
-				t.Fatalf("the CLI rendered %d objects, no ArgoCD %s-gitops", len(want), l.Pattern.ClusterGroup)
+			for _, plan := range plans {
+				want := objectsByID(t, "cli", run(t, helm, plan.HelmTemplateArgs(dir)...))
+				objs, err := render.RenderApp(tree, plan)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := map[string]map[string]any{}
+				for _, o := range objs {
+					if got[o.ID()], err = o.Decode(); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if len(want) < 5 {
+					t.Fatalf("%s: the CLI rendered %d objects", plan.Group, len(want))
+				}
+				if d := cmp.Diff(want, got); d != "" {
+					t.Errorf("%s: in-process render differs from helm template (-cli +in-process):\n%s", plan.Group, d)
+				}
 			}
-			if d := cmp.Diff(want, got); d != "" {
-				t.Errorf("in-process render differs from helm template (-cli +in-process):\n%s", d)
+			if len(plans) > 1 {
+				spoke := plans[1]
+				if spoke.Release != l.Pattern.Metadata.Name+"-"+spoke.Group || spoke.Namespace != spoke.Release {
+					t.Errorf("spoke release %s into %s", spoke.Release, spoke.Namespace)
+				}
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/pattern-gen/pattern-gen/internal/chartrepo"
 	"github.com/pattern-gen/pattern-gen/internal/config"
@@ -40,7 +41,11 @@ func Diff(ctx context.Context, o DiffOptions) (*review.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	charts, err := openChartSource(ctx, o.Chart, o.Logf)
+	// What the chart source has to say belongs to the result: a pull-request comment shows it.
+	var notes []string
+	charts, err := openChartSource(ctx, o.Chart, func(format string, a ...any) {
+		notes = append(notes, strings.TrimPrefix(fmt.Sprintf(format, a...), "note: "))
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -93,10 +98,14 @@ func Diff(ctx context.Context, o DiffOptions) (*review.Result, error) {
 		return nil, err
 	}
 	res, err := review.Compare(baseLabel, headLabel, baseObjs, headObjs)
-	if err == nil && bc != nil {
-		res.Chart = &review.ChartSides{Base: bc.ref, Head: hc.ref}
+	if err != nil {
+		return nil, err
 	}
-	return res, err
+	if bc != nil {
+		res.Chart = review.NewChartSides(bc.ref, hc.ref)
+	}
+	res.Notes = notes
+	return res, nil
 }
 
 // readRevision reads the fork as git stores it at sha; label is how the user named it.
@@ -105,7 +114,11 @@ func readRevision(repo *gitrev.Repo, label, sha string) (*side, error) {
 	if err != nil {
 		return nil, fmt.Errorf("revision %s (%s): %w", label, sha[:12], err)
 	}
-	return readSide(fmt.Sprintf("revision %s (%s)", label, sha[:12]), render.Tree(files))
+	name := fmt.Sprintf("revision %s (%s)", label, sha[:12])
+	if label == sha[:12] {
+		name = "revision " + label
+	}
+	return readSide(name, render.Tree(files))
 }
 
 // readSide reads the clusterGroups of a fork tree.
@@ -155,12 +168,14 @@ func renderObjects(t render.Tree, patterns []*render.Pattern, env config.PluginE
 	}
 	valuesOnly := patterns
 	if chart != nil {
-		apps, err := clusterGroupChartApps(t, patterns, env, chart.files)
+		apps, err := clusterGroupChartApps(t, patterns, patterns, env, chart.files)
 		if err != nil {
 			return nil, err
 		}
 		res.Applications = append(apps, res.Applications...)
-		valuesOnly = slices.DeleteFunc(slices.Clone(patterns), func(p *render.Pattern) bool { return !p.Spoke() })
+		valuesOnly = slices.DeleteFunc(slices.Clone(patterns), func(p *render.Pattern) bool {
+			return slices.ContainsFunc(apps, func(a render.App) bool { return a.Plan.Group == p.ClusterGroup })
+		})
 	}
 	out := clusterGroupObjects(valuesOnly)
 	for _, app := range res.Applications {

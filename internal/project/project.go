@@ -307,7 +307,7 @@ func renderGroups(ctx context.Context, t render.Tree, env config.PluginEnv, only
 		patterns = []*render.Pattern{p}
 	}
 	var chart *clusterGroupChart
-	if charts != nil && slices.ContainsFunc(patterns, func(p *render.Pattern) bool { return !p.Spoke() }) {
+	if charts != nil {
 		chart, err = charts.forTree(ctx, t, all, "the fork")
 		if errors.Is(err, chartrepo.ErrUnavailable) {
 			charts.logf("%s", unavailableNote(err))
@@ -321,13 +321,11 @@ func renderGroups(ctx context.Context, t render.Tree, env config.PluginEnv, only
 	}
 	if chart == nil {
 		for _, p := range patterns {
-			if !p.Spoke() {
-				res.NotShown = append(res.NotShown, p.ClusterGroup+"/"+render.ClusterGroupAppName+"/")
-			}
+			res.NotShown = append(res.NotShown, p.ClusterGroup+"/"+render.ClusterGroupAppName+"/")
 		}
 		return res, nil
 	}
-	lead, err := clusterGroupChartApps(t, patterns, env, chart.files)
+	lead, err := clusterGroupChartApps(t, all, patterns, env, chart.files)
 	if err != nil {
 		return nil, err
 	}
@@ -343,6 +341,9 @@ func renderPatterns(t render.Tree, patterns []*render.Pattern, env config.Plugin
 			return nil, err
 		}
 		for _, plan := range r.Plans() {
+			if plan.Name == render.ClusterGroupAppName {
+				return nil, fmt.Errorf("clusterGroup %s: application %s: render and diff show the clustergroup chart's objects under that name; rename the application", p.ClusterGroup, plan.Name)
+			}
 			objs, err := r.RenderApp(plan) // sorted by RenderApp; injection keeps the order
 			if err != nil {
 				return nil, err

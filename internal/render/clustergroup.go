@@ -2,7 +2,9 @@ package render
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"helm.sh/helm/v3/pkg/strvals"
 )
@@ -111,6 +113,85 @@ func (p *Pattern) ClusterGroupPlan(t Files, facts Facts, chartPath string, cr Pa
 		}
 	}
 	return plan, nil
+}
+
+// SpokeClusterGroupPlan is how the hub's ACM policy has the clustergroup chart rendered on the
+// spokes of p's group (validatedpatterns/acm-chart v0.1.27, the range pattern-gen's forks pin:
+// templates/policies/application-policies.yaml and the acm.app.policies.* helpers): the
+// Application <pattern>-<group> in openshift-gitops, into the namespace of the same name; the
+// value files values-global.yaml, values-<group>.yaml, the spoke's platform and version ones and
+// values-<localClusterName>.yaml (those missing skipped), then the managed group's
+// extraValueFiles; the parameters of acm.app.policies.helmparameters, the hub's values and the
+// spoke's own facts (its hub templates look them up on the spoke), clusterGroup.name, then the
+// group's helmOverrides. hub is the hub's clustergroup plan, whose parameters are the hub's
+// global.* values. No sharedValueFiles: the policy lists none. The Pattern's
+// extraParametersNested are not modelled.
+func (p *Pattern) SpokeClusterGroupPlan(t Files, facts Facts, chartPath string, hub AppPlan, g ManagedGroup) (AppPlan, error) {
+	name := p.Name + "-" + g.Name
+	plan := AppPlan{Group: p.ClusterGroup, Name: ClusterGroupAppName, Release: name, Namespace: name, Path: chartPath, KubeVersion: facts.KubeVersion}
+	hubValue := func(n string) string {
+		for _, prm := range hub.Params {
+			if prm.Name == n {
+				return prm.Value
+			}
+		}
+		return ""
+	}
+	local := facts.LocalClusterDomain
+	localName := "" // (split "." domain)._1
+	if parts := strings.Split(local, "."); len(parts) > 1 {
+		localName = parts[1]
+	}
+	files := []string{"values-global.yaml", "values-" + g.Name + ".yaml"}
+	pf, ver := facts.ClusterPlatform, facts.ClusterVersion
+	files = append(files, "values-"+pf+".yaml", "values-"+pf+"-"+ver+".yaml", "values-"+pf+"-"+g.Name+".yaml", "values-"+ver+"-"+g.Name+".yaml", "values-"+localName+".yaml")
+	for _, f := range g.ExtraValueFiles {
+		fp, err := forkPath("", "/"+strings.TrimPrefix(f, "$patternref/"))
+		if err != nil {
+			return plan, fmt.Errorf("clusterGroup.managedClusterGroups %s: extraValueFiles: %w", g.Name, err)
+		}
+		files = append(files, fp)
+	}
+	for _, f := range files {
+		if t.Has(f) && !slices.Contains(plan.ValueFiles, f) {
+			plan.ValueFiles = append(plan.ValueFiles, f)
+		}
+	}
+	deletePattern := str(p.Dig("global", "deletePattern"))
+	if deletePattern == "DeleteSpokeChildApps" {
+		deletePattern = "DeleteChildApps"
+	}
+	for _, n := range []string{"global.repoURL", "global.originURL", "global.targetRevision"} {
+		plan.Params = append(plan.Params, Param{Name: n, Value: hubValue(n)})
+	}
+	plan.Params = append(plan.Params,
+		Param{Name: "global.namespace", Value: name}, // $ARGOCD_APP_NAMESPACE, which Argo CD expands
+		Param{Name: "global.pattern", Value: hubValue("global.pattern")},
+		Param{Name: "global.hubClusterDomain", Value: hubValue("global.hubClusterDomain")},
+		Param{Name: "global.localClusterDomain", Value: local},
+		Param{Name: "global.clusterDomain", Value: strings.ReplaceAll(local, "apps.", "")},
+		Param{Name: "global.clusterVersion", Value: ver},
+		Param{Name: "global.localClusterName", Value: localName},
+		Param{Name: "global.clusterPlatform", Value: pf})
+	for _, n := range []string{"global.multiSourceSupport", "global.multiSourceRepoUrl", "global.multiSourceTargetRevision", "global.privateRepo", "global.experimentalCapabilities"} {
+		plan.Params = append(plan.Params, Param{Name: n, Value: hubValue(n)})
+	}
+	plan.Params = append(plan.Params,
+		Param{Name: "global.deletePattern", Value: deletePattern},
+		Param{Name: "global.gitOpsSubNamespace", Value: hubValue("global.gitOpsSubNamespace")},
+		Param{Name: "clusterGroup.name", Value: g.Name})
+	plan.Params = append(plan.Params, g.HelmOverrides...)
+	return plan, nil
+}
+
+// ManagedGroup returns the hub's managedClusterGroups entry for the spoke group name.
+func (p *Pattern) ManagedGroup(name string) (ManagedGroup, bool) {
+	for _, g := range p.managed {
+		if g.Name == name {
+			return g, true
+		}
+	}
+	return ManagedGroup{}, false
 }
 
 // operatorParams are the parameters newApplicationParameters gives the clustergroup chart.

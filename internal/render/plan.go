@@ -87,7 +87,7 @@ type Pattern struct {
 	MainGroup                             string
 	apps                                  []appEntry
 	shared, extraGlobal                   []string
-	managed                               []string       // managedClusterGroups names, in order
+	managed                               []ManagedGroup // managedClusterGroups, in order
 	root                                  map[string]any // merged global + clusterGroup values
 	global                                map[string]any // values-global.yaml, parsed once
 }
@@ -183,10 +183,18 @@ func (g *Pattern) ReadGroup(t Tree, group string) (*Pattern, error) {
 	return p, nil
 }
 
-// managedGroups lists the names of clusterGroup.managedClusterGroups (a map, keys sorted, or a
-// list), each entry's name or else its key.
-func managedGroups(v any) []string {
-	var out []string
+// ManagedGroup is one entry of the hub's clusterGroup.managedClusterGroups: what the ACM
+// policy passes to the clustergroup chart on that group's spokes.
+type ManagedGroup struct {
+	Name            string
+	ExtraValueFiles []string
+	HelmOverrides   []Param
+}
+
+// managedGroups reads clusterGroup.managedClusterGroups (a map, keys sorted, or a list): each
+// entry's name or else its key, its extraValueFiles and helmOverrides.
+func managedGroups(v any) []ManagedGroup {
+	var out []ManagedGroup
 	add := func(key string, m map[string]any) {
 		if m != nil && truthy(m["disabled"]) {
 			return
@@ -194,9 +202,24 @@ func managedGroups(v any) []string {
 		if n := str(m["name"]); n != "" {
 			key = n
 		}
-		if key != "" {
-			out = append(out, key)
+		if key == "" {
+			return
 		}
+		g := ManagedGroup{Name: key}
+		files, _ := m["extraValueFiles"].([]any)
+		for _, f := range files {
+			if f := str(f); f != "" {
+				g.ExtraValueFiles = append(g.ExtraValueFiles, f)
+			}
+		}
+		overrides, _ := m["helmOverrides"].([]any)
+		for _, o := range overrides {
+			if o, ok := o.(map[string]any); ok && str(o["name"]) != "" {
+				// The policy writes value: {{ .value | quote }}, and Argo CD passes it with --set.
+				g.HelmOverrides = append(g.HelmOverrides, Param{Name: str(o["name"]), Value: scalarString(o["value"])})
+			}
+		}
+		out = append(out, g)
 	}
 	switch g := v.(type) {
 	case map[string]any:
@@ -223,7 +246,8 @@ func ReadPatterns(t Tree) ([]*Pattern, error) {
 	}
 	out := []*Pattern{main}
 	var errs []string
-	for _, g := range main.managed {
+	for _, mg := range main.managed {
+		g := mg.Name
 		if slices.ContainsFunc(out, func(p *Pattern) bool { return p.ClusterGroup == g }) {
 			continue
 		}
@@ -502,6 +526,14 @@ func Dig(m map[string]any, keys ...string) any {
 		cur = mm[k]
 	}
 	return cur
+}
+
+// scalarString is a scalar as sprig's quote prints it: nil is empty.
+func scalarString(v any) string {
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprint(v)
 }
 
 func str(v any) string {

@@ -60,9 +60,12 @@ type AppSummary struct {
 
 // Result is the comparison of two renders.
 type Result struct {
-	Base    string       `json:"base"`
-	Head    string       `json:"head"`
-	Chart   *ChartSides  `json:"clusterGroupChart,omitempty"` // nil: no chart was rendered
+	Base  string      `json:"base"`
+	Head  string      `json:"head"`
+	Chart *ChartSides `json:"clusterGroupChart,omitempty"` // nil: no chart was rendered
+	// Notes say what the comparison could not show, or showed differently than the fork asks
+	// (the clustergroup chart unavailable, from elsewhere, lacking a dependency).
+	Notes   []string     `json:"notes,omitempty"`
 	Apps    []AppSummary `json:"applications"`
 	Changes []Change     `json:"changes"`
 }
@@ -77,13 +80,14 @@ type ChartRef struct {
 
 // ChartSides are the charts of base and head.
 type ChartSides struct {
-	Base ChartRef `json:"base"`
-	Head ChartRef `json:"head"`
+	Base    ChartRef `json:"base"`
+	Head    ChartRef `json:"head"`
+	Differs bool     `json:"differs"` // base and head were rendered with different charts
 }
 
-// Differ says whether base and head were rendered with different charts.
-func (c *ChartSides) Differ() bool {
-	return c != nil && (c.Base.Version != c.Head.Version || c.Base.Digest != c.Head.Digest || c.Base.Source != c.Head.Source)
+// NewChartSides compares the charts of base and head.
+func NewChartSides(base, head ChartRef) *ChartSides {
+	return &ChartSides{Base: base, Head: head, Differs: base.Version != head.Version || base.Digest != head.Digest || base.Source != head.Source}
 }
 
 // describe is the chart in one phrase, each value through code (a Markdown code span, or
@@ -103,7 +107,7 @@ func (r *Result) chartLines(code func(string) string) (first, header []string) {
 	if c == nil {
 		return nil, nil
 	}
-	if c.Differ() {
+	if c.Differs {
 		first = []string{fmt.Sprintf("The clustergroup chart differs: base %s, head %s; changes under %s may come from the chart as well as the values.",
 			code(c.Base.Version), code(c.Head.Version), Lead)}
 		return first, []string{"clustergroup chart, base: " + c.Base.describe(code), "clustergroup chart, head: " + c.Head.describe(code)}
@@ -129,6 +133,20 @@ func mdCode(s string) string {
 		return fence + " " + s + " " + fence
 	}
 	return fence + s + fence
+}
+
+// mdEscape is prose for Markdown, inside a line: the characters that start emphasis, code,
+// links, images, HTML, tables, strikethrough or headings are backslash-escaped (CommonMark 2.4),
+// line breaks become spaces: a note quoting the fork cannot add markup to a pull-request comment.
+func mdEscape(s string) string {
+	var b strings.Builder
+	for _, r := range strings.Join(strings.Fields(s), " ") {
+		if strings.ContainsRune("\\`*_[]<>!&|~#", r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // plainText is s for a terminal: quoted with escapes when it holds a character that is not
@@ -402,6 +420,9 @@ func (r *Result) Text() string {
 	for _, l := range header {
 		b.WriteString(l + "\n")
 	}
+	for _, n := range r.Notes {
+		b.WriteString("note: " + plainText(n) + "\n")
+	}
 	for _, a := range r.Apps {
 		fmt.Fprintf(&b, "  %s: %s\n", a.App, a.counts())
 	}
@@ -446,6 +467,9 @@ func (r *Result) Markdown(maxBytes int) string {
 	}
 	if len(header) > 0 {
 		b.WriteString("\n")
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "> [!NOTE]\n> %s\n\n", mdEscape(n))
 	}
 	if r.Empty() {
 		b.WriteString("No differences in the rendered manifests.\n")
