@@ -401,15 +401,10 @@ func (r *Repo) archive(ctx context.Context, ref, hexDigest string) ([]byte, erro
 	if err != nil || u.Scheme != "https" {
 		return nil, fmt.Errorf("its archive %s is not an https:// URL; pass --clustergroup-chart DIR", fetch.Redact(ref))
 	}
-	g, err := r.providers(ctx).ByScheme("https")
+	data, err := r.get(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
-	buf, err := g.Get(ref, getter.WithURL(r.url), getter.WithBasicAuth(r.user, r.pass))
-	if err != nil {
-		return nil, fetchError(fetch.Redact(ref), r.requestError(ctx, err))
-	}
-	data := buf.Bytes()
 	if got := digestOf(data); got != hexDigest {
 		return nil, fmt.Errorf("%s has SHA-256 %s, not the %s the index of %s gives; nothing was kept", fetch.Redact(ref), got, hexDigest, r.shown)
 	}
@@ -511,15 +506,24 @@ func Archive(ctx context.Context, rawURL string, o Options) (*Chart, error) {
 	}
 	u.User = nil
 	ref := u.String()
+	data, err := r.get(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return load(data, "", "", fetch.Redact(ref))
+}
+
+// get downloads ref with Helm's getter, the repository's credentials sent to its host only.
+func (r *Repo) get(ctx context.Context, ref string) ([]byte, error) {
 	g, err := r.providers(ctx).ByScheme("https")
 	if err != nil {
 		return nil, err
 	}
 	buf, err := g.Get(ref, getter.WithURL(r.url), getter.WithBasicAuth(r.user, r.pass))
 	if err != nil {
-		return nil, fetchError(fetch.Redact(rawURL), r.requestError(ctx, err))
+		return nil, fetchError(fetch.Redact(ref), r.requestError(ctx, err))
 	}
-	return load(buf.Bytes(), "", "", fetch.Redact(ref))
+	return buf.Bytes(), nil
 }
 
 // load unpacks an archive with Helm's loader (its size limits, and no path out of the chart)
