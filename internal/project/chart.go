@@ -120,7 +120,7 @@ func (s *chartSource) forTree(ctx context.Context, t render.Tree, patterns []*re
 		s.note("the Pattern resource takes the clustergroup chart from %q; pattern-gen reads it from %s (pass --clustergroup-chart URL to read it from there)", fetch.Redact(cr.HelmRepoURL), s.repo.URL())
 	}
 	if len(cr.ExtraParameters) > 0 {
-		s.note("the Pattern's extraParameters are passed to the clustergroup chart as parameters; their copy under extraParametersNested (Helm values) is not rendered")
+		s.note("the Pattern's extraParameters reach the clustergroup chart and its Applications' parameters; the applications rendered here from the fork's charts do not take them")
 	}
 	if s.fixed != nil {
 		c := *s.fixed

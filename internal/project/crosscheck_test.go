@@ -3,6 +3,7 @@ package project_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -207,7 +208,11 @@ func TestClusterGroupChartLikeHelmCLI(t *testing.T) {
 	for name, cfg := range cases(t) {
 		t.Run(name, func(t *testing.T) {
 			l, tree, dir, patterns := scaffoldOnDisk(t, cfg, map[string]render.Tree{"cg-chart": chart})
-			plan, err := patterns[0].ClusterGroupPlan(tree, patterns[0].OfflineFacts(l.Pattern.Platform), "cg-chart", render.PatternCR{})
+			// The Pattern's extraParameters reach the chart as parameters and as the inline
+			// extraParametersNested values, and from there every Application (and, through the
+			// acm application, the spokes' chart).
+			cr := render.PatternCR{ExtraParameters: []render.Param{{Name: "global.extra", Value: "3"}, {Name: "feature", Value: "true"}, {Name: "note", Value: "some text"}}}
+			plan, err := patterns[0].ClusterGroupPlan(tree, patterns[0].OfflineFacts(l.Pattern.Platform), "cg-chart", cr)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -246,6 +251,9 @@ func TestClusterGroupChartLikeHelmCLI(t *testing.T) {
 				}
 				if d := cmp.Diff(want, got); d != "" {
 					t.Errorf("%s: in-process render differs from helm template (-cli +in-process):\n%s", plan.Group, d)
+				}
+				if !strings.Contains(fmt.Sprint(got), "some text") {
+					t.Errorf("%s: the extraParametersNested value reaches no object", plan.Group)
 				}
 			}
 			if len(plans) > 1 {

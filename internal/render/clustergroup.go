@@ -1,11 +1,14 @@
 package render
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
 
+	"gopkg.in/yaml.v3"
 	"helm.sh/helm/v3/pkg/strvals"
 )
 
@@ -64,6 +67,7 @@ func (p *Pattern) ClusterGroupPlan(t Files, facts Facts, chartPath string, cr Pa
 	plan := AppPlan{Group: p.ClusterGroup, Name: ClusterGroupAppName, Release: p.Name + "-" + p.ClusterGroup,
 		Namespace: ns, Path: chartPath, KubeVersion: facts.KubeVersion}
 	plan.Params = operatorParams(p, facts, cr, ns)
+	plan.Values = map[string]any{"extraParametersNested": nestedParameters(cr.ExtraParameters)}
 	files := []string{"values-global.yaml", "values-" + p.ClusterGroup + ".yaml"}
 	if pf := facts.ClusterPlatform; pf != "" {
 		files = append(files, "values-"+pf+".yaml", "values-"+pf+"-"+facts.ClusterVersion+".yaml", "values-"+pf+"-"+p.ClusterGroup+".yaml")
@@ -122,10 +126,11 @@ func (p *Pattern) ClusterGroupPlan(t Files, facts Facts, chartPath string, cr Pa
 // value files values-global.yaml, values-<group>.yaml, the spoke's platform and version ones and
 // values-<localClusterName>.yaml (those missing skipped), then the managed group's
 // extraValueFiles; the parameters of acm.app.policies.helmparameters, the hub's values and the
-// spoke's own facts (its hub templates look them up on the spoke), clusterGroup.name, then the
-// group's helmOverrides. hub is the hub's clustergroup plan, whose parameters are the hub's
-// global.* values. No sharedValueFiles: the policy lists none. The Pattern's
-// extraParametersNested are not modelled.
+// spoke's own facts (its hub templates look them up on the spoke), clusterGroup.name, the hub's
+// extraParametersNested (which the clustergroup chart passes the acm application as strings),
+// then the group's helmOverrides; the inline values are those extraParametersNested. hub is
+// the hub's clustergroup plan, whose parameters are the hub's global.* values. No
+// sharedValueFiles: the policy lists none.
 func (p *Pattern) SpokeClusterGroupPlan(t Files, facts Facts, chartPath string, hub AppPlan, g ManagedGroup) (AppPlan, error) {
 	name := p.Name + "-" + g.Name
 	plan := AppPlan{Group: p.ClusterGroup, Name: ClusterGroupAppName, Release: name, Namespace: name, Path: chartPath, KubeVersion: facts.KubeVersion}
@@ -180,8 +185,44 @@ func (p *Pattern) SpokeClusterGroupPlan(t Files, facts Facts, chartPath string, 
 		Param{Name: "global.deletePattern", Value: deletePattern},
 		Param{Name: "global.gitOpsSubNamespace", Value: hubValue("global.gitOpsSubNamespace")},
 		Param{Name: "clusterGroup.name", Value: g.Name})
+	// The hub's extraParametersNested reach the acm application quoted: strings from here on.
+	nested, _ := hub.Values["extraParametersNested"].(map[string]any)
+	var spokeNested map[string]any
+	for _, k := range slices.Sorted(maps.Keys(nested)) {
+		if spokeNested == nil {
+			spokeNested = map[string]any{}
+		}
+		spokeNested[k] = scalarString(nested[k])
+		plan.Params = append(plan.Params, Param{Name: k, Value: scalarString(nested[k])})
+	}
+	plan.Values = map[string]any{"extraParametersNested": spokeNested}
 	plan.Params = append(plan.Params, g.HelmOverrides...)
 	return plan, nil
+}
+
+// nestedParameters are the Pattern's extraParameters as the operator's extraParametersNested
+// values: each value as the YAML scalar it reads as (true, 3, text), nil when there are none.
+func nestedParameters(extra []Param) map[string]any {
+	if len(extra) == 0 {
+		return nil
+	}
+	out := map[string]any{}
+	for _, e := range extra {
+		var v any
+		if err := yaml.Unmarshal([]byte(e.Value), &v); err != nil {
+			v = e.Value
+		}
+		switch v.(type) {
+		case map[string]any, []any:
+			v = e.Value // a line of its own in the operator's text; kept as the text here
+		}
+		// Helm reads a values file through JSON: a number is a float64 there.
+		if js, err := json.Marshal(v); err == nil {
+			_ = json.Unmarshal(js, &v)
+		}
+		out[e.Name] = v
+	}
+	return out
 }
 
 // ManagedGroup returns the hub's managedClusterGroups entry for the spoke group name.

@@ -73,10 +73,13 @@ type AppPlan struct {
 	Release         string   // the Helm release name when it is not Name (the clustergroup chart's)
 	Path            string   // chart directory in the fork
 	ValueFiles      []string // fork paths, in order, only those that exist
-	Params          []Param
-	Overlay         string // kustomize overlay directory applied to the chart output, or ""
-	KubeVersion     string
-	Plugin          bool // rendered by cmp-plugin at sync time (plugin: in the clusterGroup)
+	// Values are an Application's inline helm.values: Argo CD passes them as one more values
+	// file, after ValueFiles and before Params.
+	Values      map[string]any
+	Params      []Param
+	Overlay     string // kustomize overlay directory applied to the chart output, or ""
+	KubeVersion string
+	Plugin      bool // rendered by cmp-plugin at sync time (plugin: in the clusterGroup)
 }
 
 // Pattern is what the fork's top-level values and one clusterGroup file say about the pattern.

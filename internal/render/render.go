@@ -2,8 +2,11 @@ package render
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"helm.sh/helm/v3/pkg/strvals"
@@ -31,6 +34,11 @@ func (p AppPlan) HelmTemplateArgs(root string) []string {
 	for _, f := range p.ValueFiles {
 		args = append(args, "-f", filepath.Join(root, f))
 	}
+	// --set-json applies after the values files and before --set, as Argo CD's inline values do.
+	for _, k := range slices.Sorted(maps.Keys(p.Values)) {
+		js, _ := json.Marshal(p.Values[k])
+		args = append(args, "--set-json", k+"="+string(js))
+	}
 	for _, prm := range p.Params {
 		switch {
 		case prm.Literal:
@@ -56,6 +64,7 @@ func Values(t Tree, plan AppPlan) (map[string]any, error) {
 		}
 		mergeValues(vals, m)
 	}
+	mergeValues(vals, plan.Values) // a null removes the key, as in a values file
 	for _, kind := range []func(Param) bool{
 		func(p Param) bool { return !p.Literal && !p.ForceString },
 		func(p Param) bool { return !p.Literal && p.ForceString },
