@@ -48,8 +48,9 @@ type PatternCR struct {
 // internal/controller/argo.go at 1bf5a2c3: applicationName, commonApplicationSpec,
 // newApplicationValueFiles, getSharedValueFiles, newApplicationParameters). The Application,
 // and so the Helm release, is <pattern>-<clusterGroup>, deployed into the Pattern's namespace;
-// the value files are values-global.yaml, values-<clusterGroup>.yaml and the platform and
-// version ones (those missing are skipped, IgnoreMissingValueFiles), the Pattern's
+// the value files are values-global.yaml, values-<clusterGroup>.yaml, the platform, version
+// and cluster-name ones (under variants/<clusterGroup>/ when the fork has a variants folder;
+// those missing are skipped, IgnoreMissingValueFiles), the Pattern's
 // extraValueFiles, then the shared value files, templated with the merged values and the
 // parameters; the parameters are the operator's global.* ones, the operator's defaults where
 // the Pattern is silent, then the Pattern's extraParameters of new names (one with a name the
@@ -68,11 +69,15 @@ func (p *Pattern) ClusterGroupPlan(t Files, facts Facts, chartPath string, cr Pa
 		Namespace: ns, Path: chartPath, KubeVersion: facts.KubeVersion}
 	plan.Params = operatorParams(p, facts, cr, ns)
 	plan.Values = map[string]any{"extraParametersNested": nestedParameters(cr.ExtraParameters)}
-	files := []string{"values-global.yaml", "values-" + p.ClusterGroup + ".yaml"}
-	if pf := facts.ClusterPlatform; pf != "" {
-		files = append(files, "values-"+pf+".yaml", "values-"+pf+"-"+facts.ClusterVersion+".yaml", "values-"+pf+"-"+p.ClusterGroup+".yaml")
+	// newApplicationValueFiles: the group's files, under variants/<group>/ when the fork has a
+	// variants folder (HasVariantsFolderLayout).
+	g, pf, ver := p.ClusterGroup, facts.ClusterPlatform, facts.ClusterVersion
+	dir := ""
+	if t, ok := t.(Tree); ok && slices.ContainsFunc(slices.Collect(maps.Keys(t)), func(f string) bool { return strings.HasPrefix(f, "variants/") }) {
+		dir = "variants/" + g + "/"
 	}
-	files = append(files, "values-"+facts.ClusterVersion+"-"+p.ClusterGroup+".yaml")
+	files := []string{"values-global.yaml", dir + "values-" + g + ".yaml", dir + "values-" + pf + ".yaml", dir + "values-" + pf + "-" + ver + ".yaml",
+		dir + "values-" + pf + "-" + g + ".yaml", dir + "values-" + ver + "-" + g + ".yaml", dir + "values-" + PlaceholderClusterName + ".yaml"}
 	for _, f := range cr.ExtraValueFiles {
 		fp, err := forkPath("", "/"+f)
 		if err != nil {

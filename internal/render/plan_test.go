@@ -109,3 +109,31 @@ func planFork(t Tree, facts Facts) ([]AppPlan, error) {
 	}
 	return p.Plan(t, facts)
 }
+
+// The operator's value files for the clustergroup chart: the group's files at the top, or under
+// variants/<group>/ when the fork has a variants folder (HasVariantsFolderLayout).
+func TestClusterGroupPlanValueFiles(t *testing.T) {
+	tree := testFork(testGroup)
+	facts := Facts{ClusterPlatform: "Azure", ClusterVersion: "4.17"}
+	plan := func() []string {
+		p, err := ReadPattern(tree)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := p.ClusterGroupPlan(tree, facts, "cg", PatternCR{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return plan.ValueFiles
+	}
+	want := []string{"values-global.yaml", "values-hub.yaml", "values-Azure.yaml", "values-Azure-4.17.yaml", "values-Azure-hub.yaml", "values-4.17-hub.yaml", "overrides/values-Azure.yaml"}
+	if got := plan(); !reflect.DeepEqual(got, want) {
+		t.Errorf("top-level layout: %v", got)
+	}
+	tree["variants/hub/values-Azure.yaml"] = []byte("from: variant\n")
+	tree["variants/hub/values-"+PlaceholderClusterName+".yaml"] = []byte("from: cluster\n")
+	want = []string{"values-global.yaml", "variants/hub/values-Azure.yaml", "variants/hub/values-" + PlaceholderClusterName + ".yaml"}
+	if got := plan(); !reflect.DeepEqual(got, want) {
+		t.Errorf("variants layout: %v", got)
+	}
+}
