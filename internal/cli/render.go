@@ -95,7 +95,12 @@ func newRenderCmd(streams base.IOStreams) *cobra.Command {
 					if len(args) == 1 {
 						fix += " " + args[0]
 					}
-					return fmt.Errorf("%s is out of date: run %s and commit the result", o.out, fix)
+					why := ""
+					if c := res.Chart; c != nil {
+						// A range pin follows new chart releases: say which one this render used.
+						why = fmt.Sprintf(" (the clustergroup chart pinned %q resolved to %s)", c.Pin, c.Version)
+					}
+					return fmt.Errorf("%s is out of date%s: run %s and commit the result", o.out, why, fix)
 				}
 				fmt.Fprintf(streams.ErrOut, "%s is up to date (%d objects of %d applications)\n", o.out, res.Objects, len(res.Applications))
 				return nil

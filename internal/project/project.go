@@ -27,6 +27,7 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
 	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/review"
 	"github.com/pattern-gen/pattern-gen/internal/textdiff"
 	"github.com/pattern-gen/pattern-gen/internal/treewriter"
 )
@@ -257,6 +258,8 @@ type Rendered struct {
 	// NotShown are the folders (<group>/clustergroup/) of the clustergroup chart when it could
 	// not be had: a committed render keeps them as they are, and a check passes over them.
 	NotShown []string
+	// Chart is the clustergroup chart rendered, nil when none was.
+	Chart *review.ChartRef
 }
 
 // Render renders every application of the source offline.
@@ -329,7 +332,10 @@ func renderGroups(ctx context.Context, t render.Tree, env config.PluginEnv, only
 	if err != nil {
 		return nil, err
 	}
-	return assemble(append(lead, res.Applications...))
+	if res, err = assemble(append(lead, res.Applications...)); err == nil {
+		res.Chart = &chart.ref
+	}
+	return res, err
 }
 
 // renderPatterns renders the applications of the given clusterGroups of t.
