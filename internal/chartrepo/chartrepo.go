@@ -352,13 +352,14 @@ func (r *Repo) requestError(ctx context.Context, err error) error {
 var serverErrorRE = regexp.MustCompile(` : 5[0-9][0-9] [^:]*$`)
 
 // unreachable says whether a request failed before any answer: no address, no connection, or
-// a server error (5xx, as a proxy answers for a host it cannot reach). A 4xx answer or a
+// a server error (5xx), or a proxy's 5xx answer to CONNECT for a host it cannot reach. A 4xx answer or a
 // certificate that does not verify is an answer: the URL or the trust is wrong.
 func unreachable(err error) bool {
 	var dns *net.DNSError
 	var op *net.OpError
+	var proxy *proxyError
 	switch {
-	case errors.As(err, &dns):
+	case errors.As(err, &dns), errors.As(err, &proxy):
 		return true
 	case errors.As(err, &op) && (op.Op == "dial" || op.Op == "proxyconnect"):
 		return true
@@ -448,6 +449,14 @@ func capped(ctx context.Context, base *http.Transport) *http.Transport {
 	// A redirect to http:// would carry the credentials and the index (whose digests vouch for
 	// the archives) in clear text: http is refused, redirects included.
 	t.RegisterProtocol("http", refuseHTTP{})
+	// A proxy that cannot reach the repository answers CONNECT with a 5xx: no answer from the
+	// repository, as a failed dial is.
+	t.OnProxyConnectResponse = func(_ context.Context, _ *url.URL, _ *http.Request, res *http.Response) error {
+		if res.StatusCode >= 500 {
+			return &proxyError{status: res.Status}
+		}
+		return nil
+	}
 	dial := t.DialContext
 	if dial == nil {
 		dial = (&net.Dialer{Timeout: 30 * time.Second}).DialContext
@@ -461,6 +470,11 @@ func capped(ctx context.Context, base *http.Transport) *http.Transport {
 	}
 	return t
 }
+
+// proxyError is a proxy's 5xx answer to CONNECT.
+type proxyError struct{ status string }
+
+func (e *proxyError) Error() string { return "the proxy answered " + e.status }
 
 // refuseHTTP is the round tripper for http:// URLs: none is requested.
 type refuseHTTP struct{}

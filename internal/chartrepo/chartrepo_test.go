@@ -8,6 +8,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -344,5 +345,32 @@ func TestCacheFolderIsAFile(t *testing.T) {
 	r, _ := Open(s.URL, o)
 	if c, err := r.Resolve(context.Background(), "clustergroup", "0.9.*"); err != nil || c.Version != "0.9.55" {
 		t.Errorf("%v %v", c, err)
+	}
+}
+
+// A proxy that cannot reach the repository answers CONNECT with a 5xx: the repository gave no
+// answer, so a cached index stands in.
+func TestProxyConnect5xxIsUnreachable(t *testing.T) {
+	s := chartserver.Start(t, chart("0.9.55"))
+	o := options(t, s)
+	r, _ := Open(s.URL, o)
+	if _, err := r.Resolve(context.Background(), "clustergroup", "0.9.*"); err != nil {
+		t.Fatal(err)
+	}
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no route", http.StatusBadGateway)
+	}))
+	defer proxy.Close()
+	pu, _ := url.Parse(proxy.URL)
+	o.Transport = s.Transport()
+	o.Transport.Proxy = http.ProxyURL(pu)
+	var notes []string
+	o.Logf = func(format string, a ...any) { notes = append(notes, fmt.Sprintf(format, a...)) }
+	r, _ = Open(s.URL, o)
+	if c, err := r.Resolve(context.Background(), "clustergroup", "0.9.*"); err != nil || c.Version != "0.9.55" {
+		t.Fatalf("%v %v", c, err)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], "the proxy answered 502 Bad Gateway") {
+		t.Errorf("notes %q", notes)
 	}
 }

@@ -240,7 +240,7 @@ func (s *Renderer) ClusterGroupPlan(chartPath string, cr render.PatternCR) (rend
 
 // SpokeClusterGroupPlan is how the hub's ACM policy has the clustergroup chart rendered on a
 // spoke of this clusterGroup, given the hub's plan and the group's managedClusterGroups entry.
-func (s *Renderer) SpokeClusterGroupPlan(chartPath string, hub render.AppPlan, g render.ManagedGroup) (render.AppPlan, error) {
+func (s *Renderer) SpokeClusterGroupPlan(chartPath string, hub render.SpokeHub, g render.ManagedGroup) (render.AppPlan, bool, error) {
 	return s.pattern.SpokeClusterGroupPlan(s.files, s.facts, chartPath, hub, g)
 }
 

@@ -221,8 +221,12 @@ func clusterGroupChartApps(t render.Tree, all, selected []*render.Pattern, env c
 			if err != nil {
 				return nil, err
 			}
-			if plan, err = r.SpokeClusterGroupPlan(chartPrefix, hubPlan, g); err != nil {
+			var made bool
+			if plan, made, err = r.SpokeClusterGroupPlan(chartPrefix, render.SpokeHub{Pattern: hub, Plan: hubPlan}, g); err != nil {
 				return nil, err
+			}
+			if !made {
+				continue
 			}
 		}
 		objs, err := render.RenderApp(tree, plan)

@@ -221,16 +221,27 @@ func TestClusterGroupChartLikeHelmCLI(t *testing.T) {
 			if !slices.Contains(plan.ValueFiles, "overrides/values-Azure.yaml") {
 				t.Errorf("value files %v: no overrides/values-Azure.yaml", plan.ValueFiles)
 			}
-			plans := []render.AppPlan{plan}
+			// Without extraParameters the operator passes extraParametersNested: null.
+			bare, err := patterns[0].ClusterGroupPlan(tree, patterns[0].OfflineFacts(l.Pattern.Platform), "cg-chart", render.PatternCR{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			plans := []render.AppPlan{plan, bare}
 			// A split fork's spokes: as the hub's ACM policy has the chart rendered there.
 			for _, spoke := range patterns[1:] {
 				g, ok := patterns[0].ManagedGroup(spoke.ClusterGroup)
 				if !ok {
 					t.Fatalf("no managedClusterGroups entry for %s", spoke.ClusterGroup)
 				}
-				sp, err := spoke.SpokeClusterGroupPlan(tree, spoke.OfflineFacts(l.Pattern.Platform), "cg-chart", plan, g)
-				if err != nil {
-					t.Fatal(err)
+				sp, made, err := spoke.SpokeClusterGroupPlan(tree, spoke.OfflineFacts(l.Pattern.Platform), "cg-chart", render.SpokeHub{Pattern: patterns[0], Plan: plan}, g)
+				if err != nil || !made {
+					t.Fatal(made, err)
+				}
+				// The hub's chart passes the nested values on as {{ printf "%s" $v | quote }}.
+				for name, want := range map[string]string{"feature": "%!s(bool=true)", "global.extra": "%!s(float64=3)", "note": "some text"} {
+					if !slices.Contains(sp.Params, render.Param{Name: name, Value: want}) {
+						t.Errorf("spoke parameters %v: no %s=%s", sp.Params, name, want)
+					}
 				}
 				plans = append(plans, sp)
 			}
@@ -252,12 +263,11 @@ func TestClusterGroupChartLikeHelmCLI(t *testing.T) {
 				if d := cmp.Diff(want, got); d != "" {
 					t.Errorf("%s: in-process render differs from helm template (-cli +in-process):\n%s", plan.Group, d)
 				}
-				if !strings.Contains(fmt.Sprint(got), "some text") {
+				if plan.Values["extraParametersNested"] != nil && !strings.Contains(fmt.Sprint(got), "some text") {
 					t.Errorf("%s: the extraParametersNested value reaches no object", plan.Group)
 				}
 			}
-			if len(plans) > 1 {
-				spoke := plans[1]
+			for _, spoke := range plans[2:] {
 				if spoke.Release != l.Pattern.Metadata.Name+"-"+spoke.Group || spoke.Namespace != spoke.Release {
 					t.Errorf("spoke release %s into %s", spoke.Release, spoke.Namespace)
 				}

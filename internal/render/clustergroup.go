@@ -1,15 +1,14 @@
 package render
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
 	"helm.sh/helm/v3/pkg/strvals"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // Defaults of the patterns operator where the fork does not say: the namespace its Pattern
@@ -53,10 +52,11 @@ type PatternCR struct {
 // those missing are skipped, IgnoreMissingValueFiles), the Pattern's
 // extraValueFiles, then the shared value files, templated with the merged values and the
 // parameters; the parameters are the operator's global.* ones, the operator's defaults where
-// the Pattern is silent, then the Pattern's extraParameters of new names (one with a name the
-// operator sets is ignored there, updateHelmParameter). Only the hub's group is installed this
-// way; a spoke's comes from the hub's ACM policy. The Pattern's extraParametersNested values
-// and the variants folder layout are not modelled.
+// the Pattern is silent (and global.vpNewFolderDir with a variants folder), then the Pattern's
+// extraParameters of new names (one with a name the operator sets is ignored there,
+// updateHelmParameter); the inline values are extraParametersNested, the Pattern's
+// extraParameters by name (newApplicationValues), null when there are none. Only the hub's
+// group is installed this way; a spoke's comes from the hub's ACM policy.
 func (p *Pattern) ClusterGroupPlan(t Files, facts Facts, chartPath string, cr PatternCR) (AppPlan, error) {
 	if p.Spoke() {
 		return AppPlan{}, fmt.Errorf("clusterGroup %s is a spoke's: its clustergroup application comes from the hub's ACM policy", p.ClusterGroup)
@@ -67,14 +67,17 @@ func (p *Pattern) ClusterGroupPlan(t Files, facts Facts, chartPath string, cr Pa
 	}
 	plan := AppPlan{Group: p.ClusterGroup, Name: ClusterGroupAppName, Release: p.Name + "-" + p.ClusterGroup,
 		Namespace: ns, Path: chartPath, KubeVersion: facts.KubeVersion}
-	plan.Params = operatorParams(p, facts, cr, ns)
-	plan.Values = map[string]any{"extraParametersNested": nestedParameters(cr.ExtraParameters)}
 	// newApplicationValueFiles: the group's files, under variants/<group>/ when the fork has a
 	// variants folder (HasVariantsFolderLayout).
 	g, pf, ver := p.ClusterGroup, facts.ClusterPlatform, facts.ClusterVersion
 	dir := ""
 	if t, ok := t.(Tree); ok && slices.ContainsFunc(slices.Collect(maps.Keys(t)), func(f string) bool { return strings.HasPrefix(f, "variants/") }) {
 		dir = "variants/" + g + "/"
+	}
+	plan.Params = operatorParams(p, facts, cr, ns, dir != "")
+	plan.Values = map[string]any{"extraParametersNested": nil}
+	if nested := nestedParameters(cr.ExtraParameters); nested != nil {
+		plan.Values["extraParametersNested"] = nested
 	}
 	files := []string{"values-global.yaml", dir + "values-" + g + ".yaml", dir + "values-" + pf + ".yaml", dir + "values-" + pf + "-" + ver + ".yaml",
 		dir + "values-" + pf + "-" + g + ".yaml", dir + "values-" + ver + "-" + g + ".yaml", dir + "values-" + PlaceholderClusterName + ".yaml"}
@@ -136,11 +139,19 @@ func (p *Pattern) ClusterGroupPlan(t Files, facts Facts, chartPath string, cr Pa
 // then the group's helmOverrides; the inline values are those extraParametersNested. hub is
 // the hub's clustergroup plan, whose parameters are the hub's global.* values. No
 // sharedValueFiles: the policy lists none.
-func (p *Pattern) SpokeClusterGroupPlan(t Files, facts Facts, chartPath string, hub AppPlan, g ManagedGroup) (AppPlan, error) {
+func (p *Pattern) SpokeClusterGroupPlan(t Files, facts Facts, chartPath string, hub SpokeHub, g ManagedGroup) (AppPlan, bool, error) {
+	// global.deletePattern is the hub's: the acm application has it from the hub's values.
+	deletePattern := str(hub.Pattern.Dig("global", "deletePattern"))
+	switch deletePattern {
+	case "DeleteSpoke":
+		return AppPlan{}, false, nil // the policy is not made: nothing is rendered on the spokes
+	case "DeleteSpokeChildApps":
+		deletePattern = "DeleteChildApps"
+	}
 	name := p.Name + "-" + g.Name
 	plan := AppPlan{Group: p.ClusterGroup, Name: ClusterGroupAppName, Release: name, Namespace: name, Path: chartPath, KubeVersion: facts.KubeVersion}
 	hubValue := func(n string) string {
-		for _, prm := range hub.Params {
+		for _, prm := range hub.Plan.Params {
 			if prm.Name == n {
 				return prm.Value
 			}
@@ -155,10 +166,15 @@ func (p *Pattern) SpokeClusterGroupPlan(t Files, facts Facts, chartPath string, 
 	files := []string{"values-global.yaml", "values-" + g.Name + ".yaml"}
 	pf, ver := facts.ClusterPlatform, facts.ClusterVersion
 	files = append(files, "values-"+pf+".yaml", "values-"+pf+"-"+ver+".yaml", "values-"+pf+"-"+g.Name+".yaml", "values-"+ver+"-"+g.Name+".yaml", "values-"+localName+".yaml")
+	multiSource := hubValue("global.multiSourceSupport") == "true"
 	for _, f := range g.ExtraValueFiles {
-		fp, err := forkPath("", "/"+strings.TrimPrefix(f, "$patternref/"))
+		rest, inFork := strings.CutPrefix(f, "$patternref/")
+		if multiSource && !inFork {
+			continue // resolved against the chart's source, which does not hold it
+		}
+		fp, err := forkPath("", "/"+rest)
 		if err != nil {
-			return plan, fmt.Errorf("clusterGroup.managedClusterGroups %s: extraValueFiles: %w", g.Name, err)
+			return plan, false, fmt.Errorf("clusterGroup.managedClusterGroups %s: extraValueFiles: %w", g.Name, err)
 		}
 		files = append(files, fp)
 	}
@@ -166,10 +182,6 @@ func (p *Pattern) SpokeClusterGroupPlan(t Files, facts Facts, chartPath string, 
 		if t.Has(f) && !slices.Contains(plan.ValueFiles, f) {
 			plan.ValueFiles = append(plan.ValueFiles, f)
 		}
-	}
-	deletePattern := str(p.Dig("global", "deletePattern"))
-	if deletePattern == "DeleteSpokeChildApps" {
-		deletePattern = "DeleteChildApps"
 	}
 	for _, n := range []string{"global.repoURL", "global.originURL", "global.targetRevision"} {
 		plan.Params = append(plan.Params, Param{Name: n, Value: hubValue(n)})
@@ -190,23 +202,28 @@ func (p *Pattern) SpokeClusterGroupPlan(t Files, facts Facts, chartPath string, 
 		Param{Name: "global.deletePattern", Value: deletePattern},
 		Param{Name: "global.gitOpsSubNamespace", Value: hubValue("global.gitOpsSubNamespace")},
 		Param{Name: "clusterGroup.name", Value: g.Name})
-	// The hub's extraParametersNested reach the acm application quoted: strings from here on.
-	nested, _ := hub.Values["extraParametersNested"].(map[string]any)
-	var spokeNested map[string]any
-	for _, k := range slices.Sorted(maps.Keys(nested)) {
-		if spokeNested == nil {
-			spokeNested = map[string]any{}
+	// The hub's chart passes its extraParametersNested to the acm application as
+	// {{ printf "%s" $v | quote }}: strings from here on, a non-string as fmt's %s shows it.
+	nested, _ := hub.Plan.Values["extraParametersNested"].(map[string]any)
+	var spokeNested any // null when there are none, as the policy's empty mapping reads
+	if len(nested) > 0 {
+		m := map[string]any{}
+		for _, k := range slices.Sorted(maps.Keys(nested)) {
+			v := fmt.Sprintf("%s", nested[k])
+			m[k] = v
+			plan.Params = append(plan.Params, Param{Name: k, Value: v})
 		}
-		spokeNested[k] = scalarString(nested[k])
-		plan.Params = append(plan.Params, Param{Name: k, Value: scalarString(nested[k])})
+		spokeNested = m
 	}
 	plan.Values = map[string]any{"extraParametersNested": spokeNested}
 	plan.Params = append(plan.Params, g.HelmOverrides...)
-	return plan, nil
+	return plan, true, nil
 }
 
 // nestedParameters are the Pattern's extraParameters as the operator's extraParametersNested
-// values: each value as the YAML scalar it reads as (true, 3, text), nil when there are none.
+// values, nil when there are none. The operator writes each as a "name: value" line that Helm
+// reads with sigs.k8s.io/yaml (YAML 1.1, through JSON): each value is read the same way, so
+// true, yes, 3 and [1, 2] come out as Helm has them.
 func nestedParameters(extra []Param) map[string]any {
 	if len(extra) == 0 {
 		return nil
@@ -214,20 +231,19 @@ func nestedParameters(extra []Param) map[string]any {
 	out := map[string]any{}
 	for _, e := range extra {
 		var v any
-		if err := yaml.Unmarshal([]byte(e.Value), &v); err != nil {
+		if err := sigsyaml.Unmarshal([]byte(e.Value), &v); err != nil {
 			v = e.Value
-		}
-		switch v.(type) {
-		case map[string]any, []any:
-			v = e.Value // a line of its own in the operator's text; kept as the text here
-		}
-		// Helm reads a values file through JSON: a number is a float64 there.
-		if js, err := json.Marshal(v); err == nil {
-			_ = json.Unmarshal(js, &v)
 		}
 		out[e.Name] = v
 	}
 	return out
+}
+
+// SpokeHub is what a spoke's clustergroup plan takes from the hub: its clusterGroup and the
+// plan of its own clustergroup chart, whose parameters are the hub's global.* values.
+type SpokeHub struct {
+	Pattern *Pattern
+	Plan    AppPlan
 }
 
 // ManagedGroup returns the hub's managedClusterGroups entry for the spoke group name.
@@ -241,7 +257,7 @@ func (p *Pattern) ManagedGroup(name string) (ManagedGroup, bool) {
 }
 
 // operatorParams are the parameters newApplicationParameters gives the clustergroup chart.
-func operatorParams(p *Pattern, facts Facts, cr PatternCR, ns string) []Param {
+func operatorParams(p *Pattern, facts Facts, cr PatternCR, ns string, variants bool) []Param {
 	local := facts.LocalClusterDomain
 	if local == "" {
 		local = facts.HubClusterDomain
@@ -281,6 +297,9 @@ func operatorParams(p *Pattern, facts Facts, cr PatternCR, ns string) []Param {
 		{Name: "global.gitOpsSubNamespace", Value: GitOpsSubNamespace},
 		{Name: "global.vpArgoNamespace", Value: VPArgoNamespace},
 		{Name: "global.multiSourceTargetRevision", Value: version},
+	}
+	if variants {
+		params = append(params, Param{Name: "global.vpNewFolderDir", Value: "true"})
 	}
 	for _, extra := range cr.ExtraParameters {
 		taken := false

@@ -531,10 +531,18 @@ func Dig(m map[string]any, keys ...string) any {
 	return cur
 }
 
-// scalarString is a scalar as sprig's quote prints it: nil is empty.
+// scalarString is a values-file scalar as sprig's quote prints it on a cluster: nil is empty,
+// and a number is the float64 Helm reads every number of a values file as (1000000 is 1e+06).
 func scalarString(v any) string {
-	if v == nil {
+	switch n := v.(type) {
+	case nil:
 		return ""
+	case int:
+		v = float64(n)
+	case int64:
+		v = float64(n)
+	case uint64:
+		v = float64(n)
 	}
 	return fmt.Sprint(v)
 }

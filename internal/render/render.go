@@ -34,10 +34,20 @@ func (p AppPlan) HelmTemplateArgs(root string) []string {
 	for _, f := range p.ValueFiles {
 		args = append(args, "-f", filepath.Join(root, f))
 	}
-	// --set-json applies after the values files and before --set, as Argo CD's inline values do.
+	// --set-json applies after the values files and before --set, as Argo CD's inline values
+	// do. Set key by key a second level deep, so that a map merges into what the value files
+	// gave, as a values file does (deeper maps replace).
 	for _, k := range slices.Sorted(maps.Keys(p.Values)) {
-		js, _ := json.Marshal(p.Values[k])
-		args = append(args, "--set-json", k+"="+string(js))
+		m, ok := p.Values[k].(map[string]any)
+		if !ok || len(m) == 0 {
+			js, _ := json.Marshal(p.Values[k])
+			args = append(args, "--set-json", escapeSetKey(k)+"="+string(js))
+			continue
+		}
+		for _, k2 := range slices.Sorted(maps.Keys(m)) {
+			js, _ := json.Marshal(m[k2])
+			args = append(args, "--set-json", escapeSetKey(k)+"."+escapeSetKey(k2)+"="+string(js))
+		}
 	}
 	for _, prm := range p.Params {
 		switch {
@@ -50,6 +60,18 @@ func (p AppPlan) HelmTemplateArgs(root string) []string {
 		}
 	}
 	return args
+}
+
+// escapeSetKey escapes one key of a --set path: its dots, brackets, commas and equals signs.
+func escapeSetKey(k string) string {
+	var b strings.Builder
+	for _, r := range k {
+		if strings.ContainsRune(`\.[],=`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // Values merges the plan's value files and parameters as `helm template -f ... --set ...
