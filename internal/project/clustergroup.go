@@ -188,14 +188,14 @@ func patternCR(t render.Tree) render.PatternCR {
 // spoke's as the hub's ACM policy has it rendered there.
 // all are the fork's clusterGroups (the hub's first, as ReadPatterns gives them); only those in
 // selected are rendered.
-func clusterGroupChartApps(t render.Tree, all, selected []*render.Pattern, env config.PluginEnv, chart render.Tree) ([]render.App, error) {
+func clusterGroupChartApps(t render.Tree, all, selected []*render.Pattern, env config.PluginEnv, chart *clusterGroupChart) ([]render.App, error) {
 	tree := maps.Clone(t)
 	for p := range tree { // a fork's own files there would change the chart's output
 		if strings.HasPrefix(p, chartPrefix+"/") {
 			delete(tree, p)
 		}
 	}
-	for p, data := range chart {
+	for p, data := range chart.files {
 		tree[chartPrefix+"/"+p] = data
 	}
 	cr := patternCR(t)
@@ -231,7 +231,7 @@ func clusterGroupChartApps(t render.Tree, all, selected []*render.Pattern, env c
 		}
 		objs, err := render.RenderApp(tree, plan)
 		if err != nil {
-			return nil, fmt.Errorf("clusterGroup %s: the clustergroup chart: %w", p.ClusterGroup, err)
+			return nil, fmt.Errorf("clusterGroup %s: the clustergroup chart %s (%s): %w", p.ClusterGroup, chart.ref.Version, chart.ref.Source, err)
 		}
 		out = append(out, render.App{Plan: plan, Objects: objs})
 	}

@@ -43,7 +43,7 @@ func TestChartFolderInForkIsDropped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	apps, err := clusterGroupChartApps(tree, patterns, patterns, config.PluginEnv{}, chart)
+	apps, err := clusterGroupChartApps(tree, patterns, patterns, config.PluginEnv{}, &clusterGroupChart{files: chart})
 	if err != nil {
 		t.Fatal(err)
 	}

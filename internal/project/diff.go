@@ -168,7 +168,7 @@ func renderObjects(t render.Tree, patterns []*render.Pattern, env config.PluginE
 	}
 	valuesOnly := patterns
 	if chart != nil {
-		apps, err := clusterGroupChartApps(t, patterns, patterns, env, chart.files)
+		apps, err := clusterGroupChartApps(t, patterns, patterns, env, chart)
 		if err != nil {
 			return nil, err
 		}

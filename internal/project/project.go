@@ -328,7 +328,7 @@ func renderGroups(ctx context.Context, t render.Tree, env config.PluginEnv, only
 		}
 		return res, nil
 	}
-	lead, err := clusterGroupChartApps(t, all, patterns, env, chart.files)
+	lead, err := clusterGroupChartApps(t, all, patterns, env, chart)
 	if err != nil {
 		return nil, err
 	}
