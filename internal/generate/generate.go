@@ -307,8 +307,7 @@ func (s *Renderer) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
 	if plan.Overlay, err = s.overlay(plan); err != nil {
 		return nil, err
 	}
-	azure, _ := s.pattern.Dig("global", "coco", "azure").(map[string]any)
-	resolved, resolveErr := peerpods.Resolve(s.env, s.cluster, azure)
+	resolved, resolveErr := peerpods.Resolve(s.env, s.cluster, s.pattern.Coco().Azure)
 	// One initdata document per agent policy: restrictive for peer-pods-cm and ordinary pods,
 	// allow-all for pod templates that ask for it.
 	var restrictive *initdataDoc
@@ -387,7 +386,7 @@ func (s *Renderer) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
 			s.logf("peer-pods-cm INITDATA for https://%s%s (domain from %s), PCR8 %s", KBSHostPrefix, s.domain, s.domainSrc, restrictive.pcr8)
 		}
 	}
-	oscVersion, _ := s.pattern.Dig("global", "coco", "versions", "sandboxedContainers").(string)
+	oscVersion := s.pattern.Coco().Versions.SandboxedContainers
 	annotation := peerpods.PodAnnotation(oscVersion)
 	if s.domain == "" {
 		pods := render.InjectPodInitdata(objs, func(bool) [][2]string { return [][2]string{{annotation, render.PlaceholderInitdata}} })
@@ -476,7 +475,7 @@ func resolveDomain(env config.PluginEnv, cluster *peerpods.Cluster, pattern *ren
 		domain, src = v, from
 	} else if cluster != nil && cluster.AppsDomain != "" {
 		domain, src = cluster.AppsDomain, "cluster "+cluster.AppsDomainFrom
-	} else if v, _ := pattern.Dig("global", "coco", "appsDomain").(string); v != "" {
+	} else if v := pattern.Coco().AppsDomain; v != "" {
 		domain, src = v, "values global.coco.appsDomain"
 	} else {
 		return "", "", nil
@@ -492,7 +491,7 @@ func resolveDomain(env config.PluginEnv, cluster *peerpods.Cluster, pattern *ren
 // reach the document; an error names where it came from, never its content.
 func (s *Renderer) buildInitdata(policy peerpods.Policy) ([]byte, time.Time, error) {
 	domain, cluster := s.domain, s.cluster
-	flavour, _ := s.pattern.Dig("global", "coco", "securityPolicyFlavour").(string)
+	flavour := s.pattern.Coco().SecurityPolicyFlavour
 	if flavour == "" {
 		flavour = config.DefaultFlavour
 	}
@@ -501,13 +500,13 @@ func (s *Renderer) buildInitdata(policy peerpods.Policy) ([]byte, time.Time, err
 	}
 	d := peerpods.Initdata{KBSURL: "https://" + KBSHostPrefix + domain, SecurityPolicy: "security-policy/" + flavour, Policy: policy}
 	var src, fix string
-	if pinned, _ := s.pattern.Dig("global", "coco", "kbsCertificate").(string); pinned != "" {
+	if pinned := s.pattern.Coco().KBSCertificate; pinned != "" {
 		d.KBSCert, src = pinned, "values global.coco.kbsCertificate"
 		fix = "fix trustee.kbsCertificate in pattern-gen.yaml (global.coco.kbsCertificate in values-global.yaml)"
 	} else if cluster != nil && cluster.KBSCert != "" {
 		d.KBSCert, src = cluster.KBSCert, "cluster "+cluster.KBSCertFrom
 		fix = "fix the Secret, or pin the certificate in trustee.kbsCertificate in pattern-gen.yaml"
-	} else if https, _ := s.pattern.Dig("global", "coco", "trustee", "https").(bool); https && s.strict {
+	} else if s.pattern.Coco().Trustee.HTTPS && s.strict {
 		// The KBS serves its own certificate (trustee.https), which no pod VM trusts unless the
 		// initdata carries it: a render without it would be cached by Argo CD and fail every
 		// attestation, so the sync fails instead (Argo CD retries; the refresher hard-refreshes

@@ -19,7 +19,7 @@ func (s *Renderer) readMeasurements(plan render.AppPlan) (*measurements.Set, err
 	if !slices.Contains(plan.ValueFiles, measurements.File) {
 		return nil, nil
 	}
-	osc, _ := s.pattern.Dig("global", "coco", "versions", "sandboxedContainers").(string)
+	osc := s.pattern.Coco().Versions.SandboxedContainers
 	set, err := measurements.Read(measurements.File, s.tree[measurements.File], osc)
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/contract"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/golden"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/testcert"
 )
@@ -55,7 +56,7 @@ func TestResolvePrecedence(t *testing.T) {
 		"ARGOCD_ENV_AZURE_NOT_A_KEY": "ignored",
 	})
 	values := map[string]any{"resourceGroup": "values-rg", "defaultVMFlavour": "Standard_DC4as_v5"}
-	got, err := Resolve(e, cluster, values)
+	got, err := Resolve(e, cluster, azureOf(values))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func TestResolvePrecedence(t *testing.T) {
 	// Without the cluster, the values and defaults serve where nothing higher does.
 	got, err = Resolve(env(t, map[string]string{
 		"ARGOCD_ENV_AZURE_SUBNET_ID": cc.SubnetID(), "ARGOCD_ENV_AZURE_NSG_ID": cc.NSGID(), "ARGOCD_ENV_AZURE_REGION": "eastus",
-	}), nil, map[string]any{"resourceGroup": "values-rg"})
+	}), nil, azureOf(map[string]any{"resourceGroup": "values-rg"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +99,7 @@ func TestResolveReportsEveryMissingOrInvalidKey(t *testing.T) {
 	_, err := Resolve(env(t, map[string]string{
 		"ARGOCD_APP_PARAMETERS":      `[{"name":"azure-instance-size","string":"Standard_D2as_v5"}]`,
 		"ARGOCD_ENV_AZURE_SUBNET_ID": "/subscriptions/x/resourceGroups/rg",
-	}), nil, nil)
+	}), nil, contract.Azure{})
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -342,7 +343,7 @@ func TestResolveValidatesEverySource(t *testing.T) {
 			want: "AZURE_REGION from values global.coco.azure.region: the value (41 characters) is not valid"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Resolve(env(t, tc.env), tc.cluster, tc.values)
+			_, err := Resolve(env(t, tc.env), tc.cluster, azureOf(tc.values))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want %q", err, tc.want)
 			}
@@ -350,5 +351,20 @@ func TestResolveValidatesEverySource(t *testing.T) {
 				t.Errorf("the error quotes the value: %v", err)
 			}
 		})
+	}
+}
+
+// azureOf is global.coco.azure as a fork's values give it.
+func azureOf(m map[string]any) contract.Azure {
+	return contract.Decode(map[string]any{"global": map[string]any{"coco": map[string]any{"azure": m}}}).Azure
+}
+
+// Every values key the peer-pods key table names is a field of the values contract: a key the
+// contract does not map would never be read from the fork.
+func TestValuesKeysAreInTheContract(t *testing.T) {
+	for _, k := range keys {
+		if got := azureOf(map[string]any{k.valuesKey: "x"}).Value(k.valuesKey); got != "x" {
+			t.Errorf("%s: values key %s is not read by contract.Azure", k.name, k.valuesKey)
+		}
 	}
 }

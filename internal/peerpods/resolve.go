@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/contract"
 )
 
 // Cluster is what cmp-plugin read from the cluster it runs in. A nil *Cluster means discovery
@@ -83,7 +84,7 @@ func cc(c *Cluster) *CloudConf {
 // azureValues is global.coco.azure from the fork's merged values. Every key without a source and
 // every invalid value is reported at once, each with the ways to supply it; the keys that did
 // resolve are returned even then, for an offline render that shows the rest as placeholders.
-func Resolve(env config.PluginEnv, cluster *Cluster, azureValues map[string]any) ([]Value, error) {
+func Resolve(env config.PluginEnv, cluster *Cluster, azureValues contract.Azure) ([]Value, error) {
 	var out []Value
 	var errs []string
 	for _, k := range keys {
@@ -94,7 +95,7 @@ func Resolve(env config.PluginEnv, cluster *Cluster, azureValues map[string]any)
 			}
 		}
 		if !ok {
-			if s, _ := azureValues[k.valuesKey].(string); s != "" {
+			if s := azureValues.Value(k.valuesKey); s != "" {
 				v, src, ok = s, "values global.coco.azure."+k.valuesKey, true
 			}
 		}

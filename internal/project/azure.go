@@ -17,6 +17,7 @@ import (
 
 	"github.com/pattern-gen/pattern-gen/internal/azure"
 	"github.com/pattern-gen/pattern-gen/internal/cluster"
+	"github.com/pattern-gen/pattern-gen/internal/contract"
 	"github.com/pattern-gen/pattern-gen/internal/generate"
 	"github.com/pattern-gen/pattern-gen/internal/render"
 )
@@ -149,7 +150,7 @@ func azureTarget(o AzureOptions, p *render.Pattern) (azure.Network, *azure.Clien
 	}
 	// The subnet pod VMs are created in: the fork's pinned subnetID (what cmp-plugin resolves
 	// before cloud-conf), else cloud-conf's worker subnet.
-	if pinned, _ := forkValue(p, "global", "coco", "azure", "subnetID").(string); pinned != "" && o.Network == nil {
+	if pinned := forkAzure(p).SubnetID; pinned != "" && o.Network == nil {
 		sn, err := azure.SubnetNetwork(pinned, n.Location)
 		if err != nil {
 			return n, nil, fmt.Errorf("fork %s: global.coco.azure.subnetID: %w", o.Fork, err)
@@ -183,10 +184,10 @@ func azureNeeds(o AzureOptions, p *render.Pattern) (azure.Needs, error) {
 			*kv.dst = n
 		}
 	}
-	if v, _ := forkValue(p, "global", "coco", "azure", "defaultVMFlavour").(string); v != "" {
+	if v := forkAzure(p).DefaultVMFlavour; v != "" {
 		needs.DefaultSize = v
 	}
-	if v, _ := forkValue(p, "global", "coco", "azure", "VMFlavours").(string); v != "" {
+	if v := forkAzure(p).VMFlavours; v != "" {
 		needs.Sizes = splitList(v)
 	}
 	if needs.DefaultSize == "" && len(needs.Sizes) == 0 {
@@ -215,12 +216,12 @@ func forkPattern(dir string) (*render.Pattern, error) {
 	return p, nil
 }
 
-// forkValue is a value of the fork's values p; nil without a fork.
-func forkValue(p *render.Pattern, keys ...string) any {
+// forkAzure is global.coco.azure of the fork's values p; empty without a fork.
+func forkAzure(p *render.Pattern) contract.Azure {
 	if p == nil {
-		return nil
+		return contract.Azure{}
 	}
-	return p.Dig(keys...)
+	return p.Coco().Azure
 }
 
 // mainGroup reads the fork's main clusterGroup.

@@ -80,7 +80,7 @@ func pinnedOSC(t render.Tree) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	osc, _ := p.Dig("global", "coco", "versions", "sandboxedContainers").(string)
+	osc := p.Coco().Versions.SandboxedContainers
 	if osc == "" {
 		return "", fmt.Errorf("no OSC version (global.coco.versions.sandboxedContainers in values-global.yaml)")
 	}

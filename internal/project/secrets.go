@@ -60,7 +60,7 @@ func GenerateSecrets(o SecretsOptions) (*SecretsReport, error) {
 		if err != nil {
 			return nil, fmt.Errorf("fork %s: %w", o.Fork, err)
 		}
-		domain, _ = p.Dig("global", "coco", "appsDomain").(string)
+		domain = p.Coco().AppsDomain
 	}
 	host := ""
 	if domain != "" {

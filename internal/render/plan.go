@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/pattern-gen/pattern-gen/internal/contract"
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
 )
 
@@ -91,6 +92,7 @@ type Pattern struct {
 	apps                                  []appEntry
 	shared, extraGlobal                   []string
 	managed                               []ManagedGroup // managedClusterGroups, in order
+	coco                                  contract.Coco  // global.coco of the merged values
 	root                                  map[string]any // merged global + clusterGroup values
 	global                                map[string]any // values-global.yaml, parsed once
 }
@@ -127,6 +129,9 @@ func ReadGlobal(t Tree) (*Pattern, error) {
 // Spoke says whether the group read is a spoke's, not the hub's.
 func (p *Pattern) Spoke() bool { return p.ClusterGroup != p.MainGroup }
 
+// Coco is the values contract (global.coco) of the clusterGroup's merged values, decoded once.
+func (p *Pattern) Coco() contract.Coco { return p.coco }
+
 // ReadPattern reads values-global.yaml and the main clusterGroup's values file from the fork.
 func ReadPattern(t Tree) (*Pattern, error) {
 	g, err := ReadGlobal(t)
@@ -161,6 +166,7 @@ func (g *Pattern) ReadGroup(t Tree, group string) (*Pattern, error) {
 		return nil, err
 	}
 	p.root = mergeValues(mergeValues(map[string]any{}, global), values)
+	p.coco = contract.Decode(p.root)
 	cg, ok := Dig(values, "clusterGroup").(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("%s: clusterGroup: missing or not a mapping", groupFile)

@@ -1,0 +1,111 @@
+// Package contract is the values contract between the value files pattern-gen writes, the charts
+// it ships and cmp-plugin: the global.coco values (docs/values-contract.md), as one Go type
+// decoded once per fork read. Decoding is as lenient as the charts are: a key of the wrong type
+// reads as unset, as a chart's `| default` does, and validate reports it against the schema.
+package contract
+
+// Coco is global.coco.
+type Coco struct {
+	Versions              Versions
+	SecurityPolicyFlavour string // insecure | signed | reject
+	AppsDomain            string // pinned apps domain for the KBS URL (cmp-plugin only)
+	KBSCertificate        string // pinned KBS certificate, PEM (cmp-plugin only)
+	Azure                 Azure
+	Trustee               Trustee
+}
+
+// Versions are the pinned operator versions.
+type Versions struct {
+	SandboxedContainers string // e.g. 1.12.0
+	Trustee             string // e.g. 1.1.0
+}
+
+// Azure is global.coco.azure: the peer-pods settings the fork pins.
+type Azure struct {
+	DefaultVMFlavour     string
+	VMFlavours           string // comma-separated
+	Tags                 string
+	RootVolumeSize       string
+	Region               string
+	ResourceGroup        string
+	SubnetID             string
+	NSGID                string
+	Initdata             string
+	RequireClusterValues bool
+	Egress               string
+}
+
+// Trustee is global.coco.trustee, the part pattern-gen reads.
+type Trustee struct {
+	HTTPS bool
+}
+
+// Value is the Azure value under its values key (global.coco.azure.<key>), "" when unset: the
+// peer-pods key table names its values key, and this is the one place that maps it to a field.
+func (a Azure) Value(key string) string {
+	switch key {
+	case "defaultVMFlavour":
+		return a.DefaultVMFlavour
+	case "VMFlavours":
+		return a.VMFlavours
+	case "tags":
+		return a.Tags
+	case "rootVolumeSize":
+		return a.RootVolumeSize
+	case "region":
+		return a.Region
+	case "resourceGroup":
+		return a.ResourceGroup
+	case "subnetID":
+		return a.SubnetID
+	case "nsgID":
+		return a.NSGID
+	case "initdata":
+		return a.Initdata
+	case "egress":
+		return a.Egress
+	}
+	return ""
+}
+
+// Decode reads global.coco from a fork's merged values (the root holding "global").
+func Decode(root map[string]any) Coco {
+	coco := mapAt(root, "global", "coco")
+	azure := mapAt(coco, "azure")
+	versions := mapAt(coco, "versions")
+	return Coco{
+		Versions:              Versions{SandboxedContainers: str(versions, "sandboxedContainers"), Trustee: str(versions, "trustee")},
+		SecurityPolicyFlavour: str(coco, "securityPolicyFlavour"),
+		AppsDomain:            str(coco, "appsDomain"),
+		KBSCertificate:        str(coco, "kbsCertificate"),
+		Azure: Azure{
+			DefaultVMFlavour: str(azure, "defaultVMFlavour"), VMFlavours: str(azure, "VMFlavours"),
+			Tags: str(azure, "tags"), RootVolumeSize: str(azure, "rootVolumeSize"),
+			Region: str(azure, "region"), ResourceGroup: str(azure, "resourceGroup"),
+			SubnetID: str(azure, "subnetID"), NSGID: str(azure, "nsgID"), Initdata: str(azure, "initdata"),
+			RequireClusterValues: boolean(azure, "requireClusterValues"), Egress: str(azure, "egress"),
+		},
+		Trustee: Trustee{HTTPS: boolean(mapAt(coco, "trustee"), "https")},
+	}
+}
+
+func mapAt(m map[string]any, keys ...string) map[string]any {
+	for _, k := range keys {
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			return nil
+		}
+		m = next
+	}
+	return m
+}
+
+func str(m map[string]any, k string) string {
+	s, _ := m[k].(string)
+	return s
+}
+
+func boolean(m map[string]any, k string) bool {
+	b, _ := m[k].(bool)
+	return b
+}
