@@ -213,7 +213,7 @@ func NewRenderer(o RendererOptions) (*Renderer, error) {
 	if s.domain, s.domainSrc, err = resolveDomain(env, cluster, pattern); err != nil {
 		return nil, err
 	}
-	facts := pattern.OfflineFacts(platformOf(o.Tree))
+	facts := pattern.OfflineFacts(pattern.Platform)
 	if pattern.Spoke() {
 		// The KBS domain is the trusted hub's; this cluster's own stays unknown offline.
 		if s.domain != "" {
@@ -555,19 +555,6 @@ func (s *Renderer) certSource() string {
 		return "Secret openshift-sandboxed-containers-operator/trusted-hub-kbs, from the trusted hub"
 	}
 	return "Secret trustee-operator-system/kbs-https-certificate"
-}
-
-// platformOf reads the platform from the fork's config, defaulting to Azure.
-// The config is the fork's content: it is decoded in linear time like every other input.
-func platformOf(t render.Tree) string {
-	if data, ok := t[render.ConfigFile]; ok {
-		if m, err := manifest.DecodeMap(data); err == nil {
-			if p, _ := m["platform"].(string); p != "" {
-				return p
-			}
-		}
-	}
-	return config.DefaultPlatform
 }
 
 // selectPlan picks the application Argo CD asked for: the one at the plugin's path, and when

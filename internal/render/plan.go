@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/contract"
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
 )
@@ -88,13 +89,16 @@ type AppPlan struct {
 // the pattern is installed on (the hub). Any other group is a spoke's (managedClusterGroups).
 type Pattern struct {
 	Name, ClusterGroup, RepoURL, Revision string
-	MainGroup                             string
-	apps                                  []appEntry
-	shared, extraGlobal                   []string
-	managed                               []ManagedGroup // managedClusterGroups, in order
-	coco                                  contract.Coco  // global.coco of the merged values
-	root                                  map[string]any // merged global + clusterGroup values
-	global                                map[string]any // values-global.yaml, parsed once
+	// Platform is the config's platform (pattern-gen.yaml, read once with values-global.yaml),
+	// config.DefaultPlatform when the fork has no config or it names none.
+	Platform            string
+	MainGroup           string
+	apps                []appEntry
+	shared, extraGlobal []string
+	managed             []ManagedGroup // managedClusterGroups, in order
+	coco                contract.Coco  // global.coco of the merged values
+	root                map[string]any // merged global + clusterGroup values
+	global              map[string]any // values-global.yaml, parsed once
 }
 
 type appEntry struct {
@@ -115,6 +119,7 @@ func ReadGlobal(t Tree) (*Pattern, error) {
 		ClusterGroup: str(Dig(global, "main", "clusterGroupName")),
 		RepoURL:      str(Dig(global, "main", "git", "repoURL")),
 		Revision:     str(Dig(global, "main", "git", "revision")),
+		Platform:     platformOf(t),
 	}
 	if p.ClusterGroup == "" {
 		return nil, fmt.Errorf("values-global.yaml: main.clusterGroupName: missing; it selects values-<name>.yaml")
@@ -131,6 +136,20 @@ func (p *Pattern) Spoke() bool { return p.ClusterGroup != p.MainGroup }
 
 // Coco is the values contract (global.coco) of the clusterGroup's merged values, decoded once.
 func (p *Pattern) Coco() contract.Coco { return p.coco }
+
+// platformOf reads the platform from the fork's config, config.DefaultPlatform when there is
+// none. The config is the fork's content: it is decoded in linear time like every other input,
+// and a config that does not decode is validate's to report.
+func platformOf(t Tree) string {
+	if data, ok := t[ConfigFile]; ok {
+		if m, err := manifest.DecodeMap(data); err == nil {
+			if p, _ := m["platform"].(string); p != "" {
+				return p
+			}
+		}
+	}
+	return config.DefaultPlatform
+}
 
 // ReadPattern reads values-global.yaml and the main clusterGroup's values file from the fork.
 func ReadPattern(t Tree) (*Pattern, error) {
@@ -152,7 +171,7 @@ func (e *NoGroupFileError) Error() string {
 // ReadGroup reads the values file of clusterGroup group ("" for main.clusterGroupName) on top of
 // the values-global.yaml that g holds.
 func (g *Pattern) ReadGroup(t Tree, group string) (*Pattern, error) {
-	p := &Pattern{Name: g.Name, ClusterGroup: g.MainGroup, RepoURL: g.RepoURL, Revision: g.Revision, MainGroup: g.MainGroup, global: g.global}
+	p := &Pattern{Name: g.Name, ClusterGroup: g.MainGroup, RepoURL: g.RepoURL, Revision: g.Revision, Platform: g.Platform, MainGroup: g.MainGroup, global: g.global}
 	global := g.global
 	if group != "" {
 		p.ClusterGroup = group
