@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -344,5 +345,47 @@ func TestEgressJobFollowsTheResolvedSubnet(t *testing.T) {
 		if strings.Join(cmd, " ") != want || !kinds["ServiceAccount"] || !kinds["CredentialsRequest"] {
 			t.Errorf("command %q, kinds %v", cmd, kinds)
 		}
+	}
+}
+
+// The sandboxed-containers chart's clusterValues helper and peerpods' key table name the same
+// cluster-provided peer-pods-cm keys under the same values keys (INITDATA is the initdata's,
+// which Go builds apart): the chart, rendered with requireClusterValues and nothing the cluster
+// gives, lists every one it expects.
+func TestChartClusterKeysMatchPeerPods(t *testing.T) {
+	_, tree, err := project.Scaffold(context.Background(), project.ScaffoldOptions{Origin: forkrepo.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	patterns, err := render.ReadPatterns(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := generate.NewRenderer(generate.RendererOptions{Tree: tree, Pattern: patterns[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan *render.AppPlan
+	for _, p := range r.Plans() {
+		if p.Path == render.SandboxChart {
+			plan = &p
+		}
+	}
+	if plan == nil {
+		t.Fatal("no sandboxed-containers plan")
+	}
+	plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure.requireClusterValues", Value: "true"})
+	_, err = render.RenderApp(tree, *plan)
+	if err == nil {
+		t.Fatal("the chart rendered with requireClusterValues and no cluster values")
+	}
+	chart := map[string]string{}
+	for _, m := range regexp.MustCompile(`([A-Z_]+) \(set global\.coco\.azure\.(\w+):`).FindAllStringSubmatch(err.Error(), -1) {
+		chart[m[1]] = m[2]
+	}
+	want := peerpods.ClusterKeys()
+	want["INITDATA"] = "initdata"
+	if !maps.Equal(chart, want) {
+		t.Errorf("the chart's cluster keys %v, peerpods' %v", chart, want)
 	}
 }

@@ -63,6 +63,19 @@ var keys = []key{
 	{name: "AZURE_INSTANCE_SIZES", setting: config.SetAzureInstanceSizes, valuesKey: "VMFlavours", def: strings.Join(config.DefaultInstanceSizes, ",")},
 }
 
+// ClusterKeys are the peer-pods-cm keys the cluster provides, each with its values key under
+// global.coco.azure: the sandboxed-containers chart's clusterValues helper holds the same table
+// (a test in internal/generate keeps the two equal).
+func ClusterKeys() map[string]string {
+	out := map[string]string{}
+	for _, k := range keys {
+		if k.cluster != nil {
+			out[k.name] = k.valuesKey
+		}
+	}
+	return out
+}
+
 // ValuesKey maps a peer-pods-cm key to the chart's value key under global.coco.azure.
 func ValuesKey(name string) string {
 	for _, k := range keys {

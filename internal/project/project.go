@@ -401,11 +401,13 @@ func WriteRendered(dir string, res *Rendered) error {
 		files[k] = v
 	}
 	files[treewriter.Marker] = []byte("# Written by pattern-gen render; the whole directory is replaced on every render.\n")
-	kept, err := readRendered(dir, func(name string) bool { return notShown(name, res.NotShown) })
-	if err != nil {
-		return err
+	if len(res.NotShown) > 0 {
+		kept, err := readRendered(dir, func(name string) bool { return notShown(name, res.NotShown) })
+		if err != nil {
+			return err
+		}
+		maps.Copy(files, kept)
 	}
-	maps.Copy(files, kept)
 	return treewriter.Write(dir, files, treewriter.Replace)
 }
 
