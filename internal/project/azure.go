@@ -209,7 +209,7 @@ func forkPattern(dir string) (*render.Pattern, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := mainGroup(t)
+	p, err := render.ReadPattern(t)
 	if err != nil {
 		return nil, fmt.Errorf("fork %s: %w", dir, err)
 	}
@@ -222,15 +222,6 @@ func forkAzure(p *render.Pattern) contract.Azure {
 		return contract.Azure{}
 	}
 	return p.Coco().Azure
-}
-
-// mainGroup reads the fork's main clusterGroup.
-func mainGroup(t render.Tree) (*render.Pattern, error) {
-	g, err := render.ReadGlobal(t)
-	if err != nil {
-		return nil, err
-	}
-	return g.ReadGroup(t, "")
 }
 
 func splitList(s string) []string {

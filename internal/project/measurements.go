@@ -76,7 +76,7 @@ func PullMeasurements(ctx context.Context, o MeasurementsOptions) (*measurements
 // pinnedOSC is the OSC version the fork's main clusterGroup pins
 // (global.coco.versions.sandboxedContainers).
 func pinnedOSC(t render.Tree) (string, error) {
-	p, err := mainGroup(t)
+	p, err := render.ReadPattern(t)
 	if err != nil {
 		return "", err
 	}
