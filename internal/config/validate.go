@@ -391,8 +391,12 @@ const (
 // KBS certificate must name.
 const KBSHostPrefix = "kbs-trustee-operator-system."
 
-// reservedResources are Secrets the trustee chart serves itself.
-var reservedResources = []string{"security-policy", "cosign-keys", "attestation-status", "attestation-token", "kbs-auth-public-key", "kbs-https-key", "kbs-https-certificate"}
+// reservedResources are Secrets the trustee chart serves itself: the same list as its
+// trustee.reservedSecretNames helper (a test in internal/generate holds the two equal).
+var reservedResources = []string{"security-policy", "cosign-keys", "attestation-token", "kbs-auth-public-key", "kbs-https-key", "kbs-https-certificate"}
+
+// ReservedSecretResources are the Secret names global.coco.trustee.secretResources cannot take.
+func ReservedSecretResources() []string { return slices.Clone(reservedResources) }
 
 func (l *Loaded) validateTrustee() Problems {
 	var ps Problems

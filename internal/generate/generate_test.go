@@ -389,3 +389,42 @@ func TestChartClusterKeysMatchPeerPods(t *testing.T) {
 		t.Errorf("the chart's cluster keys %v, peerpods' %v", chart, want)
 	}
 }
+
+// The trustee chart's reserved Secret names (trustee.reservedSecretNames) are the ones config
+// validation refuses in trustee.secretResources: the chart, given a reserved name, lists them.
+func TestChartReservedSecretsMatchConfig(t *testing.T) {
+	_, tree, err := project.Scaffold(context.Background(), project.ScaffoldOptions{Origin: forkrepo.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	patterns, err := render.ReadPatterns(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := generate.NewRenderer(generate.RendererOptions{Tree: tree, Pattern: patterns[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan *render.AppPlan
+	for _, p := range r.Plans() {
+		if p.Path == render.TrusteeChart {
+			plan = &p
+		}
+	}
+	if plan == nil {
+		t.Fatal("no trustee plan")
+	}
+	plan.Params = append(plan.Params, render.Param{Name: "global.coco.trustee.secretResources", Value: "{security-policy}"})
+	_, err = render.RenderApp(tree, *plan)
+	m := regexp.MustCompile(`reserved names: ([a-z0-9, -]+)`).FindStringSubmatch(fmt.Sprint(err))
+	if m == nil {
+		t.Fatalf("the chart took a reserved name: %v", err)
+	}
+	chart := strings.Split(m[1], ", ")
+	slices.Sort(chart)
+	want := config.ReservedSecretResources()
+	slices.Sort(want)
+	if !slices.Equal(chart, want) {
+		t.Errorf("the trustee chart reserves %v, config validation %v", chart, want)
+	}
+}
