@@ -158,7 +158,7 @@ var (
 	scpLikeGitURL = newPattern(`^[\w.-]+@[\w.-]+:[\w./~-]+$`, 0)
 	// Confidential VM sizes: AMD SEV-SNP (as/ads) and Intel TDX (es/eds) DC/EC series v5 and v6,
 	// and the H100 confidential GPU size. SGX sizes such as Standard_DC2s_v3 are not CVMs.
-	cvmSizeRe = newPattern(`^Standard_(DC|EC)[0-9]+(as|ads|es|eds)_v[56]$|^Standard_NCC[0-9]+ads_H100_v5$`, 0)
+	cvmSizeRe = newPattern(ConfidentialVMSizePattern, 0)
 )
 
 // pattern is a regular expression compiled on first use, with a maximum length (0: none).
@@ -183,6 +183,11 @@ func (p pattern) FindStringSubmatch(s string) []string {
 	}
 	return p.re().FindStringSubmatch(s)
 }
+
+// ConfidentialVMSizePattern matches the Azure confidential VM sizes: DCas/DCads/DCes/DCeds and
+// ECas/ECads/ECes/ECeds v5 and v6, and NCCads H100 v5. The sandboxed-containers chart's
+// peer-pods-cm check uses the same expression (a test in internal/generate holds them equal).
+const ConfidentialVMSizePattern = `^Standard_(DC|EC)[0-9]+(as|ads|es|eds)_v[56]$|^Standard_NCC[0-9]+ads_H100_v5$`
 
 // IsConfidentialVMSize reports whether size is an Azure confidential VM size, the only kind a
 // peer pod can run on with DISABLECVM=false.

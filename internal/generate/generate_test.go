@@ -428,3 +428,45 @@ func TestChartReservedSecretsMatchConfig(t *testing.T) {
 		t.Errorf("the trustee chart reserves %v, config validation %v", chart, want)
 	}
 }
+
+// The sandboxed-containers chart accepts exactly the VM sizes config.IsConfidentialVMSize does:
+// both use config.ConfidentialVMSizePattern, the chart as a copy this test keeps equal.
+func TestChartVMSizeRuleMatchesConfig(t *testing.T) {
+	chart, err := os.ReadFile(filepath.Join(repoRoot, "charts", "all", "sandboxed-containers", "templates", "peer-pods-cm.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(chart), `regexMatch "`+config.ConfidentialVMSizePattern+`"`) {
+		t.Errorf("peer-pods-cm.yaml does not check sizes with config.ConfidentialVMSizePattern")
+	}
+	_, tree, err := project.Scaffold(context.Background(), project.ScaffoldOptions{Origin: forkrepo.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	patterns, err := render.ReadPatterns(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := generate.NewRenderer(generate.RendererOptions{Tree: tree, Pattern: patterns[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan render.AppPlan
+	for _, p := range r.Plans() {
+		if p.Path == render.SandboxChart {
+			plan = p
+		}
+	}
+	for _, size := range []string{"Standard_DC2as_v5", "Standard_DC4es_v6", "Standard_EC8ads_v5", "Standard_NCC40ads_H100_v5",
+		"Standard_D2s_v5", "standard_dc2as_v5", "DC2as_v5", "Standard_DC2s_v3", "Standard_DC2as_v5x"} {
+		p := plan
+		p.Params = append(slices.Clone(p.Params),
+			render.Param{Name: "global.coco.azure.VMFlavours", Value: size, ForceString: true},
+			render.Param{Name: "global.coco.azure.defaultVMFlavour", Value: size, ForceString: true})
+		_, err := render.RenderApp(tree, p)
+		chartOK := err == nil // refused by the template's check, or before it by values.schema.json
+		if chartOK != config.IsConfidentialVMSize(size) {
+			t.Errorf("%s: the chart accepts it %v, config %v (%v)", size, chartOK, config.IsConfidentialVMSize(size), err)
+		}
+	}
+}
