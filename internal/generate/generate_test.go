@@ -353,29 +353,9 @@ func TestEgressJobFollowsTheResolvedSubnet(t *testing.T) {
 // which Go builds apart): the chart, rendered with requireClusterValues and nothing the cluster
 // gives, lists every one it expects.
 func TestChartClusterKeysMatchPeerPods(t *testing.T) {
-	_, tree, err := project.Scaffold(context.Background(), project.ScaffoldOptions{Origin: forkrepo.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	patterns, err := render.ReadPatterns(tree)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := generate.NewRenderer(generate.RendererOptions{Tree: tree, Pattern: patterns[0]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var plan *render.AppPlan
-	for _, p := range r.Plans() {
-		if p.Path == render.SandboxChart {
-			plan = &p
-		}
-	}
-	if plan == nil {
-		t.Fatal("no sandboxed-containers plan")
-	}
+	tree, plan := defaultPlan(t, render.SandboxChart)
 	plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure.requireClusterValues", Value: "true"})
-	_, err = render.RenderApp(tree, *plan)
+	_, err := render.RenderApp(tree, plan)
 	if err == nil {
 		t.Fatal("the chart rendered with requireClusterValues and no cluster values")
 	}
@@ -393,29 +373,9 @@ func TestChartClusterKeysMatchPeerPods(t *testing.T) {
 // The trustee chart's reserved Secret names (trustee.reservedSecretNames) are the ones config
 // validation refuses in trustee.secretResources: the chart, given a reserved name, lists them.
 func TestChartReservedSecretsMatchConfig(t *testing.T) {
-	_, tree, err := project.Scaffold(context.Background(), project.ScaffoldOptions{Origin: forkrepo.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	patterns, err := render.ReadPatterns(tree)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := generate.NewRenderer(generate.RendererOptions{Tree: tree, Pattern: patterns[0]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var plan *render.AppPlan
-	for _, p := range r.Plans() {
-		if p.Path == render.TrusteeChart {
-			plan = &p
-		}
-	}
-	if plan == nil {
-		t.Fatal("no trustee plan")
-	}
+	tree, plan := defaultPlan(t, render.TrusteeChart)
 	plan.Params = append(plan.Params, render.Param{Name: "global.coco.trustee.secretResources", Value: "{security-policy}"})
-	_, err = render.RenderApp(tree, *plan)
+	_, err := render.RenderApp(tree, plan)
 	m := regexp.MustCompile(`reserved names: ([a-z0-9, -]+)`).FindStringSubmatch(fmt.Sprint(err))
 	if m == nil {
 		t.Fatalf("the chart took a reserved name: %v", err)
@@ -439,24 +399,7 @@ func TestChartVMSizeRuleMatchesConfig(t *testing.T) {
 	if !strings.Contains(string(chart), `regexMatch "`+config.ConfidentialVMSizePattern+`"`) {
 		t.Errorf("peer-pods-cm.yaml does not check sizes with config.ConfidentialVMSizePattern")
 	}
-	_, tree, err := project.Scaffold(context.Background(), project.ScaffoldOptions{Origin: forkrepo.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	patterns, err := render.ReadPatterns(tree)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := generate.NewRenderer(generate.RendererOptions{Tree: tree, Pattern: patterns[0]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var plan render.AppPlan
-	for _, p := range r.Plans() {
-		if p.Path == render.SandboxChart {
-			plan = p
-		}
-	}
+	tree, plan := defaultPlan(t, render.SandboxChart)
 	for _, size := range []string{"Standard_DC2as_v5", "Standard_DC4es_v6", "Standard_EC8ads_v5", "Standard_NCC40ads_H100_v5",
 		"Standard_D2s_v5", "standard_dc2as_v5", "DC2as_v5", "Standard_DC2s_v3", "Standard_DC2as_v5x"} {
 		p := plan
@@ -469,4 +412,28 @@ func TestChartVMSizeRuleMatchesConfig(t *testing.T) {
 			t.Errorf("%s: the chart accepts it %v, config %v (%v)", size, chartOK, config.IsConfidentialVMSize(size), err)
 		}
 	}
+}
+
+// defaultPlan is the default fork's tree and the hub's plan of the application at path.
+func defaultPlan(t *testing.T, path string) (render.Tree, render.AppPlan) {
+	t.Helper()
+	_, tree, err := project.Scaffold(context.Background(), project.ScaffoldOptions{Origin: forkrepo.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	patterns, err := render.ReadPatterns(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := generate.NewRenderer(generate.RendererOptions{Tree: tree, Pattern: patterns[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range r.Plans() {
+		if p.Path == path {
+			return tree, p
+		}
+	}
+	t.Fatalf("no application at %s", path)
+	return nil, render.AppPlan{}
 }
