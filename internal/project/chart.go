@@ -52,6 +52,7 @@ func DefaultChartCache() string {
 type clusterGroupChart struct {
 	files render.Tree
 	ref   review.ChartRef
+	cr    render.PatternCR // the fork's Pattern resource, read once with the pin
 }
 
 // chartSource gives each fork tree the clustergroup chart it pins.
@@ -124,7 +125,7 @@ func (s *chartSource) forTree(ctx context.Context, t render.Tree, patterns []*re
 	}
 	if s.fixed != nil {
 		c := *s.fixed
-		c.ref.Pin = pin
+		c.ref.Pin, c.cr = pin, cr
 		if !satisfies(c.ref.Version, pin) {
 			s.note("%s pins clustergroup chart %q; it is rendered with %s %s all the same", label, pin, c.ref.Source, c.ref.Version)
 		}
@@ -135,6 +136,9 @@ func (s *chartSource) forTree(ctx context.Context, t render.Tree, patterns []*re
 		return nil, fmt.Errorf("%s pins clustergroup chart %q: %w", label, pin, err)
 	}
 	out, err := s.unpacked(render.Tree(c.Files), review.ChartRef{Pin: pin, Version: c.Version, Digest: c.Digest, Source: c.Source})
+	if out != nil {
+		out.cr = cr
+	}
 	return out, err
 }
 

@@ -198,7 +198,7 @@ func clusterGroupChartApps(t render.Tree, all, selected []*render.Pattern, env c
 	for p, data := range chart.files {
 		tree[chartPrefix+"/"+p] = data
 	}
-	cr := patternCR(t)
+	cr := chart.cr
 	// The hub's plan first: a spoke's parameters are the hub's global.* values.
 	hub := all[0]
 	r, err := generate.NewRenderer(generate.RendererOptions{Tree: tree, Pattern: hub, Env: env})

@@ -43,7 +43,7 @@ func TestChartFolderInForkIsDropped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	apps, err := clusterGroupChartApps(tree, patterns, patterns, config.PluginEnv{}, &clusterGroupChart{files: chart})
+	apps, err := clusterGroupChartApps(tree, patterns, patterns, config.PluginEnv{}, &clusterGroupChart{files: chart, cr: patternCR(tree)})
 	if err != nil {
 		t.Fatal(err)
 	}

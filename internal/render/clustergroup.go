@@ -71,7 +71,7 @@ func (p *Pattern) ClusterGroupPlan(t Files, facts Facts, chartPath string, cr Pa
 	// variants folder (HasVariantsFolderLayout).
 	g, pf, ver := p.ClusterGroup, facts.ClusterPlatform, facts.ClusterVersion
 	dir := ""
-	if t, ok := t.(Tree); ok && slices.ContainsFunc(slices.Collect(maps.Keys(t)), func(f string) bool { return strings.HasPrefix(f, "variants/") }) {
+	if t, ok := t.(Tree); ok && hasFolder(t, "variants/") {
 		dir = "variants/" + g + "/"
 	}
 	plan.Params = operatorParams(p, facts, cr, ns, dir != "")
@@ -218,6 +218,16 @@ func (p *Pattern) SpokeClusterGroupPlan(t Files, facts Facts, chartPath string, 
 	plan.Values = map[string]any{"extraParametersNested": spokeNested}
 	plan.Params = append(plan.Params, g.HelmOverrides...)
 	return plan, true, nil
+}
+
+// hasFolder says whether t holds a file under the folder prefix (ending in "/").
+func hasFolder(t Tree, prefix string) bool {
+	for f := range t {
+		if strings.HasPrefix(f, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // nestedParameters are the Pattern's extraParameters as the operator's extraParametersNested
