@@ -39,7 +39,13 @@ const (
 // OpenFork lists the fork in dir: every file but version control's (.git, at any depth, as a
 // folder or a worktree's file). Hidden folders are listed: Argo CD's Helm applies a value file
 // in one, so render must see it too.
-func OpenFork(dir string) (*Fork, error) {
+func OpenFork(dir string) (*Fork, error) { return openFork(dir, true) }
+
+// OpenForkTop lists only the files at the fork's root, where its values files and config are:
+// completion and the cluster commands must stay fast in a fork full of other files.
+func OpenForkTop(dir string) (*Fork, error) { return openFork(dir, false) }
+
+func openFork(dir string, walk bool) (*Fork, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("fork %s: %w", dir, errors.Unwrap(err))
@@ -68,6 +74,8 @@ func OpenFork(dir string) (*Fork, error) {
 			return nil
 		}
 		switch {
+		case d.IsDir() && !walk && p != ".":
+			return fs.SkipDir
 		case d.IsDir():
 			f.dirs[p] = true
 		case d.Type()&fs.ModeSymlink != 0:

@@ -79,12 +79,16 @@ func Run(ctx context.Context, req Request) ([]byte, error) {
 		return nil, err
 	}
 	group, _, _ := req.Env.Lookup(config.SetClusterGroup)
-	if groupFile := "values-" + cmp.Or(group, global.MainGroup) + ".yaml"; fork.Has(groupFile) {
-		if err := fork.Load(tree, groupFile); err != nil {
-			return nil, err
+	// Only the files Select reads are loaded: the main group's, which names the spokes, and
+	// the selected one's.
+	for _, name := range []string{global.MainGroup, group} {
+		if groupFile := "values-" + name + ".yaml"; name != "" && !tree.Has(groupFile) && fork.Has(groupFile) {
+			if err := fork.Load(tree, groupFile); err != nil {
+				return nil, err
+			}
 		}
 	}
-	pattern, err := global.ReadGroup(tree, group)
+	pattern, err := global.Select(tree, group)
 	if err != nil {
 		return nil, fmt.Errorf("%s %q: %w", config.SetClusterGroup.Param, group, err)
 	}
@@ -195,7 +199,7 @@ type RendererOptions struct {
 	// Tree when nil. cmp-plugin passes the listed fork and loads into Tree only what its
 	// application reaches.
 	Files   render.Files
-	Pattern *render.Pattern // one clusterGroup, from render.ReadPatterns or Pattern.ReadGroup
+	Pattern *render.Pattern // one clusterGroup, from render.Select or render.ReadPatterns
 	Env     config.PluginEnv
 	Cluster *peerpods.Cluster // nil offline
 	Strict  bool              // at sync time: a setting without a source is an error

@@ -289,7 +289,7 @@ func TestGenerateOnASpoke(t *testing.T) {
 		t.Errorf("with cluster-domain and no certificate: %v", err)
 	}
 	// Errors: an unknown group, and a spoke application asked for in the hub's group.
-	if _, _, err := run(render.SandboxChart, `[{"name":"cluster-group","string":"edge"}]`, nil); err == nil || !strings.Contains(err.Error(), `cluster-group "edge": no values-edge.yaml at the repository root`) {
+	if _, _, err := run(render.SandboxChart, `[{"name":"cluster-group","string":"edge"}]`, nil); err == nil || !strings.Contains(err.Error(), `cluster-group "edge": clusterGroup "edge" is not one of the fork's clusterGroups (trusted-hub, spoke)`) {
 		t.Errorf("unknown group: %v", err)
 	}
 	if _, _, err := run(render.SandboxChart, `[]`, nil); err == nil || !strings.Contains(err.Error(), "charts/all/sandboxed-containers is not the path of an application in values-trusted-hub.yaml") {

@@ -475,64 +475,47 @@ func CheckRendered(dir string, res *Rendered) (string, error) {
 	return b.String(), nil
 }
 
-// ReadPatternOf reads the pattern name and clusterGroup of the fork in dir: main.clusterGroupName
-// when group is "", else group, which must be one of the fork's clusterGroups (a split fork's
-// spoke). Only group needs the whole fork read.
+// ReadPatternOf reads clusterGroup group of the fork in dir (render.Select's rule: "" is the
+// main one) from its values files and config alone.
 func ReadPatternOf(dir, group string) (*render.Pattern, error) {
-	const name = "values-global.yaml"
-	data, err := os.ReadFile(filepath.Join(dir, name))
+	t, err := forkValues(dir)
+	if err != nil {
+		return nil, err
+	}
+	p, err := render.Select(t, group)
+	if err != nil {
+		return nil, fmt.Errorf("fork %s: %w", dir, err)
+	}
+	return p, nil
+}
+
+// forkValues reads only what the clusterGroups and their applications are read from: the
+// fork's top-level values files (values-*.yaml) and its config.
+func forkValues(dir string) (render.Tree, error) {
+	f, err := generate.OpenForkTop(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, generate.NotAFork(dir)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("fork %s: %s: %w", dir, name, errors.Unwrap(err))
-	}
-	g, err := render.ReadGlobal(render.Tree{name: data})
-	if err != nil {
-		return nil, fmt.Errorf("fork %s: %w", dir, err)
-	}
-	if group == "" || group == g.ClusterGroup {
-		return g, nil
-	}
-	t, err := generate.ReadFork(dir)
-	if err != nil {
 		return nil, err
 	}
-	patterns, err := render.ReadPatterns(t)
-	if err == nil {
-		g, err = render.SelectGroup(patterns, group)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("fork %s: %w", dir, err)
-	}
-	return g, nil
-}
-
-// valuesTree reads only the fork's top-level values files (values-*.yaml), what the
-// clusterGroups and their applications are read from: completion must stay fast in a fork
-// full of other files.
-func valuesTree(dir string) (render.Tree, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
+	defer f.Close()
+	var names []string
+	for _, name := range f.FilesUnder(".") {
+		if strings.HasPrefix(name, "values-") && strings.HasSuffix(name, ".yaml") || name == render.ConfigFile {
+			names = append(names, name)
+		}
 	}
 	t := render.Tree{}
-	for _, e := range entries {
-		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), "values-") || !strings.HasSuffix(e.Name(), ".yaml") {
-			continue
-		}
-		data, err := generate.ReadLimited(filepath.Join(dir, e.Name()), generate.MaxForkFileSize)
-		if err != nil {
-			return nil, err
-		}
-		t[e.Name()] = data
+	if err := f.Load(t, names...); err != nil {
+		return nil, fmt.Errorf("fork %s: %w", dir, err)
 	}
 	return t, nil
 }
 
 // valuesPatterns reads the clusterGroups of the fork in dir from its values files alone.
 func valuesPatterns(dir string) ([]*render.Pattern, error) {
-	t, err := valuesTree(dir)
+	t, err := forkValues(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -560,11 +543,9 @@ func ApplicationNames(dir, group string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := patterns[0]
-	if group != "" {
-		if p, err = render.SelectGroup(patterns, group); err != nil {
-			return nil, err
-		}
+	p, err := render.SelectGroup(patterns, group)
+	if err != nil {
+		return nil, err
 	}
 	var out []string
 	named, _ := entries(p.Dig("clusterGroup", "applications"))

@@ -1,6 +1,7 @@
 package project
 
 import (
+	"cmp"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -50,18 +51,11 @@ func GenerateSecrets(o SecretsOptions) (*SecretsReport, error) {
 	if !ok {
 		return nil, fmt.Errorf("fork %s has no values-secret.yaml.template; run pattern-gen init", o.Fork)
 	}
-	g, err := render.ReadGlobal(t)
+	g, err := render.ReadPattern(t)
 	if err != nil {
 		return nil, fmt.Errorf("fork %s: %w", o.Fork, err)
 	}
-	domain := o.Domain
-	if domain == "" {
-		p, err := g.ReadGroup(t, "")
-		if err != nil {
-			return nil, fmt.Errorf("fork %s: %w", o.Fork, err)
-		}
-		domain = p.Coco().AppsDomain
-	}
+	domain := cmp.Or(o.Domain, g.Coco().AppsDomain)
 	host := ""
 	if domain != "" {
 		host = generate.KBSHostPrefix + domain

@@ -157,29 +157,68 @@ func ReadPattern(t Tree) (*Pattern, error) {
 	if err != nil {
 		return nil, err
 	}
-	return g.ReadGroup(t, "")
+	return g.readGroup(t, "")
 }
 
-// NoGroupFileError is ReadGroup's error for a clusterGroup other than the main one whose values
-// file is not in the fork; callers say where the name came from.
-type NoGroupFileError struct{ Group string }
-
-func (e *NoGroupFileError) Error() string {
-	return fmt.Sprintf("no values-%s.yaml at the repository root", e.Group)
+// Select reads clusterGroup group of the fork: the main one when group is "" or
+// main.clusterGroupName, else one the main group's managedClusterGroups names, whose values
+// file must be in the fork. It is the one way a clusterGroup is chosen, by the plugin and the
+// CLI alike.
+func Select(t Tree, group string) (*Pattern, error) {
+	g, err := ReadGlobal(t)
+	if err != nil {
+		return nil, err
+	}
+	return g.Select(t, group)
 }
 
-// ReadGroup reads the values file of clusterGroup group ("" for main.clusterGroupName) on top of
-// the values-global.yaml that g holds.
-func (g *Pattern) ReadGroup(t Tree, group string) (*Pattern, error) {
+// Select is the package's Select on the values-global.yaml that g holds, for a caller that
+// needed g to know which files to load.
+func (g *Pattern) Select(t Tree, group string) (*Pattern, error) {
+	main, err := g.readGroup(t, "")
+	if err != nil || group == "" || group == main.ClusterGroup {
+		return main, err
+	}
+	if !slices.ContainsFunc(main.managed, func(m ManagedGroup) bool { return m.Name == group }) {
+		return nil, notAGroupError(group, main.GroupNames())
+	}
+	return main.readSpoke(t, group)
+}
+
+// GroupNames lists the fork's clusterGroups: the main one, then those its managedClusterGroups
+// name, each once.
+func (p *Pattern) GroupNames() []string {
+	out := []string{p.MainGroup}
+	for _, m := range p.managed {
+		if !slices.Contains(out, m.Name) {
+			out = append(out, m.Name)
+		}
+	}
+	return out
+}
+
+func notAGroupError(group string, names []string) error {
+	return fmt.Errorf("clusterGroup %q is not one of the fork's clusterGroups (%s)", group, strings.Join(names, ", "))
+}
+
+// readSpoke reads the values file of spoke group on top of the main group's values-global.yaml,
+// saying which entry named it when the file is not in the fork.
+func (main *Pattern) readSpoke(t Tree, group string) (*Pattern, error) {
+	if groupFile := "values-" + group + ".yaml"; !t.Has(groupFile) {
+		return nil, fmt.Errorf("values-%s.yaml: clusterGroup.managedClusterGroups names %q, but %s is not in the fork; add it or remove the entry", main.ClusterGroup, group, groupFile)
+	}
+	return main.readGroup(t, group)
+}
+
+// readGroup reads the values file of clusterGroup group ("" for main.clusterGroupName) on top
+// of the values-global.yaml that g holds.
+func (g *Pattern) readGroup(t Tree, group string) (*Pattern, error) {
 	p := &Pattern{Name: g.Name, ClusterGroup: g.MainGroup, RepoURL: g.RepoURL, Revision: g.Revision, Platform: g.Platform, MainGroup: g.MainGroup, global: g.global}
 	global := g.global
 	if group != "" {
 		p.ClusterGroup = group
 	}
 	groupFile := "values-" + p.ClusterGroup + ".yaml"
-	if p.Spoke() && !t.Has(groupFile) {
-		return nil, &NoGroupFileError{Group: group}
-	}
 	values, err := readValues(t, groupFile, true)
 	if err != nil {
 		return nil, err
@@ -265,47 +304,41 @@ func managedGroups(v any) []ManagedGroup {
 }
 
 // ReadPatterns reads every clusterGroup of the fork: main.clusterGroupName first, then the spoke
-// groups its managedClusterGroups name, each of which must have its values file in the fork.
-// Every file is parsed once.
+// groups its managedClusterGroups name (GroupNames' order), each of which must have its values
+// file in the fork. Every file is parsed once.
 func ReadPatterns(t Tree) ([]*Pattern, error) {
 	main, err := ReadPattern(t)
 	if err != nil {
 		return nil, err
 	}
 	out := []*Pattern{main}
-	var errs []string
-	for _, mg := range main.managed {
-		g := mg.Name
-		if slices.ContainsFunc(out, func(p *Pattern) bool { return p.ClusterGroup == g }) {
+	var errs []error
+	for _, g := range main.GroupNames()[1:] {
+		p, err := main.readSpoke(t, g)
+		if err != nil {
+			errs = append(errs, err)
 			continue
 		}
-		p, err := main.ReadGroup(t, g)
-		var missing *NoGroupFileError
-		switch {
-		case errors.As(err, &missing):
-			errs = append(errs, fmt.Sprintf("values-%s.yaml: clusterGroup.managedClusterGroups names %q, but values-%s.yaml is not in the fork; add it or remove the entry", main.ClusterGroup, g, g))
-		case err != nil:
-			errs = append(errs, err.Error())
-		default:
-			out = append(out, p)
-		}
+		out = append(out, p)
 	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-// SelectGroup returns the pattern of clusterGroup name among ps (from ReadPatterns).
+// SelectGroup returns the pattern of clusterGroup name among ps (from ReadPatterns), by
+// Select's rule: "" is the main group.
 func SelectGroup(ps []*Pattern, name string) (*Pattern, error) {
-	var names []string
+	if name == "" {
+		return ps[0], nil
+	}
 	for _, p := range ps {
 		if p.ClusterGroup == name {
 			return p, nil
 		}
-		names = append(names, p.ClusterGroup)
 	}
-	return nil, fmt.Errorf("clusterGroup %q is not one of the fork's clusterGroups (%s)", name, strings.Join(names, ", "))
+	return nil, notAGroupError(name, ps[0].GroupNames())
 }
 
 // Dig returns the value at a path of the merged values (values-global.yaml and the clusterGroup

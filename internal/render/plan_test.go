@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -135,5 +136,49 @@ func TestClusterGroupPlanValueFiles(t *testing.T) {
 	want = []string{"values-global.yaml", "variants/hub/values-Azure.yaml", "variants/hub/values-" + PlaceholderClusterName + ".yaml"}
 	if got := plan(); !reflect.DeepEqual(got, want) {
 		t.Errorf("variants layout: %v", got)
+	}
+}
+
+// Select is the one rule for choosing a clusterGroup: the main one, or a group the main one's
+// managedClusterGroups name whose values file is in the fork; a values file alone does not
+// make a group (the ACM policy only deploys the clustergroup chart for managed groups).
+func TestSelect(t *testing.T) {
+	tree := Tree{
+		"values-global.yaml": []byte("global:\n  pattern: p\nmain:\n  clusterGroupName: hub\n"),
+		"values-hub.yaml":    []byte("clusterGroup:\n  name: hub\n  managedClusterGroups:\n    spoke:\n      name: spoke\n    gone:\n      name: gone\n"),
+		"values-spoke.yaml":  []byte("clusterGroup:\n  name: spoke\n"),
+		"values-edge.yaml":   []byte("clusterGroup:\n  name: edge\n"),
+	}
+	for _, tc := range []struct{ group, want, err string }{
+		{"", "hub", ""},
+		{"hub", "hub", ""},
+		{"spoke", "spoke", ""},
+		{"edge", "", `clusterGroup "edge" is not one of the fork's clusterGroups (hub, gone, spoke)`},
+		{"gone", "", `values-hub.yaml: clusterGroup.managedClusterGroups names "gone", but values-gone.yaml is not in the fork; add it or remove the entry`},
+	} {
+		p, err := Select(tree, tc.group)
+		if tc.err != "" {
+			if err == nil || err.Error() != tc.err {
+				t.Errorf("Select(%q): %v, want %s", tc.group, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || p.ClusterGroup != tc.want || p.Spoke() != (tc.want != "hub") {
+			t.Errorf("Select(%q): %v %v", tc.group, p, err)
+		}
+	}
+	// The list reader and the selector agree on the rule.
+	delete(tree, "values-hub.yaml")
+	tree["values-hub.yaml"] = []byte("clusterGroup:\n  name: hub\n  managedClusterGroups:\n    spoke:\n      name: spoke\n")
+	ps, err := ReadPatterns(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []string{"", "hub", "spoke", "edge"} {
+		a, errA := Select(tree, g)
+		b, errB := SelectGroup(ps, g)
+		if fmt.Sprint(errA) != fmt.Sprint(errB) || (a == nil) != (b == nil) || a != nil && a.ClusterGroup != b.ClusterGroup {
+			t.Errorf("group %q: Select %v %v, SelectGroup %v %v", g, a, errA, b, errB)
+		}
 	}
 }
