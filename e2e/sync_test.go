@@ -3,12 +3,14 @@ package e2e
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -496,10 +498,10 @@ func TestArgoCDSyncsThePattern(t *testing.T) {
 	c := startArgoCluster(t, b, helm, a, clusterSpec{
 		group: "hub", hubDomain: appsDomain, localDomain: appsDomain,
 		// The CRDs of exactly the pinned versions: External Secrets as the pinned
-		// golang-external-secrets chart bundles it, Trustee 1.1.0.
+		// golang-external-secrets chart bundles it, Trustee 1.2.
 		crdFiles: append(esoCRDFiles(t),
 			filepath.Join(refCRDs, "kataconfiguration.openshift.io_kataconfigs.yaml"),
-			filepath.Join(refCRDs, "trustee-v1.1.0", "confidentialcontainers.org_kbsconfigs.yaml"),
+			trusteeCRD,
 			filepath.Join(refCRDs, "openshift", "config.openshift.io_ingresses.yaml"),
 			credentialsRequestCRD,
 		),
@@ -595,9 +597,11 @@ func TestArgoCDSyncsThePattern(t *testing.T) {
 			if err != nil {
 				return false
 			}
-			values, _, _ := unstructured.NestedString(cm.Object, "data", "reference-values.json")
-			return strings.Contains(values, `"name": "snp_pcr08"`) && strings.Contains(values, want) &&
-				strings.Contains(values, `"name": "tdx_pcr12"`) && strings.Contains(values, measuredPCR)
+			values, err := referenceValues(cm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return slices.Contains(values["snp_pcr08"], want) && slices.Contains(values["tdx_pcr12"], measuredPCR)
 		})
 	}
 
@@ -729,3 +733,51 @@ func admitRoutes(ctx context.Context, k *kube) {
 		time.Sleep(500 * time.Millisecond)
 	}
 }
+
+// trusteeCRD is the KbsConfig CRD of the Trustee line the default config pins (1.2).
+const trusteeCRD = "testdata/trustee-v1.2.1/confidentialcontainers.org_kbsconfigs.yaml"
+
+// referenceValues reads the entries of a live rvps-reference-values ConfigMap by name, decoded
+// here independently of the product: Trustee 1.2's key reference_value is the RVPS LocalJson
+// store (entry name to URL-safe base64 of the ReferenceValue JSON, confidential-containers/trustee
+// v0.21.0 deps/key-value-storage/src/local_json), 1.1's reference-values.json a JSON list.
+func referenceValues(cm *unstructured.Unstructured) (map[string][]string, error) {
+	type entry struct {
+		Version    string   `json:"version"`
+		Name       string   `json:"name"`
+		Expiration string   `json:"expiration"`
+		Value      []string `json:"value"`
+	}
+	out := map[string][]string{}
+	if store, ok, _ := unstructured.NestedString(cm.Object, "data", "reference_value"); ok {
+		var m map[string]string
+		if err := json.Unmarshal([]byte(store), &m); err != nil {
+			return nil, fmt.Errorf("reference_value: %w", err)
+		}
+		for name, enc := range m {
+			raw, err := base64.URLEncoding.DecodeString(enc)
+			if err != nil {
+				return nil, fmt.Errorf("reference_value %s: %w", name, err)
+			}
+			var e entry
+			if err := json.Unmarshal(raw, &e); err != nil || e.Name != name || e.Version != "0.1.0" || !rvpsTime.MatchString(e.Expiration) {
+				return nil, fmt.Errorf("reference_value %s: not a ReferenceValue the RVPS reads (%v): %s", name, err, raw)
+			}
+			out[name] = e.Value
+		}
+		return out, nil
+	}
+	list, _, _ := unstructured.NestedString(cm.Object, "data", "reference-values.json")
+	var es []entry
+	if err := json.Unmarshal([]byte(list), &es); err != nil {
+		return nil, fmt.Errorf("reference-values.json: %w", err)
+	}
+	for _, e := range es {
+		out[e.Name] = e.Value
+	}
+	return out, nil
+}
+
+// rvpsTime is the only expiration format the RVPS parses (trustee rvps/src/reference_value.rs,
+// "%Y-%m-%dT%H:%M:%SZ").
+var rvpsTime = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)

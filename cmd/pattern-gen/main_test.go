@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,7 +15,9 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/cli"
 	"github.com/pattern-gen/pattern-gen/internal/cli/base"
 	"github.com/pattern-gen/pattern-gen/internal/cli/cmpplugin"
+	"github.com/pattern-gen/pattern-gen/internal/manifest"
 	"github.com/pattern-gen/pattern-gen/internal/project"
+	"github.com/pattern-gen/pattern-gen/internal/rvps"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/chartserver"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/pinnedschemas"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/testregistry"
@@ -48,12 +51,12 @@ func TestScripts(t *testing.T) {
 			env.Setenv("PATTERN_GEN_CLUSTERGROUP_CHART", "none")
 			return nil
 		},
-		Cmds: map[string]func(*testscript.TestScript, bool, []string){"dm-verity-registry": dmVerityRegistry, "chart-repo": chartRepo},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){"dm-verity-registry": dmVerityRegistry, "chart-repo": chartRepo, "rvps-has": rvpsHas},
 	})
 }
 
 // dmVerityRegistry starts an in-process registry that, like registry.redhat.io, wants a pull
-// secret, and serves dm-verity pod VM images built here: tag 1.12.0 with measurements.json, tag
+// secret, and serves dm-verity pod VM images built here: tag 1.13.0 with measurements.json, tag
 // no-measurements without (its digest in $NOMEASUREMENTS). It sets $REGISTRY and writes $WORK/pull-secret.json and
 // $WORK/wrong-secret.json (a wrong password).
 func dmVerityRegistry(ts *testscript.TestScript, neg bool, args []string) {
@@ -70,7 +73,7 @@ func dmVerityRegistry(ts *testscript.TestScript, neg bool, args []string) {
 	doc, err := json.Marshal(map[string]any{"measurements": map[string]any{"sha256": pcrs}})
 	ts.Check(err)
 	repo := "openshift-sandboxed-containers/osc-dm-verity-image"
-	reg.Push(t, repo+":1.12.0", testregistry.Image(t, "amd64",
+	reg.Push(t, repo+":1.13.0", testregistry.Image(t, "amd64",
 		testregistry.Layer(t, []string{"image/podvm.raw", "image/measurements.json"}, map[string]string{"image/podvm.raw": "disk", "image/measurements.json": string(doc)})))
 	bare := reg.Push(t, repo+":no-measurements", testregistry.Image(t, "amd64",
 		testregistry.Layer(t, []string{"image/podvm.raw"}, map[string]string{"image/podvm.raw": "disk"})))
@@ -95,6 +98,26 @@ func scriptCache(env *testscript.Env, warm string) error {
 	}
 	env.Setenv("XDG_CACHE_HOME", home)
 	return os.Symlink(filepath.Join(warm, "pattern-gen", "schemas"), filepath.Join(home, "pattern-gen", "schemas"))
+}
+
+// rvpsHas checks that a rendered rvps-reference-values ConfigMap (FILE) holds reference value
+// NAME accepting VALUE, decoding the format of the pinned Trustee (1.2 stores its entries
+// base64-encoded, which grep cannot read).
+func rvpsHas(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: rvps-has FILE NAME VALUE")
+	}
+	objs, err := manifest.Split(args[0], []byte(ts.ReadFile(args[0])))
+	ts.Check(err)
+	if len(objs) != 1 {
+		ts.Fatalf("%s: %d objects, want the ConfigMap", args[0], len(objs))
+	}
+	entries, err := rvps.Decode(objs[0].StringMap("data"))
+	ts.Check(err)
+	found := slices.ContainsFunc(entries, func(e rvps.Entry) bool { return e.Name == args[1] && slices.Contains(e.Values, args[2]) })
+	if found == neg {
+		ts.Fatalf("%s: reference value %s accepting %s: %v (entries %+v)", args[0], args[1], args[2], found, entries)
+	}
 }
 
 // chartRepo serves a copy of the Validated Patterns chart repository over HTTPS: clustergroup

@@ -20,7 +20,7 @@ func newMeasurementsCmd(streams base.IOStreams) *cobra.Command {
 		Use:   "pull [--authfile FILE] [--image REF] [--expires-in DURATION] [FORK]",
 		Short: "Read the pod VM image's PCR measurements into " + measurements.File,
 		Example: "  pattern-gen measurements pull --authfile ~/pull-secret.json\n" +
-			"  pattern-gen measurements pull --image mirror.example.com/osc/osc-dm-verity-image:1.12.0",
+			"  pattern-gen measurements pull --image mirror.example.com/osc/osc-dm-verity-image:1.13.0",
 		Long: "Read /" + measurements.ImagePath + " from the dm-verity pod VM image of the OSC version the\n" +
 			"fork in the current directory (or FORK) pins, " + measurements.Repository + ":<version>,\n" +
 			"and write its PCR03, 09, 11 and 12 with the image's digest to " + measurements.File + ".\n" +

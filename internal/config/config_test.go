@@ -32,7 +32,7 @@ func TestDefaultConfigLoads(t *testing.T) {
 	if p.Metadata.Name != "coco-pattern" || p.ClusterGroup != "hub" || p.Platform != "Azure" {
 		t.Errorf("defaults: got name %q group %q platform %q", p.Metadata.Name, p.ClusterGroup, p.Platform)
 	}
-	if p.Operators.SandboxedContainers.CSV != "sandboxed-containers-operator.v1.12.0" || p.Operators.Trustee.CSV != "trustee-operator.v1.1.0" {
+	if p.Operators.SandboxedContainers.CSV != "sandboxed-containers-operator.v1.13.0" || p.Operators.Trustee.CSV != "trustee-operator.v1.2.0" {
 		t.Errorf("default pins: %+v", p.Operators)
 	}
 }
@@ -117,13 +117,13 @@ func TestInvalidConfigs(t *testing.T) {
 		{
 			name: "unsupported pairing",
 			body: head + "operators:\n  sandboxedContainers:\n    csv: sandboxed-containers-operator.v1.12.0\n  trustee:\n    csv: trustee-operator.v0.4.2\n",
-			want: []string{`c.yaml:9: operators.trustee.csv: trustee-operator.v0.4.2 does not pair with sandboxed-containers-operator.v1.12.0; supported pairs: OSC 1.12.x with Trustee 1.1.x (OpenShift 4.17.45+, 4.18.30+, 4.19.20+, 4.20.6+); OSC 1.10.x with Trustee 0.4.x (OpenShift 4.16+)`},
+			want: []string{`c.yaml:9: operators.trustee.csv: trustee-operator.v0.4.2 does not pair with sandboxed-containers-operator.v1.12.0; supported pairs: OSC 1.13.x with Trustee 1.2.x (OpenShift 4.19 to 4.22); OSC 1.12.x with Trustee 1.1.x (OpenShift 4.17.45+, 4.18.30+, 4.19.20+, 4.20.6+); OSC 1.10.x with Trustee 0.4.x (OpenShift 4.16+)`},
 		},
 		{
 			name: "unknown csv and approval",
 			body: head + "operators:\n  sandboxedContainers:\n    csv: sandboxed-containers-operator.v1.7.0\n    installPlanApproval: manual\n",
 			want: []string{
-				`c.yaml:7: operators.sandboxedContainers.csv: unsupported CSV "sandboxed-containers-operator.v1.7.0"; supported: sandboxed-containers-operator.v1.12.0, sandboxed-containers-operator.v1.12.1, sandboxed-containers-operator.v1.10.0, sandboxed-containers-operator.v1.10.1, sandboxed-containers-operator.v1.10.2, sandboxed-containers-operator.v1.10.3`,
+				`c.yaml:7: operators.sandboxedContainers.csv: unsupported CSV "sandboxed-containers-operator.v1.7.0"; supported: sandboxed-containers-operator.v1.13.0, sandboxed-containers-operator.v1.13.1, sandboxed-containers-operator.v1.12.0, sandboxed-containers-operator.v1.12.1, sandboxed-containers-operator.v1.10.0, sandboxed-containers-operator.v1.10.1, sandboxed-containers-operator.v1.10.2, sandboxed-containers-operator.v1.10.3`,
 				`c.yaml:8: operators.sandboxedContainers.installPlanApproval: unsupported value "manual"; supported: Manual, Automatic`,
 			},
 		},

@@ -58,7 +58,7 @@ type Operators struct {
 
 // OperatorPin is one OLM subscription pin.
 type OperatorPin struct {
-	CSV                 string `yaml:"csv,omitempty" json:"csv,omitempty" jsonschema_description:"ClusterServiceVersion to install, e.g. sandboxed-containers-operator.v1.12.0."`
+	CSV                 string `yaml:"csv,omitempty" json:"csv,omitempty" jsonschema_description:"ClusterServiceVersion to install, e.g. sandboxed-containers-operator.v1.13.0."`
 	Channel             string `yaml:"channel,omitempty" json:"channel,omitempty" jsonschema_description:"OLM channel (default stable)."`
 	InstallPlanApproval string `yaml:"installPlanApproval,omitempty" json:"installPlanApproval,omitempty" jsonschema:"enum=Manual,enum=Automatic" jsonschema_description:"Manual (default) keeps the pinned CSV; the framework approves the matching install plan."`
 }

@@ -71,6 +71,14 @@ type Release struct {
 // published in the redhat-operators catalog (stable channel).
 var Supported = []Release{
 	{
+		// Trustee 1.2 ships with OSC 1.13 (openshift/trustee-operator 3f6c15d, "rhocca-1.13");
+		// OSC 1.13 is in the catalogs of OpenShift 4.19 to 4.22 (openshift/sandboxed-containers-operator#2502).
+		OSCLine: "1.13", TrusteeLine: "1.2",
+		OSCCSVs:     []string{"sandboxed-containers-operator.v1.13.0", "sandboxed-containers-operator.v1.13.1"},
+		TrusteeCSVs: []string{"trustee-operator.v1.2.0", "trustee-operator.v1.2.1"},
+		Note:        "OpenShift 4.19 to 4.22",
+	},
+	{
 		OSCLine: "1.12", TrusteeLine: "1.1",
 		OSCCSVs:     []string{"sandboxed-containers-operator.v1.12.0", "sandboxed-containers-operator.v1.12.1"},
 		TrusteeCSVs: []string{"trustee-operator.v1.1.0"},

@@ -1,7 +1,6 @@
 package generate
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
 	"github.com/pattern-gen/pattern-gen/internal/measurements"
 	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/rvps"
 )
 
 // readMeasurements reads the fork's measurements file when plan's values include it, so a
@@ -42,16 +42,9 @@ func checkRVPS(app string, objs []manifest.Object, set *measurements.Set) error 
 		if o.Kind != "ConfigMap" || o.Name != RVPSConfigMap {
 			continue
 		}
-		var entries []struct {
-			Name       string   `json:"name"`
-			Expiration string   `json:"expiration"`
-			Value      []string `json:"value"`
-			HashValue  []struct {
-				Value string `json:"value"`
-			} `json:"hash-value"`
-		}
-		if err := json.Unmarshal([]byte(o.String("data", "reference-values.json")), &entries); err != nil {
-			return fmt.Errorf("application %s: %s reference-values.json is not a JSON list of reference values", app, RVPSConfigMap)
+		entries, err := rvps.Decode(o.StringMap("data"))
+		if err != nil {
+			return fmt.Errorf("application %s: %s: %w", app, RVPSConfigMap, err)
 		}
 		for _, e := range entries {
 			_, pcr, tee := strings.Cut(e.Name, "_")
@@ -61,11 +54,7 @@ func checkRVPS(app string, objs []manifest.Object, set *measurements.Set) error 
 			if !slices.Contains(measurements.PCRs, pcr) {
 				continue
 			}
-			values := e.Value
-			for _, h := range e.HashValue {
-				values = append(values, h.Value)
-			}
-			if set == nil || e.Expiration != set.Expires || !slices.Equal(values, []string{set.SHA256[pcr]}) {
+			if set == nil || e.Expiration != set.Expires || !slices.Equal(e.Values, []string{set.SHA256[pcr]}) {
 				return fmt.Errorf("application %s: %s entry %s is not the pod VM measurement of %s; keep global.coco.trustee.measurements only in that file (pattern-gen measurements pull writes it), listed in the application's extraValueFiles", app, RVPSConfigMap, e.Name, measurements.File)
 			}
 		}

@@ -27,6 +27,7 @@ import (
 	"github.com/pattern-gen/pattern-gen/internal/peerpods"
 	"github.com/pattern-gen/pattern-gen/internal/project"
 	"github.com/pattern-gen/pattern-gen/internal/render"
+	"github.com/pattern-gen/pattern-gen/internal/rvps"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/forkrepo"
 	"github.com/pattern-gen/pattern-gen/internal/testutil/testcert"
 )
@@ -60,7 +61,7 @@ func TestReferenceValuesMatchThePodsInitdata(t *testing.T) {
 	if _, err := project.Init(context.Background(), project.InitOptions{Dir: fork, RepoURL: forkrepo.URL}); err != nil {
 		t.Fatal(err)
 	}
-	measured := writeMeasurements(t, fork, "1.12.0")
+	measured := writeMeasurements(t, fork, "1.13.0")
 	cert := testcert.SelfSigned("kbs-trustee-operator-system.apps.c1.example.com", 3)
 	facts := &peerpods.Cluster{
 		CloudConf:  &peerpods.CloudConf{Location: "westeurope", SubscriptionID: "11111111-2222-3333-4444-555555555555", ResourceGroup: "rg", VnetName: "v", VnetResourceGroup: "n", SubnetName: "w", SecurityGroupName: "g"},
@@ -84,19 +85,13 @@ func TestReferenceValuesMatchThePodsInitdata(t *testing.T) {
 		}
 		return objs, log.String()
 	}
-	rvps := func(objs []manifest.Object) []entry {
+	referenceValues := func(objs []manifest.Object) []rvps.Entry {
 		t.Helper()
-		for _, o := range objs {
-			if o.Kind == "ConfigMap" && o.Name == generate.RVPSConfigMap {
-				var es []entry
-				if err := json.Unmarshal([]byte(o.String("data", "reference-values.json")), &es); err != nil {
-					t.Fatal(err)
-				}
-				return es
-			}
+		es, err := rvpsEntries(objs)
+		if err != nil {
+			t.Fatal(err)
 		}
-		t.Fatal("no rvps-reference-values")
-		return nil
+		return es
 	}
 
 	pods, _ := run(render.HelloChart, facts)
@@ -113,30 +108,30 @@ func TestReferenceValuesMatchThePodsInitdata(t *testing.T) {
 	insecurePCR8, _ := pcr8Of(t, annotation("insecure-policy"))
 
 	objs, log := run(render.TrusteeChart, facts)
-	entries := rvps(objs)
-	names := map[string]entry{}
+	entries := referenceValues(objs)
+	names := map[string]rvps.Entry{}
 	for _, e := range entries {
 		names[e.Name] = e
 		if pcr := e.Name[strings.Index(e.Name, "_")+1:]; measured.SHA256[pcr] != "" {
-			if e.Expiration != measured.Expires || !slices.Equal(e.Value, []string{measured.SHA256[pcr]}) {
-				t.Errorf("%s = %v expiring %s, want the measurements file's %s expiring %s", e.Name, e.Value, e.Expiration, measured.SHA256[pcr], measured.Expires)
+			if e.Expiration != measured.Expires || !slices.Equal(e.Values, []string{measured.SHA256[pcr]}) {
+				t.Errorf("%s = %v expiring %s, want the measurements file's %s expiring %s", e.Name, e.Values, e.Expiration, measured.SHA256[pcr], measured.Expires)
 			}
 		} else if e.Expiration != "2036-01-01T00:00:00Z" {
 			t.Errorf("%s expires %q, want the KBS certificate's NotAfter", e.Name, e.Expiration)
 		}
-		if slices.Contains(e.Value, insecurePCR8) {
+		if slices.Contains(e.Values, insecurePCR8) {
 			t.Errorf("%s lists the allow-all initdata's PCR8", e.Name)
 		}
 	}
 	for _, name := range []string{"snp_pcr08", "tdx_pcr08", "init_data"} {
-		if !slices.Contains(names[name].Value, securePCR8) {
-			t.Errorf("RVPS %s %v lacks the secure pod's PCR8 %s", name, names[name].Value, securePCR8)
+		if !slices.Contains(names[name].Values, securePCR8) {
+			t.Errorf("RVPS %s %v lacks the secure pod's PCR8 %s", name, names[name].Values, securePCR8)
 		}
 	}
-	if !slices.Contains(names["init_data"].Value, secureDigest+strings.Repeat("0", 32)) {
-		t.Errorf("RVPS init_data %v lacks the raw digest padded to 48 bytes", names["init_data"].Value)
+	if !slices.Contains(names["init_data"].Values, secureDigest+strings.Repeat("0", 32)) {
+		t.Errorf("RVPS init_data %v lacks the raw digest padded to 48 bytes", names["init_data"].Values)
 	}
-	for _, want := range []string{"rvps-reference-values: initdata PCR8 " + securePCR8, "rvps-reference-values: pod VM measurements of OSC 1.12.0 (" + measured.Digest} {
+	for _, want := range []string{"rvps-reference-values: initdata PCR8 " + securePCR8, "rvps-reference-values: pod VM measurements of OSC 1.13.0 (" + measured.Digest} {
 		if !strings.Contains(log, want) {
 			t.Errorf("the log does not say %q:\n%s", want, log)
 		}
@@ -156,7 +151,7 @@ func TestReferenceValuesMatchThePodsInitdata(t *testing.T) {
 	noCert := *facts
 	noCert.KBSCert = ""
 	objs, log = run(render.TrusteeChart, &noCert)
-	if es := rvps(objs); len(es) != 2*len(measurements.PCRs) {
+	if es := referenceValues(objs); len(es) != 2*len(measurements.PCRs) {
 		t.Errorf("without a certificate RVPS holds %v, want only the image's measurements", es)
 	}
 	if !strings.Contains(log, "warning: rvps-reference-values carries no initdata reference value") {
@@ -185,7 +180,7 @@ func writeMeasurements(t *testing.T, fork, osc string) *measurements.Set {
 // (query_reference_value of sprintf("<tee>_%s", [pcr]) over vtpm_pcrs) and holds them against the
 // RVPS entries: every name queried has an entry, and every entry is queried. A new name the policy
 // queries without an entry, or an entry nothing queries, fails here.
-func checkPolicyNames(t *testing.T, objs []manifest.Object, entries map[string]entry) {
+func checkPolicyNames(t *testing.T, objs []manifest.Object, entries map[string]rvps.Entry) {
 	t.Helper()
 	var rego string
 	for _, o := range objs {
@@ -224,9 +219,15 @@ func checkPolicyNames(t *testing.T, objs []manifest.Object, entries map[string]e
 	}
 }
 
-type entry struct {
-	Name, Expiration string
-	Value            []string
+// rvpsEntries reads the reference values of the rendered rvps-reference-values, in the format of
+// the pinned Trustee.
+func rvpsEntries(objs []manifest.Object) ([]rvps.Entry, error) {
+	for _, o := range objs {
+		if o.Kind == "ConfigMap" && o.Name == generate.RVPSConfigMap {
+			return rvps.Decode(o.StringMap("data"))
+		}
+	}
+	return nil, errors.New("no rvps-reference-values")
 }
 
 // In a split fork the trusted hub's RVPS carries the PCR8 of the initdata the spokes' pods get:
@@ -271,14 +272,12 @@ func TestHubReferenceValuesMatchTheSpokesInitdata(t *testing.T) {
 			spokePCR8, _ = pcr8Of(t, o.String("spec", "template", "metadata", "annotations", "io.katacontainers.config.hypervisor.cc_init_data"))
 		}
 	}
-	var values string
-	for _, o := range render1(render.TrusteeChart, "") {
-		if o.Kind == "ConfigMap" && o.Name == generate.RVPSConfigMap {
-			values = o.String("data", "reference-values.json")
-		}
+	values, err := rvpsEntries(render1(render.TrusteeChart, ""))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if spokePCR8 == "" || !strings.Contains(values, `"name": "snp_pcr08"`) || !strings.Contains(values, spokePCR8) {
-		t.Errorf("the hub's RVPS lacks the spoke pod's PCR8 %q:\n%s", spokePCR8, values)
+	if i := slices.IndexFunc(values, func(e rvps.Entry) bool { return e.Name == "snp_pcr08" }); spokePCR8 == "" || i < 0 || !slices.Contains(values[i].Values, spokePCR8) {
+		t.Errorf("the hub's RVPS lacks the spoke pod's PCR8 %q:\n%+v", spokePCR8, values)
 	}
 	// The spoke reads what the hub publishes and its peer-pods-cm; the hub runs no peer pods.
 	if want := []peerpods.Scope{{TrustedHub: true, PeerPods: true}, {}}; !slices.Equal(scopes, want) {
@@ -367,7 +366,7 @@ func TestMeasurementsOnlyFromTheirFile(t *testing.T) {
 			}
 			pcr := strings.Repeat("e", 64)
 			vals["global"].(map[string]any)["coco"].(map[string]any)["trustee"].(map[string]any)["measurements"] = map[string]any{
-				"osc": "1.12.0", "image": "x", "digest": "sha256:" + pcr, "expires": "2030-01-01T00:00:00Z",
+				"osc": "1.13.0", "image": "x", "digest": "sha256:" + pcr, "expires": "2030-01-01T00:00:00Z",
 				"sha256": map[string]any{"pcr03": pcr, "pcr09": pcr, "pcr11": pcr, "pcr12": pcr}}
 			if data, err = yaml.Marshal(vals); err != nil {
 				t.Fatal(err)
@@ -382,7 +381,7 @@ func TestMeasurementsOnlyFromTheirFile(t *testing.T) {
 			if _, err := project.Init(context.Background(), project.InitOptions{Dir: fork, RepoURL: forkrepo.URL}); err != nil {
 				t.Fatal(err)
 			}
-			writeMeasurements(t, fork, "1.12.0")
+			writeMeasurements(t, fork, "1.13.0")
 			edit(fork)
 			_, err := project.Render(context.Background(), project.Source{Fork: fork})
 			if err == nil || !strings.Contains(err.Error(), "application trustee: rvps-reference-values entry snp_pcr03 is not the pod VM measurement of values-measurements.yaml") {

@@ -21,7 +21,7 @@ import (
 const sharedCRDs = "../../../shared/reference/crds"
 
 // crdDir gathers the CRDs of the kinds the default fork renders: the shared reference copies
-// (KataConfig, Trustee 1.1, OLM) and External Secrets from its Go module, at the version the
+// (KataConfig, OLM), Trustee 1.2 (e2e/testdata) and External Secrets from its Go module, at the version the
 // pins table (values/pins.yaml) says the fork's chart bundles.
 func crdDir(t *testing.T) string {
 	t.Helper()
@@ -39,7 +39,7 @@ func crdDir(t *testing.T) string {
 		}
 	}
 	copyFile(filepath.Join(sharedCRDs, "kataconfiguration.openshift.io_kataconfigs.yaml"))
-	copyFile(filepath.Join(sharedCRDs, "trustee-v1.1.0", "confidentialcontainers.org_kbsconfigs.yaml"))
+	copyFile(filepath.Join("..", "..", "e2e", "testdata", "trustee-v1.2.1", "confidentialcontainers.org_kbsconfigs.yaml"))
 	copyFile(filepath.Join(sharedCRDs, "olm", "operators.coreos.com_subscriptions.yaml"))
 	// External Secrets at exactly the version the pinned golang-external-secrets chart bundles.
 	table, err := project.PinsTable()
@@ -151,7 +151,7 @@ func TestValidate(t *testing.T) {
 	edit("charts/all/sandboxed-containers/templates/kataconfig.yaml", "enablePeerPods:", "enablePeerPod:")
 	edit("charts/coco-supported/hello-openshift/templates/routes.yaml", "name: {{ .name }}\n    weight", "name: {{ .name }}-svc\n    weight")
 	edit("values-hub.yaml", "    - hello-openshift\n", "")
-	edit("values-hub.yaml", "      csv: \"trustee-operator.v1.1.0\"", "      version: \"1.1.0\"")
+	edit("values-hub.yaml", "      csv: \"trustee-operator.v1.2.0\"", "      version: \"1.2.0\"")
 	edit("values-hub.yaml", "  argoProjects:", "  argoProjectz:")
 	edit("pattern-gen.yaml", "instanceSize: Standard_DC2as_v5", "instanceSize: Standard_D2as_v5")
 	edit("charts/coco-supported/hello-openshift/templates/deployments.yaml", "  replicas: 1", "  replica: 1")

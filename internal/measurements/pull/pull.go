@@ -57,7 +57,7 @@ func Pull(ctx context.Context, o Options) (*Result, error) {
 	}
 	ref, err := name.ParseReference(o.Image)
 	if err != nil {
-		return nil, fmt.Errorf("--image %q is not an image reference such as %s:1.12.0", o.Image, measurements.Repository)
+		return nil, fmt.Errorf("--image %q is not an image reference such as %s:1.13.0", o.Image, measurements.Repository)
 	}
 	if tag, ok := ref.(name.Tag); ok && o.Version != "" && tag.TagStr() != o.Version {
 		return nil, fmt.Errorf("--image %s: tag %s is not the OSC version the fork pins, %s; the measurements of another version do not match its pod VMs", o.Image, tag.TagStr(), o.Version)

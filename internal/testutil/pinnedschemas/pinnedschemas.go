@@ -47,6 +47,7 @@ func copies() map[string]string {
 	return map[string]string{
 		raw + "validatedpatterns/clustergroup-chart/v0.9.55/values.schema.json":                                                                                 filepath.Join(s, "clustergroup-chart-0.9.55", "values.schema.json"),
 		raw + "snir911/sandboxed-containers-operator/398d042ab9656f8466e4b3298b0846fdb25ae278/config/crd/bases/kataconfiguration.openshift.io_kataconfigs.yaml": filepath.Join(s, "crds", "kataconfiguration.openshift.io_kataconfigs.yaml"),
+		raw + "openshift/trustee-operator/v1.2.1/config/crd/bases/confidentialcontainers.org_kbsconfigs.yaml":                                                   filepath.Join(root(), "e2e", "testdata", "trustee-v1.2.1", "confidentialcontainers.org_kbsconfigs.yaml"),
 		raw + "openshift/trustee-operator/v1.1.0/config/crd/bases/confidentialcontainers.org_kbsconfigs.yaml":                                                   filepath.Join(s, "crds", "trustee-v1.1.0", "confidentialcontainers.org_kbsconfigs.yaml"),
 		raw + "openshift/trustee-operator/v0.4.2/config/crd/bases/confidentialcontainers.org_kbsconfigs.yaml":                                                   filepath.Join(s, "crds", "trustee-v0.4.2", "confidentialcontainers.org_kbsconfigs.yaml"),
 		raw + "openshift/cloud-credential-operator/469dbd254ecc225b7ca0899b3fbbfaa5ee89b046/manifests/0000_03_cloud-credential-operator_01_crd.yaml":            filepath.Join(root(), "e2e", "testdata", "cloudcredential.openshift.io_credentialsrequests.yaml"),

@@ -1,4 +1,4 @@
-# Attestation policy for Azure confidential VMs with a vTPM (peer pods), Trustee 1.1.
+# Attestation policy for Azure confidential VMs with a vTPM (peer pods), Trustee 1.1 and 1.2.
 # Rego v1 (`if`, `contains`, `in`, `every`).
 #
 # The attestation service evaluates this policy with the verified evidence as `input`; reference

@@ -9,23 +9,45 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 
 {{/*
-The Trustee configuration format for global.coco.versions.trustee: "0.4" or "1.1".
-The formats of kbs-config.toml, the admin section and both Rego policies changed between these
-lines (and again in 1.2, which moves storage paths and ConfigMap keys), so any other version
-fails instead of rendering a configuration the operator would misread.
+The Trustee configuration format for global.coco.versions.trustee: "0.4", "1.1" or "1.2".
+The formats of kbs-config.toml, the admin section and both Rego policies changed between 0.4 and
+1.1; 1.2 changes kbs-config.toml again (admin authorization_mode, the storage backend), the
+ConfigMap keys of the resource policy and reference values, and deletes referenced ConfigMaps
+without its migration annotation. Any other version fails instead of rendering a configuration
+the operator would misread.
 */}}
 {{- define "trustee.format" -}}
 {{- $v := toString .Values.global.coco.versions.trustee -}}
-{{- $supported := "supported: 0.4.x (with OSC 1.10) and 1.1.x (with OSC 1.12)" -}}
+{{- $supported := "supported: 0.4.x (with OSC 1.10), 1.1.x (with OSC 1.12) and 1.2.x (with OSC 1.13)" -}}
 {{- if not (regexMatch "^[0-9]+\\.[0-9]+\\.[0-9]+$" $v) -}}
 {{- fail (printf "global.coco.versions.trustee: %q is not a version of the form x.y.z; %s" $v $supported) -}}
 {{- else if semverCompare "~0.4.0" $v -}}
 0.4
 {{- else if semverCompare "~1.1.0" $v -}}
 1.1
+{{- else if semverCompare "~1.2.0" $v -}}
+1.2
 {{- else -}}
 {{- fail (printf "global.coco.versions.trustee: Trustee %s is not supported by the trustee chart; %s" $v $supported) -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+Metadata of a ConfigMap the KbsConfig references: its name, namespace, labels and, for Trustee
+1.2, the annotation that marks it migrated. Trustee 1.2's operator backs up and deletes, on every
+reconcile, each referenced ConfigMap without it (openshift/trustee-operator v1.2.1
+internal/controller/migration.go), which with Argo CD's self-heal would delete and recreate the
+pattern's configuration forever. Arguments (dict): root, name.
+*/}}
+{{- define "trustee.configMapMeta" -}}
+name: {{ .name }}
+namespace: {{ .root.Release.Namespace }}
+labels:
+  {{- include "trustee.labels" .root | nindent 2 }}
+{{- if eq (include "trustee.format" .root) "1.2" }}
+annotations:
+  kbs.confidentialcontainers.org/migrated-from-v1.1.0: v1.2.0
+{{- end }}
 {{- end -}}
 
 {{/*
