@@ -33,10 +33,17 @@ var (
 	SetAzureNSGID         = Setting{"azure-nsg-id", "AZURE_NSG_ID", "network security group resource ID (AZURE_NSG_ID)"}
 	SetAzureInstanceSize  = Setting{"azure-instance-size", "AZURE_INSTANCE_SIZE", "default confidential VM size (AZURE_INSTANCE_SIZE)"}
 	SetAzureInstanceSizes = Setting{"azure-instance-sizes", "AZURE_INSTANCE_SIZES", "allowed confidential VM sizes, comma-separated (AZURE_INSTANCE_SIZES)"}
-	SetClusterDomain      = Setting{"cluster-domain", "CLUSTER_DOMAIN", "apps domain of the cluster that runs the KBS (the trusted hub, for a spoke); the KBS URL is https://kbs-trustee-operator-system.<domain>"}
-	SetClusterGroup       = Setting{"cluster-group", "CLUSTER_GROUP", "clusterGroup of the application (values-<name>.yaml); default main.clusterGroupName. Another group is a spoke, whose KBS runs on the trusted hub"}
-	SetClusterDiscovery   = Setting{"cluster-discovery", "CLUSTER_DISCOVERY", "enabled (default) or disabled: read cloud-conf, peer-pods-cm and the KBS address (the ingress domain, or on a spoke Secret trusted-hub-kbs) from the cluster"}
-	SetOverlay            = Setting{"overlay", "OVERLAY", "kustomize overlay directory (from the repository root) applied to the chart output"}
+	// The AWS settings are not announced in plugin.yaml yet: the platform is not enabled.
+	SetAWSRegion           = Setting{"aws-region", "AWS_REGION", "AWS region of the pod VMs (AWS_REGION)"}
+	SetAWSSubnetID         = Setting{"aws-subnet-id", "AWS_SUBNET_ID", "subnet ID of the pod VMs (AWS_SUBNET_ID)"}
+	SetAWSSecurityGroupIDs = Setting{"aws-sg-ids", "AWS_SG_IDS", "security group IDs of the pod VMs, comma-separated (AWS_SG_IDS)"}
+	SetAWSVPCID            = Setting{"aws-vpc-id", "AWS_VPC_ID", "VPC ID of the subnet (AWS_VPC_ID)"}
+	SetAWSInstanceType     = Setting{"aws-instance-type", "PODVM_INSTANCE_TYPE", "default AMD SEV-SNP instance type (PODVM_INSTANCE_TYPE)"}
+	SetAWSInstanceTypes    = Setting{"aws-instance-types", "PODVM_INSTANCE_TYPES", "allowed AMD SEV-SNP instance types, comma-separated (PODVM_INSTANCE_TYPES)"}
+	SetClusterDomain       = Setting{"cluster-domain", "CLUSTER_DOMAIN", "apps domain of the cluster that runs the KBS (the trusted hub, for a spoke); the KBS URL is https://kbs-trustee-operator-system.<domain>"}
+	SetClusterGroup        = Setting{"cluster-group", "CLUSTER_GROUP", "clusterGroup of the application (values-<name>.yaml); default main.clusterGroupName. Another group is a spoke, whose KBS runs on the trusted hub"}
+	SetClusterDiscovery    = Setting{"cluster-discovery", "CLUSTER_DISCOVERY", "enabled (default) or disabled: read cloud-conf, peer-pods-cm and the KBS address (the ingress domain, or on a spoke Secret trusted-hub-kbs) from the cluster"}
+	SetOverlay             = Setting{"overlay", "OVERLAY", "kustomize overlay directory (from the repository root) applied to the chart output"}
 )
 
 // PluginSettings lists every setting, in the order plugin.yaml announces them.

@@ -27,10 +27,12 @@ const (
 	DefaultChannel      = "stable"
 	DefaultApproval     = "Manual"
 	DefaultInstanceSize = "Standard_DC2as_v5"
-	DefaultFlavour      = "insecure"
-	DefaultBackend      = "vault"
-	DefaultPluginImage  = "ghcr.io/pattern-gen/cmp-plugin:v0.1.0"
-	DefaultACMCSV       = "advanced-cluster-management.v2.14.0"
+	// DefaultAWSInstanceType is the cloud API adaptor's own default pod VM type.
+	DefaultAWSInstanceType = "m6a.large"
+	DefaultFlavour         = "insecure"
+	DefaultBackend         = "vault"
+	DefaultPluginImage     = "ghcr.io/pattern-gen/cmp-plugin:v0.1.0"
+	DefaultACMCSV          = "advanced-cluster-management.v2.14.0"
 )
 
 // Topologies.
@@ -56,6 +58,9 @@ var acmCSVRe = newPattern(`^advanced-cluster-management\.v(\d{1,2}\.\d{1,3})\.\d
 
 // DefaultInstanceSizes is upstream's list of AMD SEV-SNP confidential VM sizes.
 var DefaultInstanceSizes = []string{"Standard_DC2as_v5", "Standard_DC4as_v5", "Standard_DC8as_v5", "Standard_DC16as_v5"}
+
+// DefaultAWSInstanceTypes are the AMD SEV-SNP instance types pods may ask for by default.
+var DefaultAWSInstanceTypes = []string{"m6a.large", "m6a.xlarge", "m6a.2xlarge", "m6a.4xlarge"}
 
 // DefaultSecretResources are the KBS resources the upstream pattern serves.
 var DefaultSecretResources = []string{"kbsres1", "passphrase"}
@@ -167,6 +172,13 @@ var (
 	// Confidential VM sizes: AMD SEV-SNP (as/ads) and Intel TDX (es/eds) DC/EC series v5 and v6,
 	// and the H100 confidential GPU size. SGX sizes such as Standard_DC2s_v3 are not CVMs.
 	cvmSizeRe = newPattern(ConfidentialVMSizePattern, 0)
+	snpTypeRe = newPattern(ConfidentialInstanceTypePattern, 0)
+	// EC2 resource IDs: the prefix, then 8 (older) or 17 hexadecimal digits.
+	awsSubnetRe = newPattern(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`, 0)
+	awsSGRe     = newPattern(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`, 0)
+	awsVPCRe    = newPattern(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`, 0)
+	awsAMIRe    = newPattern(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`, 0)
+	awsRegionRe = newPattern(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`, 0)
 )
 
 // pattern is a regular expression compiled on first use, with a maximum length (0: none).
@@ -200,6 +212,18 @@ const ConfidentialVMSizePattern = `^Standard_(DC|EC)[0-9]+(as|ads|es|eds)_v[56]$
 // IsConfidentialVMSize reports whether size is an Azure confidential VM size, the only kind a
 // peer pod can run on with DISABLECVM=false.
 func IsConfidentialVMSize(size string) bool { return cvmSizeRe.MatchString(size) }
+
+// ConfidentialInstanceTypePattern matches the EC2 instance types a peer pod can run on with
+// DISABLECVM=false: the cloud API adaptor launches every pod VM with CpuOptions.AmdSevSnp
+// enabled (confidential-containers/cloud-api-adaptor src/cloud-providers/aws), and "AMD SEV-SNP
+// is supported with M6a, R6a, and C6a instance types only" (the EC2 API's CpuOptionsRequest
+// documentation), in their single-socket sizes up to 16xlarge. Whether a region offers a type is
+// for `aws ec2 describe-instance-types --filters
+// Name=processor-info.supported-features,Values=amd-sev-snp` to say.
+const ConfidentialInstanceTypePattern = `^(m6a|c6a|r6a)\.(large|xlarge|2xlarge|4xlarge|8xlarge|12xlarge|16xlarge)$`
+
+// IsConfidentialInstanceType reports whether an EC2 instance type can run an AMD SEV-SNP pod VM.
+func IsConfidentialInstanceType(t string) bool { return snpTypeRe.MatchString(t) }
 
 // ReleaseOf returns the supported pair both pins belong to.
 func ReleaseOf(osc, trustee string) (Release, bool) {
@@ -477,7 +501,7 @@ func (a Azure) SortedTags() string {
 // CheckAzureValue validates one peer-pods-cm value, whatever its source (config, plugin
 // parameter, env or the cluster), so every source is held to the same rules. Its errors never
 // quote the value: they reach Argo CD's UI, and a secret pasted into the wrong field must not.
-func CheckAzureValue(key, v string) error {
+func CheckPeerPodsValue(key, v string) error {
 	ok := true
 	var want string
 	switch key {
@@ -495,6 +519,26 @@ func CheckAzureValue(key, v string) error {
 		for i, s := range strings.Split(v, ",") {
 			if !IsConfidentialVMSize(s) {
 				return fmt.Errorf("entry %d is not a confidential VM size; want a comma-separated list such as Standard_DC2as_v5,Standard_DC4as_v5", i+1)
+			}
+		}
+	case "AWS_REGION":
+		ok, want = awsRegionRe.MatchString(v), "an AWS region name such as us-east-2"
+	case "AWS_SUBNET_ID":
+		ok, want = awsSubnetRe.MatchString(v), "a subnet ID such as subnet-0123456789abcdef0"
+	case "AWS_VPC_ID":
+		ok, want = awsVPCRe.MatchString(v), "a VPC ID such as vpc-0123456789abcdef0"
+	case "PODVM_AMI_ID":
+		ok, want = awsAMIRe.MatchString(v), "an AMI ID such as ami-0123456789abcdef0"
+	case "PODVM_INSTANCE_TYPE":
+		ok, want = IsConfidentialInstanceType(v), "an AMD SEV-SNP instance type such as m6a.large (m6a, c6a or r6a, up to 16xlarge)"
+	case "AWS_SG_IDS", "PODVM_INSTANCE_TYPES":
+		check, want := awsSGRe.MatchString, "security group IDs such as sg-0123456789abcdef0"
+		if key == "PODVM_INSTANCE_TYPES" {
+			check, want = IsConfidentialInstanceType, "AMD SEV-SNP instance types such as m6a.large,m6a.xlarge"
+		}
+		for i, s := range strings.Split(v, ",") {
+			if !check(s) {
+				return fmt.Errorf("entry %d is not valid; want a comma-separated list of %s", i+1, want)
 			}
 		}
 	}

@@ -11,7 +11,15 @@ type Coco struct {
 	AppsDomain            string // pinned apps domain for the KBS URL (cmp-plugin only)
 	KBSCertificate        string // pinned KBS certificate, PEM (cmp-plugin only)
 	Azure                 Azure
+	AWS                   AWS
 	Trustee               Trustee
+}
+
+// Values is one provider's peer-pods settings by values key (global.coco.<provider>.<key>), ""
+// when unset: the peer-pods key table names the values key, and each provider type is the one
+// place that maps it to a field.
+type Values interface {
+	Value(key string) string
 }
 
 // Versions are the pinned operator versions.
@@ -33,6 +41,55 @@ type Azure struct {
 	Initdata             string
 	RequireClusterValues bool
 	Egress               string
+}
+
+// ValuesOf is the peer-pods settings under global.coco.<root> (azure, aws).
+func (c Coco) ValuesOf(root string) Values {
+	if root == "aws" {
+		return c.AWS
+	}
+	return c.Azure
+}
+
+// AWS is global.coco.aws: the peer-pods settings the fork pins on AWS.
+type AWS struct {
+	InstanceType     string
+	InstanceTypes    string // comma-separated
+	AMIID            string // kept like AZURE_IMAGE_ID: empty lets the operator build the image
+	Region           string
+	SubnetID         string
+	SecurityGroupIDs string // comma-separated
+	VPCID            string
+	Tags             string
+	RootVolumeSize   string
+	Initdata         string
+}
+
+// Value is the AWS value under its values key (global.coco.aws.<key>), "" when unset.
+func (a AWS) Value(key string) string {
+	switch key {
+	case "instanceType":
+		return a.InstanceType
+	case "instanceTypes":
+		return a.InstanceTypes
+	case "amiID":
+		return a.AMIID
+	case "region":
+		return a.Region
+	case "subnetID":
+		return a.SubnetID
+	case "securityGroupIDs":
+		return a.SecurityGroupIDs
+	case "vpcID":
+		return a.VPCID
+	case "tags":
+		return a.Tags
+	case "rootVolumeSize":
+		return a.RootVolumeSize
+	case "initdata":
+		return a.Initdata
+	}
+	return ""
 }
 
 // Trustee is global.coco.trustee, the part pattern-gen reads.
@@ -72,6 +129,7 @@ func (a Azure) Value(key string) string {
 func Decode(root map[string]any) Coco {
 	coco := mapAt(root, "global", "coco")
 	azure := mapAt(coco, "azure")
+	aws := mapAt(coco, "aws")
 	versions := mapAt(coco, "versions")
 	return Coco{
 		Versions:              Versions{SandboxedContainers: str(versions, "sandboxedContainers"), Trustee: str(versions, "trustee")},
@@ -84,6 +142,11 @@ func Decode(root map[string]any) Coco {
 			Region: str(azure, "region"), ResourceGroup: str(azure, "resourceGroup"),
 			SubnetID: str(azure, "subnetID"), NSGID: str(azure, "nsgID"), Initdata: str(azure, "initdata"),
 			RequireClusterValues: boolean(azure, "requireClusterValues"), Egress: str(azure, "egress"),
+		},
+		AWS: AWS{
+			InstanceType: str(aws, "instanceType"), InstanceTypes: str(aws, "instanceTypes"), AMIID: str(aws, "amiID"),
+			Region: str(aws, "region"), SubnetID: str(aws, "subnetID"), SecurityGroupIDs: str(aws, "securityGroupIDs"),
+			VPCID: str(aws, "vpcID"), Tags: str(aws, "tags"), RootVolumeSize: str(aws, "rootVolumeSize"), Initdata: str(aws, "initdata"),
 		},
 		Trustee: Trustee{HTTPS: boolean(mapAt(coco, "trustee"), "https")},
 	}

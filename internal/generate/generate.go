@@ -311,7 +311,9 @@ func (s *Renderer) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
 	if plan.Overlay, err = s.overlay(plan); err != nil {
 		return nil, err
 	}
-	resolved, resolveErr := peerpods.Resolve(s.env, s.cluster, s.pattern.Coco().Azure)
+	// Azure is the platform whose peer pods the charts render; config refuses any other.
+	provider, _ := peerpods.ProviderOf(config.DefaultPlatform)
+	resolved, resolveErr := provider.Resolve(s.env, s.cluster, s.pattern.Coco().ValuesOf(provider.ValuesRoot))
 	// One initdata document per agent policy: restrictive for peer-pods-cm and ordinary pods,
 	// allow-all for pod templates that ask for it.
 	var restrictive *initdataDoc
@@ -336,14 +338,14 @@ func (s *Renderer) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
 	}
 	if resolveErr == nil || !s.strict {
 		for _, v := range resolved { // resolved keeps a fixed key order
-			plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure." + peerpods.ValuesKey(v.Key), Value: v.Value, Literal: true})
+			plan.Params = append(plan.Params, render.Param{Name: "global.coco." + provider.ValuesRoot + "." + provider.ValuesKey(v.Key), Value: v.Value, Literal: true})
 		}
 		if s.domain != "" {
-			plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure.initdata", Value: restrictive.encoded, Literal: true})
+			plan.Params = append(plan.Params, render.Param{Name: "global.coco." + provider.ValuesRoot + ".initdata", Value: restrictive.encoded, Literal: true})
 		}
 		if s.strict && s.domain != "" {
 			// A constant, and the chart's schema wants a boolean, which --set-literal cannot give.
-			plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure.requireClusterValues", Value: "true"})
+			plan.Params = append(plan.Params, render.Param{Name: "global.coco." + provider.ValuesRoot + ".requireClusterValues", Value: "true"})
 		}
 	}
 	objs, err := render.RenderApp(s.tree, plan)

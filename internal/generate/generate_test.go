@@ -363,7 +363,8 @@ func TestChartClusterKeysMatchPeerPods(t *testing.T) {
 	for _, m := range regexp.MustCompile(`([A-Z_]+) \(set global\.coco\.azure\.(\w+):`).FindAllStringSubmatch(err.Error(), -1) {
 		chart[m[1]] = m[2]
 	}
-	want := peerpods.ClusterKeys()
+	azure, _ := peerpods.ProviderOf("Azure")
+	want := azure.ClusterKeys()
 	want["INITDATA"] = "initdata"
 	if !maps.Equal(chart, want) {
 		t.Errorf("the chart's cluster keys %v, peerpods' %v", chart, want)

@@ -56,7 +56,7 @@ func TestResolvePrecedence(t *testing.T) {
 		"ARGOCD_ENV_AZURE_NOT_A_KEY": "ignored",
 	})
 	values := map[string]any{"resourceGroup": "values-rg", "defaultVMFlavour": "Standard_DC4as_v5"}
-	got, err := Resolve(e, cluster, azureOf(values))
+	got, err := azure.Resolve(e, cluster, azureOf(values))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestResolvePrecedence(t *testing.T) {
 		t.Errorf("not resolved: %v", want)
 	}
 	// Without the cluster, the values and defaults serve where nothing higher does.
-	got, err = Resolve(env(t, map[string]string{
+	got, err = azure.Resolve(env(t, map[string]string{
 		"ARGOCD_ENV_AZURE_SUBNET_ID": cc.SubnetID(), "ARGOCD_ENV_AZURE_NSG_ID": cc.NSGID(), "ARGOCD_ENV_AZURE_REGION": "eastus",
 	}), nil, azureOf(map[string]any{"resourceGroup": "values-rg"}))
 	if err != nil {
@@ -96,7 +96,7 @@ func TestResolvePrecedence(t *testing.T) {
 }
 
 func TestResolveReportsEveryMissingOrInvalidKey(t *testing.T) {
-	_, err := Resolve(env(t, map[string]string{
+	_, err := azure.Resolve(env(t, map[string]string{
 		"ARGOCD_APP_PARAMETERS":      `[{"name":"azure-instance-size","string":"Standard_D2as_v5"}]`,
 		"ARGOCD_ENV_AZURE_SUBNET_ID": "/subscriptions/x/resourceGroups/rg",
 	}), nil, contract.Azure{})
@@ -343,7 +343,7 @@ func TestResolveValidatesEverySource(t *testing.T) {
 			want: "AZURE_REGION from values global.coco.azure.region: the value (41 characters) is not valid"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Resolve(env(t, tc.env), tc.cluster, azureOf(tc.values))
+			_, err := azure.Resolve(env(t, tc.env), tc.cluster, azureOf(tc.values))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want %q", err, tc.want)
 			}
@@ -362,9 +362,68 @@ func azureOf(m map[string]any) contract.Azure {
 // Every values key the peer-pods key table names is a field of the values contract: a key the
 // contract does not map would never be read from the fork.
 func TestValuesKeysAreInTheContract(t *testing.T) {
-	for _, k := range keys {
-		if got := azureOf(map[string]any{k.valuesKey: "x"}).Value(k.valuesKey); got != "x" {
-			t.Errorf("%s: values key %s is not read by contract.Azure", k.name, k.valuesKey)
+	for _, p := range []*Provider{azure, aws} {
+		for _, k := range p.keys {
+			coco := contract.Decode(map[string]any{"global": map[string]any{"coco": map[string]any{p.ValuesRoot: map[string]any{k.valuesKey: "x"}}}})
+			if got := coco.ValuesOf(p.ValuesRoot).Value(k.valuesKey); got != "x" {
+				t.Errorf("%s %s: values key %s is not read by the contract", p.Platform, k.name, k.valuesKey)
+			}
+		}
+	}
+}
+
+// AWS: the region and, where the MachineSets name them, the subnet and security groups come
+// from the cluster; the VPC has no cluster source, and a missing one names every other way.
+func TestResolveAWS(t *testing.T) {
+	cluster := &Cluster{AWS: AWSFacts{Region: "us-east-2", SubnetID: "subnet-0123456789abcdef0", SecurityGroupIDs: "sg-0123456789abcdef0,sg-89abcdef"}}
+	e := config.PluginEnv{Env: map[string]string{"PODVM_INSTANCE_TYPE": "m6a.xlarge"}}
+	values := contract.AWS{VPCID: "vpc-0123456789abcdef0", SubnetID: "subnet-11111111", InstanceTypes: "m6a.large, m6a.xlarge"}
+	got, err := aws.Resolve(e, cluster, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"AWS_REGION":           "us-east-2 cluster infrastructures.config.openshift.io/cluster status.platformStatus.aws.region",
+		"AWS_SUBNET_ID":        "subnet-0123456789abcdef0 cluster the worker MachineSets' providerSpec subnet.id",
+		"AWS_SG_IDS":           "sg-0123456789abcdef0,sg-89abcdef cluster the worker MachineSets' providerSpec securityGroups[].id",
+		"AWS_VPC_ID":           "vpc-0123456789abcdef0 values global.coco.aws.vpcID",
+		"PODVM_INSTANCE_TYPE":  "m6a.xlarge env PODVM_INSTANCE_TYPE",
+		"PODVM_INSTANCE_TYPES": "m6a.large,m6a.xlarge values global.coco.aws.instanceTypes",
+	}
+	for _, v := range got {
+		if w := want[v.Key]; w != v.Value+" "+v.Source {
+			t.Errorf("%s = %q from %q, want %s", v.Key, v.Value, v.Source, w)
+		}
+		delete(want, v.Key)
+	}
+	if len(want) > 0 {
+		t.Errorf("not resolved: %v", want)
+	}
+
+	// Nothing from the cluster (an installer-made MachineSet selects by filter), no VPC, a
+	// non-confidential type: every problem at once, each with its ways out.
+	_, err = aws.Resolve(config.PluginEnv{Env: map[string]string{"PODVM_INSTANCE_TYPES": "m6a.large,t3.large"}}, &Cluster{AWS: AWSFacts{Region: "us-east-2"}}, contract.AWS{})
+	for _, w := range []string{
+		"AWS_SUBNET_ID has no source: set plugin parameter aws-subnet-id or plugin env AWS_SUBNET_ID on the application, let the plugin read it from the cluster (the worker MachineSets' providerSpec subnet.id), or set aws.subnetID in pattern-gen.yaml",
+		"AWS_VPC_ID has no source: set plugin parameter aws-vpc-id or plugin env AWS_VPC_ID on the application, or set aws.vpcID in pattern-gen.yaml (global.coco.aws.vpcID in values-global.yaml)",
+		"PODVM_INSTANCE_TYPES from env PODVM_INSTANCE_TYPES: entry 2 is not valid; want a comma-separated list of AMD SEV-SNP instance types",
+	} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in:\n%v", w, err)
+		}
+	}
+	// The default type must be one of the allowed ones, as on Azure.
+	_, err = aws.Resolve(config.PluginEnv{}, cluster, contract.AWS{VPCID: "vpc-0123456789abcdef0", InstanceType: "c6a.large"})
+	if err == nil || !strings.Contains(err.Error(), "PODVM_INSTANCE_TYPE c6a.large (from values global.coco.aws.instanceType) is not in PODVM_INSTANCE_TYPES m6a.large,m6a.xlarge,m6a.2xlarge,m6a.4xlarge (from default)") {
+		t.Errorf("default type outside the list: %v", err)
+	}
+}
+
+func TestConfidentialInstanceTypes(t *testing.T) {
+	for typ, want := range map[string]bool{"m6a.large": true, "c6a.16xlarge": true, "r6a.4xlarge": true,
+		"m6a.24xlarge": false, "m6a.metal": false, "m6i.large": false, "t3.large": false, "M6A.large": false, "m6a.large ": false} {
+		if got := config.IsConfidentialInstanceType(typ); got != want {
+			t.Errorf("%q: %v", typ, got)
 		}
 	}
 }

@@ -23,6 +23,14 @@ type Cluster struct {
 	// hub's kbs-publish policy writes.
 	AppsDomain, KBSCert         string
 	AppsDomainFrom, KBSCertFrom string
+	AWS                         AWSFacts // on AWS
+}
+
+// AWSFacts are the AWS settings the cluster holds: the region of its Infrastructure, and the
+// subnet and security groups its worker MachineSets name by ID (empty where they select by
+// filter). The security groups are comma-separated.
+type AWSFacts struct {
+	Region, SubnetID, SecurityGroupIDs string
 }
 
 // Scope says which of the cluster's facts a render needs. TrustedHub: a spoke, whose KBS runs on
@@ -43,14 +51,27 @@ type Value struct {
 type key struct {
 	name      string
 	setting   config.Setting
-	valuesKey string // under global.coco.azure in the fork's values
+	valuesKey string // under global.coco.<provider> in the fork's values
 	cluster   func(*Cluster) string
 	clusterAt string // where on the cluster, for messages
 	def       string
 	required  bool
+	list      bool // comma-separated; spaces are dropped
 }
 
-var keys = []key{
+// Provider is the peer-pods settings of one platform: the peer-pods-cm keys the plugin resolves
+// and where the fork's values keep them (global.coco.<ValuesRoot>, pattern-gen.yaml
+// <ValuesRoot>). It is the one table of them: the charts' cluster-value helpers are held equal
+// to it by a test in internal/generate.
+type Provider struct {
+	Platform   string // the config's platform
+	ValuesRoot string // azure, aws
+	keys       []key
+	// sizes are the instance-size keys: the default and the list it must be in.
+	size, sizes string
+}
+
+var azure = &Provider{Platform: "Azure", ValuesRoot: "azure", size: "AZURE_INSTANCE_SIZE", sizes: "AZURE_INSTANCE_SIZES", keys: []key{
 	{name: "AZURE_REGION", setting: config.SetAzureRegion, valuesKey: "region", required: true,
 		cluster: func(c *Cluster) string { return cc(c).Location }, clusterAt: "cloud-conf location"},
 	{name: "AZURE_RESOURCE_GROUP", setting: config.SetAzureResourceGroup, valuesKey: "resourceGroup", required: true,
@@ -60,15 +81,43 @@ var keys = []key{
 	{name: "AZURE_NSG_ID", setting: config.SetAzureNSGID, valuesKey: "nsgID", required: true,
 		cluster: func(c *Cluster) string { return cc(c).NSGID() }, clusterAt: "cloud-conf subscriptionId, resourceGroup, securityGroupName"},
 	{name: "AZURE_INSTANCE_SIZE", setting: config.SetAzureInstanceSize, valuesKey: "defaultVMFlavour", def: config.DefaultInstanceSize},
-	{name: "AZURE_INSTANCE_SIZES", setting: config.SetAzureInstanceSizes, valuesKey: "VMFlavours", def: strings.Join(config.DefaultInstanceSizes, ",")},
+	{name: "AZURE_INSTANCE_SIZES", setting: config.SetAzureInstanceSizes, valuesKey: "VMFlavours", def: strings.Join(config.DefaultInstanceSizes, ","), list: true},
+}}
+
+// aws: the keys the operator requires before it builds the pod VM image (AWS_REGION,
+// AWS_SUBNET_ID, AWS_VPC_ID, AWS_SG_IDS; openshift/sandboxed-containers-operator's peer-pods
+// image validation) and the instance types. The cluster knows only the region
+// (Infrastructure) and, where the worker MachineSets name them by ID, the subnet and security
+// groups; an installer-made MachineSet selects them by tag filter, and no cluster object holds
+// the VPC.
+var aws = &Provider{Platform: "AWS", ValuesRoot: "aws", size: "PODVM_INSTANCE_TYPE", sizes: "PODVM_INSTANCE_TYPES", keys: []key{
+	{name: "AWS_REGION", setting: config.SetAWSRegion, valuesKey: "region", required: true,
+		cluster: func(c *Cluster) string { return awsOf(c).Region }, clusterAt: "infrastructures.config.openshift.io/cluster status.platformStatus.aws.region"},
+	{name: "AWS_SUBNET_ID", setting: config.SetAWSSubnetID, valuesKey: "subnetID", required: true,
+		cluster: func(c *Cluster) string { return awsOf(c).SubnetID }, clusterAt: "the worker MachineSets' providerSpec subnet.id"},
+	{name: "AWS_SG_IDS", setting: config.SetAWSSecurityGroupIDs, valuesKey: "securityGroupIDs", required: true, list: true,
+		cluster: func(c *Cluster) string { return awsOf(c).SecurityGroupIDs }, clusterAt: "the worker MachineSets' providerSpec securityGroups[].id"},
+	{name: "AWS_VPC_ID", setting: config.SetAWSVPCID, valuesKey: "vpcID", required: true},
+	{name: "PODVM_INSTANCE_TYPE", setting: config.SetAWSInstanceType, valuesKey: "instanceType", def: config.DefaultAWSInstanceType},
+	{name: "PODVM_INSTANCE_TYPES", setting: config.SetAWSInstanceTypes, valuesKey: "instanceTypes", def: strings.Join(config.DefaultAWSInstanceTypes, ","), list: true},
+}}
+
+// ProviderOf is the peer-pods settings of a platform; false for a platform without peer pods.
+func ProviderOf(platform string) (*Provider, bool) {
+	for _, p := range []*Provider{azure, aws} {
+		if p.Platform == platform {
+			return p, true
+		}
+	}
+	return nil, false
 }
 
 // ClusterKeys are the peer-pods-cm keys the cluster provides, each with its values key under
-// global.coco.azure: the sandboxed-containers chart's clusterValues helper holds the same table
-// (a test in internal/generate keeps the two equal).
-func ClusterKeys() map[string]string {
+// global.coco.<ValuesRoot>: the sandboxed-containers chart's clusterValues helper holds the
+// same table (a test in internal/generate keeps the two equal).
+func (p *Provider) ClusterKeys() map[string]string {
 	out := map[string]string{}
-	for _, k := range keys {
+	for _, k := range p.keys {
 		if k.cluster != nil {
 			out[k.name] = k.valuesKey
 		}
@@ -76,14 +125,30 @@ func ClusterKeys() map[string]string {
 	return out
 }
 
-// ValuesKey maps a peer-pods-cm key to the chart's value key under global.coco.azure.
-func ValuesKey(name string) string {
-	for _, k := range keys {
+// ValuesKey maps a peer-pods-cm key to the chart's value key under global.coco.<ValuesRoot>.
+func (p *Provider) ValuesKey(name string) string {
+	for _, k := range p.keys {
 		if k.name == name {
 			return k.valuesKey
 		}
 	}
 	return ""
+}
+
+// ValuesKeys lists every values key of the table, for the contract test.
+func (p *Provider) ValuesKeys() []string {
+	var out []string
+	for _, k := range p.keys {
+		out = append(out, k.valuesKey)
+	}
+	return out
+}
+
+func awsOf(c *Cluster) AWSFacts {
+	if c == nil {
+		return AWSFacts{}
+	}
+	return c.AWS
 }
 
 func cc(c *Cluster) *CloudConf {
@@ -93,14 +158,15 @@ func cc(c *Cluster) *CloudConf {
 	return c.CloudConf
 }
 
-// Resolve picks each peer-pods-cm key from the highest source that has it and validates it.
-// azureValues is global.coco.azure from the fork's merged values. Every key without a source and
-// every invalid value is reported at once, each with the ways to supply it; the keys that did
-// resolve are returned even then, for an offline render that shows the rest as placeholders.
-func Resolve(env config.PluginEnv, cluster *Cluster, azureValues contract.Azure) ([]Value, error) {
+// Resolve picks each peer-pods-cm key of the provider from the highest source that has it and
+// validates it. values is global.coco.<ValuesRoot> from the fork's merged values. Every key
+// without a source and every invalid value is reported at once, each with the ways to supply
+// it; the keys that did resolve are returned even then, for an offline render that shows the
+// rest as placeholders.
+func (p *Provider) Resolve(env config.PluginEnv, cluster *Cluster, values contract.Values) ([]Value, error) {
 	var out []Value
 	var errs []string
-	for _, k := range keys {
+	for _, k := range p.keys {
 		v, src, ok := env.Lookup(k.setting)
 		if !ok && cluster != nil && k.cluster != nil {
 			if cv := k.cluster(cluster); cv != "" {
@@ -108,8 +174,8 @@ func Resolve(env config.PluginEnv, cluster *Cluster, azureValues contract.Azure)
 			}
 		}
 		if !ok {
-			if s := azureValues.Value(k.valuesKey); s != "" {
-				v, src, ok = s, "values global.coco.azure."+k.valuesKey, true
+			if s := values.Value(k.valuesKey); s != "" {
+				v, src, ok = s, "values global.coco."+p.ValuesRoot+"."+k.valuesKey, true
 			}
 		}
 		if !ok && k.def != "" {
@@ -117,29 +183,38 @@ func Resolve(env config.PluginEnv, cluster *Cluster, azureValues contract.Azure)
 		}
 		if !ok {
 			if k.required {
-				errs = append(errs, fmt.Sprintf("%s has no source: set plugin parameter %s or plugin env %s on the application, let the plugin read it from the cluster (%s), or set azure.%s in pattern-gen.yaml (global.coco.azure.%s in values-global.yaml)",
-					k.name, k.setting.Param, k.setting.Env, k.clusterAt, k.valuesKey, k.valuesKey))
+				errs = append(errs, p.noSource(k))
 			}
 			continue
 		}
-		if k.name == "AZURE_INSTANCE_SIZES" {
+		if k.list {
 			v = strings.ReplaceAll(v, " ", "")
 		}
-		if err := config.CheckAzureValue(k.name, v); err != nil {
+		if err := config.CheckPeerPodsValue(k.name, v); err != nil {
 			errs = append(errs, fmt.Sprintf("%s from %s: %v", k.name, src, err))
 			continue
 		}
 		out = append(out, Value{Key: k.name, Value: v, Source: src})
 	}
-	if size, sizes := find(out, "AZURE_INSTANCE_SIZE"), find(out, "AZURE_INSTANCE_SIZES"); size != nil && sizes != nil {
+	if size, sizes := find(out, p.size), find(out, p.sizes); size != nil && sizes != nil {
 		if !slices.Contains(strings.Split(sizes.Value, ","), size.Value) {
-			errs = append(errs, fmt.Sprintf("AZURE_INSTANCE_SIZE %s (from %s) is not in AZURE_INSTANCE_SIZES %s (from %s); pods may only use listed sizes", size.Value, size.Source, sizes.Value, sizes.Source))
+			errs = append(errs, fmt.Sprintf("%s %s (from %s) is not in %s %s (from %s); pods may only use listed sizes", p.size, size.Value, size.Source, p.sizes, sizes.Value, sizes.Source))
 		}
 	}
 	if len(errs) > 0 {
 		return out, fmt.Errorf("%s", strings.Join(errs, "\n"))
 	}
 	return out, nil
+}
+
+// noSource is the error of a required key nothing supplied, naming every way to supply it.
+func (p *Provider) noSource(k key) string {
+	cluster := ""
+	if k.cluster != nil {
+		cluster = fmt.Sprintf(", let the plugin read it from the cluster (%s)", k.clusterAt)
+	}
+	return fmt.Sprintf("%s has no source: set plugin parameter %s or plugin env %s on the application%s, or set %s.%s in pattern-gen.yaml (global.coco.%s.%s in values-global.yaml)",
+		k.name, k.setting.Param, k.setting.Env, cluster, p.ValuesRoot, k.valuesKey, p.ValuesRoot, k.valuesKey)
 }
 
 func find(vs []Value, key string) *Value {
@@ -169,9 +244,10 @@ func (c *Cluster) Digest() string {
 	facts := struct {
 		CloudConf                        *CloudConf
 		LiveImageID, AppsDomain, KBSCert string
+		AWS                              AWSFacts `json:",omitzero"` // an Azure cluster's digest is as before
 	}{}
 	if c != nil {
-		facts.CloudConf, facts.LiveImageID, facts.AppsDomain, facts.KBSCert = c.CloudConf, c.LiveImageID, c.AppsDomain, c.KBSCert
+		facts.CloudConf, facts.LiveImageID, facts.AppsDomain, facts.KBSCert, facts.AWS = c.CloudConf, c.LiveImageID, c.AppsDomain, c.KBSCert, c.AWS
 	}
 	data, err := json.Marshal(facts)
 	if err != nil {
