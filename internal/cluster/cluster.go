@@ -4,10 +4,12 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -18,6 +20,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/peerpods"
 )
 
@@ -28,10 +31,12 @@ const (
 	CloudConfKey       = "cloud.conf"
 	OSCNamespace       = "openshift-sandboxed-containers-operator"
 	PeerPodsConfigMap  = "peer-pods-cm"
-	ImageIDKey         = "AZURE_IMAGE_ID"
-	TrusteeNamespace   = "trustee-operator-system"
-	KBSCertSecret      = "kbs-https-certificate"
-	KBSCertKey         = "tls.crt"
+	// On AWS: the Infrastructure's region, and the worker MachineSets' provider specs.
+	MachineAPINamespace = "openshift-machine-api"
+	workerRoleLabel     = "machine.openshift.io/cluster-api-machine-role"
+	TrusteeNamespace    = "trustee-operator-system"
+	KBSCertSecret       = "kbs-https-certificate"
+	KBSCertKey          = "tls.crt"
 	// On a spoke: the Secret the trusted hub's kbs-publish policy writes (the hub's apps domain
 	// and its KBS certificate, nothing private).
 	TrustedHubSecret = "trusted-hub-kbs"
@@ -39,9 +44,11 @@ const (
 )
 
 var (
-	ingressGVR   = schema.GroupVersionResource{Group: "config.openshift.io", Version: "v1", Resource: "ingresses"}
-	configMapGVR = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
-	secretGVR    = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+	ingressGVR    = schema.GroupVersionResource{Group: "config.openshift.io", Version: "v1", Resource: "ingresses"}
+	configMapGVR  = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	secretGVR     = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+	infraGVR      = schema.GroupVersionResource{Group: "config.openshift.io", Version: "v1", Resource: "infrastructures"}
+	machineSetGVR = schema.GroupVersionResource{Group: "machine.openshift.io", Version: "v1beta1", Resource: "machinesets"}
 )
 
 // ErrNoCredentials means neither KUBECONFIG nor in-cluster credentials are available.
@@ -94,17 +101,36 @@ func Read(ctx context.Context, cfg *rest.Config, scope peerpods.Scope) (*peerpod
 		return u.Object
 	}
 	c := &peerpods.Cluster{}
-	what := "ConfigMap " + CloudConfNamespace + "/" + CloudConfName
-	if cm := get(configMapGVR, CloudConfNamespace, CloudConfName, what); cm != nil {
-		if raw, ok := dataOf(cm)[CloudConfKey]; ok {
-			if c.CloudConf, err = peerpods.ParseCloudConf([]byte(raw)); err != nil {
-				warnings = append(warnings, fmt.Sprintf("cannot read %s: %v", what, err))
+	platform := cmp.Or(scope.Platform, config.DefaultPlatform)
+	provider, _ := peerpods.ProviderOf(platform)
+	switch platform {
+	case "AWS":
+		if infra := get(infraGVR, "", "cluster", "infrastructures.config.openshift.io/cluster"); infra != nil {
+			c.AWS.Region, _, _ = unstructured.NestedString(infra, "status", "platformStatus", "aws", "region")
+		}
+		if scope.PeerPods {
+			list, err := dyn.Resource(machineSetGVR).Namespace(MachineAPINamespace).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				warnings = append(warnings, fmt.Sprintf("cannot list MachineSets in %s: %v", MachineAPINamespace, short(err)))
+			} else {
+				var w []string
+				c.AWS.SubnetID, c.AWS.SecurityGroupIDs, w = workerNetwork(list.Items)
+				warnings = append(warnings, w...)
+			}
+		}
+	default:
+		what := "ConfigMap " + CloudConfNamespace + "/" + CloudConfName
+		if cm := get(configMapGVR, CloudConfNamespace, CloudConfName, what); cm != nil {
+			if raw, ok := dataOf(cm)[CloudConfKey]; ok {
+				if c.CloudConf, err = peerpods.ParseCloudConf([]byte(raw)); err != nil {
+					warnings = append(warnings, fmt.Sprintf("cannot read %s: %v", what, err))
+				}
 			}
 		}
 	}
-	if scope.PeerPods {
+	if scope.PeerPods && provider != nil {
 		if cm := get(configMapGVR, OSCNamespace, PeerPodsConfigMap, "ConfigMap "+OSCNamespace+"/"+PeerPodsConfigMap); cm != nil {
-			c.LiveImageID = dataOf(cm)[ImageIDKey]
+			c.LiveImageID = dataOf(cm)[provider.ImageKey]
 		}
 	}
 	if scope.TrustedHub {
@@ -127,6 +153,49 @@ func Read(ctx context.Context, cfg *rest.Config, scope peerpods.Scope) (*peerpod
 		c.AppsDomain, _, _ = unstructured.NestedString(ing, "spec", "domain")
 	}
 	return c, warnings
+}
+
+// workerNetwork reads the subnet and security groups of the worker MachineSets, from the first
+// (by name) whose provider spec names its subnet by ID, with that MachineSet's security groups
+// if it names every one by ID. An installer-made MachineSet selects both by tag filter, which only
+// the AWS API resolves: then nothing is returned and a warning names the filter, so the user can
+// look the IDs up and pin them.
+func workerNetwork(items []unstructured.Unstructured) (subnet, groups string, warnings []string) {
+	slices.SortFunc(items, func(a, b unstructured.Unstructured) int { return strings.Compare(a.GetName(), b.GetName()) })
+	for _, ms := range items {
+		role, _, _ := unstructured.NestedString(ms.Object, "spec", "template", "metadata", "labels", workerRoleLabel)
+		if role != "worker" {
+			continue
+		}
+		spec, _, _ := unstructured.NestedMap(ms.Object, "spec", "template", "spec", "providerSpec", "value")
+		id, _, _ := unstructured.NestedString(spec, "subnet", "id")
+		if id == "" {
+			filters, _, _ := unstructured.NestedSlice(spec, "subnet", "filters")
+			warnings = append(warnings, fmt.Sprintf("MachineSet %s/%s selects its subnet by filter %s, not by ID; pin aws.subnetID, aws.securityGroupIDs and aws.vpcID (aws ec2 describe-subnets --filters Name=tag:Name,Values=...)", MachineAPINamespace, ms.GetName(), clip(fmt.Sprint(filters))))
+			continue
+		}
+		var ids []string
+		sgs, _, _ := unstructured.NestedSlice(spec, "securityGroups")
+		for _, sg := range sgs {
+			m, _ := sg.(map[string]any)
+			sid, _ := m["id"].(string)
+			if sid == "" {
+				ids = nil // one group by filter: the list would be incomplete
+				break
+			}
+			ids = append(ids, sid)
+		}
+		return id, strings.Join(ids, ","), warnings
+	}
+	return "", "", warnings
+}
+
+// clip quotes a value read from the cluster for a message, at most 200 characters of it.
+func clip(s string) string {
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return fmt.Sprintf("%q", s)
 }
 
 // dataOf is a ConfigMap's data.

@@ -127,7 +127,7 @@ func applyForkRBAC(t *testing.T, dyn dynamic.Interface, mapper *restmapper.Defer
 	must(t, err)
 	p, err := render.Select(tree, group)
 	must(t, err)
-	plans, err := p.Plan(tree, p.OfflineFacts("Azure"))
+	plans, err := p.Plan(tree, p.OfflineFacts(p.Platform))
 	must(t, err)
 	for _, p := range plans {
 		if p.Path != render.RBACChart {
@@ -347,4 +347,77 @@ func runPlugin(t *testing.T, srv *kubeapi.Server, user, config, params string) (
 	var o, e bytes.Buffer
 	code = cmpplugin.Main([]string{"generate"}, base.IOStreams{Out: &o, ErrOut: &e}, func(k string) string { return env[k] })
 	return code, o.String(), e.String()
+}
+
+// machineSetCRD is the MachineSet CRD OpenShift installs (openshift/machine-api-operator),
+// whose providerSpec.value is left open, as on a cluster.
+const machineSetCRD = "../../e2e/testdata/machine.openshift.io_machinesets.yaml"
+
+// infrastructureCRD is the upstream CRD of infrastructures.config.openshift.io.
+const infrastructureCRD = "../../../shared/reference/crds/openshift/config.openshift.io_infrastructures.yaml"
+
+// On AWS the plugin reads, with just the AWS fork's RBAC, the region of the Infrastructure and the
+// subnet and security groups of the first worker MachineSet that names them by ID; an
+// installer-made MachineSet (tag filters) gives nothing but a warning naming the filter, and
+// without access it warns and goes on.
+func TestAWSDiscoveryWithTheForksRBAC(t *testing.T) {
+	srv := kubeapi.Start(t, kubeapi.User{Name: "system:serviceaccount:coco-aws-hub:default"}, kubeapi.User{Name: "nobody"})
+	cfg := srv.Config(kubeapi.Admin.Name)
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	dyn := dynamic.NewForConfigOrDie(cfg)
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(discovery.NewDiscoveryClientForConfigOrDie(cfg)))
+	ctx := context.Background()
+	for _, ns := range []string{cluster.MachineAPINamespace, cluster.OSCNamespace, cluster.TrusteeNamespace, "coco-aws-hub"} {
+		must(t, create(cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})))
+	}
+	must(t, create(cs.CoreV1().ConfigMaps(cluster.OSCNamespace).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: cluster.PeerPodsConfigMap}, Data: map[string]string{"PODVM_AMI_ID": "ami-0123456789abcdef0"}}, metav1.CreateOptions{})))
+	applyFile(t, dyn, mapper, infrastructureCRD)
+	applyFile(t, dyn, mapper, machineSetCRD)
+	apply(t, dyn, mapper, map[string]any{"apiVersion": "config.openshift.io/v1", "kind": "Infrastructure", "metadata": map[string]any{"name": "cluster"}, "spec": map[string]any{}})
+	infra, err := dyn.Resource(schema.GroupVersionResource{Group: "config.openshift.io", Version: "v1", Resource: "infrastructures"}).Get(ctx, "cluster", metav1.GetOptions{})
+	must(t, err)
+	must(t, unstructured.SetNestedMap(infra.Object, map[string]any{"infrastructureName": "c1-abcde", "platform": "AWS",
+		"platformStatus": map[string]any{"type": "AWS", "aws": map[string]any{"region": "us-east-2"}}}, "status"))
+	_, err = dyn.Resource(schema.GroupVersionResource{Group: "config.openshift.io", Version: "v1", Resource: "infrastructures"}).UpdateStatus(ctx, infra, metav1.UpdateOptions{})
+	must(t, err)
+	machineSet := func(name, role string, value map[string]any) map[string]any {
+		return map[string]any{"apiVersion": "machine.openshift.io/v1beta1", "kind": "MachineSet",
+			"metadata": map[string]any{"name": name, "namespace": cluster.MachineAPINamespace},
+			"spec": map[string]any{
+				"selector": map[string]any{"matchLabels": map[string]any{"machine.openshift.io/cluster-api-machineset": name}},
+				"template": map[string]any{
+					"metadata": map[string]any{"labels": map[string]any{"machine.openshift.io/cluster-api-machineset": name, "machine.openshift.io/cluster-api-machine-role": role}},
+					"spec":     map[string]any{"providerSpec": map[string]any{"value": value}},
+				},
+			}}
+	}
+	// As the installer writes them: selected by tag filter (first by name, so it is looked at first).
+	apply(t, dyn, mapper, machineSet("c1-abcde-worker-us-east-2a", "worker", map[string]any{"apiVersion": "machine.openshift.io/v1beta1", "kind": "AWSMachineProviderConfig",
+		"subnet":         map[string]any{"filters": []any{map[string]any{"name": "tag:Name", "values": []any{"c1-abcde-subnet-private-us-east-2a"}}}},
+		"securityGroups": []any{map[string]any{"filters": []any{map[string]any{"name": "tag:Name", "values": []any{"c1-abcde-node"}}}}}}))
+	// An infra MachineSet naming IDs: not a worker, never read.
+	apply(t, dyn, mapper, machineSet("c1-abcde-infra-us-east-2b", "infra", map[string]any{"subnet": map[string]any{"id": "subnet-99999999"}, "securityGroups": []any{map[string]any{"id": "sg-99999999"}}}))
+	// A worker MachineSet in a subnet the user brought, by ID.
+	apply(t, dyn, mapper, machineSet("c1-abcde-worker-us-east-2c", "worker", map[string]any{
+		"subnet":         map[string]any{"id": "subnet-0123456789abcdef0"},
+		"securityGroups": []any{map[string]any{"id": "sg-0123456789abcdef0"}, map[string]any{"id": "sg-89abcdef"}}}))
+	applyForkRBAC(t, dyn, mapper, "../../testdata/cases/aws/pattern-gen.yaml", "")
+
+	scope := peerpods.Scope{PeerPods: true, Platform: "AWS"}
+	c, warnings := cluster.Read(ctx, srv.Config("system:serviceaccount:coco-aws-hub:default"), scope)
+	if c.AWS != (peerpods.AWSFacts{Region: "us-east-2", SubnetID: "subnet-0123456789abcdef0", SecurityGroupIDs: "sg-0123456789abcdef0,sg-89abcdef"}) || c.LiveImageID != "ami-0123456789abcdef0" || c.CloudConf != nil {
+		t.Errorf("facts: %+v", c)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], `MachineSet openshift-machine-api/c1-abcde-worker-us-east-2a selects its subnet by filter "[map[name:tag:Name values:[c1-abcde-subnet-private-us-east-2a]]]", not by ID`) {
+		t.Errorf("warnings: %v", warnings)
+	}
+	// The grant is the MachineSets' list and the one Infrastructure, nothing else there.
+	if _, err := kubernetes.NewForConfigOrDie(srv.Config("system:serviceaccount:coco-aws-hub:default")).CoreV1().Secrets(cluster.MachineAPINamespace).List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
+		t.Errorf("the repo server can list Secrets of %s: %v", cluster.MachineAPINamespace, err)
+	}
+
+	c, warnings = cluster.Read(ctx, srv.Config("nobody"), scope)
+	if c.AWS != (peerpods.AWSFacts{}) || len(warnings) != 5 {
+		t.Errorf("without access: %+v, warnings %v", c, warnings)
+	}
 }

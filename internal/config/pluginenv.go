@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -27,13 +28,12 @@ type Setting struct {
 
 // Plugin settings, each settable as a parameter or an env entry.
 var (
-	SetAzureRegion        = Setting{"azure-region", "AZURE_REGION", "Azure region of the pod VMs (AZURE_REGION)"}
-	SetAzureResourceGroup = Setting{"azure-resource-group", "AZURE_RESOURCE_GROUP", "resource group of the pod VMs (AZURE_RESOURCE_GROUP)"}
-	SetAzureSubnetID      = Setting{"azure-subnet-id", "AZURE_SUBNET_ID", "subnet resource ID of the pod VMs (AZURE_SUBNET_ID)"}
-	SetAzureNSGID         = Setting{"azure-nsg-id", "AZURE_NSG_ID", "network security group resource ID (AZURE_NSG_ID)"}
-	SetAzureInstanceSize  = Setting{"azure-instance-size", "AZURE_INSTANCE_SIZE", "default confidential VM size (AZURE_INSTANCE_SIZE)"}
-	SetAzureInstanceSizes = Setting{"azure-instance-sizes", "AZURE_INSTANCE_SIZES", "allowed confidential VM sizes, comma-separated (AZURE_INSTANCE_SIZES)"}
-	// The AWS settings are not announced in plugin.yaml yet: the platform is not enabled.
+	SetAzureRegion         = Setting{"azure-region", "AZURE_REGION", "Azure region of the pod VMs (AZURE_REGION)"}
+	SetAzureResourceGroup  = Setting{"azure-resource-group", "AZURE_RESOURCE_GROUP", "resource group of the pod VMs (AZURE_RESOURCE_GROUP)"}
+	SetAzureSubnetID       = Setting{"azure-subnet-id", "AZURE_SUBNET_ID", "subnet resource ID of the pod VMs (AZURE_SUBNET_ID)"}
+	SetAzureNSGID          = Setting{"azure-nsg-id", "AZURE_NSG_ID", "network security group resource ID (AZURE_NSG_ID)"}
+	SetAzureInstanceSize   = Setting{"azure-instance-size", "AZURE_INSTANCE_SIZE", "default confidential VM size (AZURE_INSTANCE_SIZE)"}
+	SetAzureInstanceSizes  = Setting{"azure-instance-sizes", "AZURE_INSTANCE_SIZES", "allowed confidential VM sizes, comma-separated (AZURE_INSTANCE_SIZES)"}
 	SetAWSRegion           = Setting{"aws-region", "AWS_REGION", "AWS region of the pod VMs (AWS_REGION)"}
 	SetAWSSubnetID         = Setting{"aws-subnet-id", "AWS_SUBNET_ID", "subnet ID of the pod VMs (AWS_SUBNET_ID)"}
 	SetAWSSecurityGroupIDs = Setting{"aws-sg-ids", "AWS_SG_IDS", "security group IDs of the pod VMs, comma-separated (AWS_SG_IDS)"}
@@ -51,7 +51,11 @@ var PluginSettings = []Setting{
 	SetAzureRegion, SetAzureResourceGroup, SetAzureSubnetID, SetAzureNSGID,
 	SetAzureInstanceSize, SetAzureInstanceSizes, SetClusterDomain, SetClusterDiscovery, SetOverlay,
 	SetClusterGroup,
+	SetAWSRegion, SetAWSSubnetID, SetAWSSecurityGroupIDs, SetAWSVPCID, SetAWSInstanceType, SetAWSInstanceTypes,
 }
+
+// listSettings are the settings a parameter may give as an array (joined with ",").
+var listSettings = []Setting{SetAzureInstanceSizes, SetAWSInstanceTypes, SetAWSSecurityGroupIDs}
 
 // PluginEnv is everything cmp-plugin learns from its environment, read in one place.
 type PluginEnv struct {
@@ -105,7 +109,7 @@ func FromEnv(getenv func(string) string) (PluginEnv, error) {
 		case p.Map != nil:
 			errs = append(errs, fmt.Sprintf("plugin parameter %q: expected a string, got a map", p.Name))
 		case p.Array != nil:
-			if p.Name != SetAzureInstanceSizes.Param {
+			if !slices.ContainsFunc(listSettings, func(s Setting) bool { return s.Param == p.Name }) {
 				errs = append(errs, fmt.Sprintf("plugin parameter %q: expected a string, got an array", p.Name))
 				continue
 			}

@@ -21,9 +21,10 @@ type Pattern struct {
 	Topology     string      `yaml:"topology,omitempty" json:"topology,omitempty" jsonschema:"enum=converged,enum=split" jsonschema_description:"converged (default): Trustee and the confidential workloads on one cluster. split: Trustee on a trusted hub (clusterGroup, default trusted-hub) and the workloads on spoke clusters that ACM imports (spoke.clusterGroup)."`
 	Spoke        Spoke       `yaml:"spoke,omitempty" json:"spoke,omitempty" jsonschema_description:"The spoke clusterGroup of topology split."`
 	AppsDomain   string      `yaml:"appsDomain,omitempty" json:"appsDomain,omitempty" jsonschema_description:"Apps domain of the cluster that runs the KBS (the trusted hub with topology split), e.g. apps.mycluster.example.com, for the KBS URL in the initdata; read from the cluster at sync time when empty."`
-	Platform     string      `yaml:"platform,omitempty" json:"platform,omitempty" jsonschema:"enum=Azure" jsonschema_description:"Cloud platform; only Azure is supported (default Azure)."`
+	Platform     string      `yaml:"platform,omitempty" json:"platform,omitempty" jsonschema:"enum=Azure,enum=AWS" jsonschema_description:"Cloud platform of the peer pods: Azure (default) or AWS; its settings go under azure or aws."`
 	Operators    Operators   `yaml:"operators,omitempty" json:"operators,omitempty"`
 	Azure        Azure       `yaml:"azure,omitempty" json:"azure,omitempty"`
+	AWS          AWS         `yaml:"aws,omitempty" json:"aws,omitempty"`
 	Trustee      Trustee     `yaml:"trustee,omitempty" json:"trustee,omitempty"`
 	Workloads    Workloads   `yaml:"workloads,omitempty" json:"workloads,omitempty"`
 	SecretStore  SecretStore `yaml:"secretStore,omitempty" json:"secretStore,omitempty"`
@@ -74,6 +75,20 @@ type Azure struct {
 	Tags              map[string]string `yaml:"tags,omitempty" json:"tags,omitempty" jsonschema_description:"Tags put on every pod VM resource (TAGS)."`
 	Egress            string            `yaml:"egress,omitempty" json:"egress,omitempty" jsonschema:"enum=managed,enum=none" jsonschema_description:"managed (default): each sync gives the worker subnet a NAT gateway for pod VMs when it has none; none: your network team owns egress."`
 	RootVolumeSizeGiB int               `yaml:"rootVolumeSizeGiB,omitempty" json:"rootVolumeSizeGiB,omitempty" jsonschema:"minimum=0,maximum=4095" jsonschema_description:"Pod VM root disk size in GiB (ROOT_VOLUME_SIZE); 0 keeps the image size."`
+}
+
+// AWS holds the peer-pod settings for AWS (platform: AWS). Pod VMs are EC2 instances with AMD
+// SEV-SNP enabled.
+type AWS struct {
+	InstanceType      string            `yaml:"instanceType,omitempty" json:"instanceType,omitempty" jsonschema_description:"Default AMD SEV-SNP instance type for a peer pod (PODVM_INSTANCE_TYPE): m6a, c6a or r6a, large to 16xlarge (default m6a.large)."`
+	InstanceTypes     []string          `yaml:"instanceTypes,omitempty" json:"instanceTypes,omitempty" jsonschema_description:"AMD SEV-SNP instance types pods may ask for (PODVM_INSTANCE_TYPES); must contain instanceType."`
+	AMIID             string            `yaml:"amiID,omitempty" json:"amiID,omitempty" jsonschema_description:"Pod VM image (PODVM_AMI_ID); empty lets the operator build it and keep its ID in peer-pods-cm."`
+	Region            string            `yaml:"region,omitempty" json:"region,omitempty" jsonschema_description:"AWS region (AWS_REGION); read from the cluster's Infrastructure when empty."`
+	SubnetID          string            `yaml:"subnetID,omitempty" json:"subnetID,omitempty" jsonschema_description:"Subnet of the pod VMs (AWS_SUBNET_ID), such as subnet-0123456789abcdef0; read from the worker MachineSets when they name it by ID."`
+	SecurityGroupIDs  []string          `yaml:"securityGroupIDs,omitempty" json:"securityGroupIDs,omitempty" jsonschema_description:"Security groups of the pod VMs (AWS_SG_IDS); read from the worker MachineSets when they name them by ID."`
+	VPCID             string            `yaml:"vpcID,omitempty" json:"vpcID,omitempty" jsonschema_description:"VPC of the subnet (AWS_VPC_ID); no cluster object holds it, so set it here or as a plugin parameter."`
+	Tags              map[string]string `yaml:"tags,omitempty" json:"tags,omitempty" jsonschema_description:"Tags put on every pod VM (TAGS)."`
+	RootVolumeSizeGiB int               `yaml:"rootVolumeSizeGiB,omitempty" json:"rootVolumeSizeGiB,omitempty" jsonschema:"minimum=0,maximum=16384" jsonschema_description:"Pod VM root volume size in GiB (ROOT_VOLUME_SIZE); 0 keeps the image size."`
 }
 
 // Trustee configures the Key Broker Service.

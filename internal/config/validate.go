@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -22,7 +23,7 @@ const (
 	DefaultTopology     = TopologyConverged
 	DefaultHubGroup     = "trusted-hub" // the clusterGroup default with topology split
 	DefaultSpokeGroup   = "spoke"
-	DefaultPlatform     = "Azure"
+	DefaultPlatform     = PlatformAzure
 	DefaultRevision     = "main"
 	DefaultChannel      = "stable"
 	DefaultApproval     = "Manual"
@@ -58,6 +59,12 @@ var acmCSVRe = newPattern(`^advanced-cluster-management\.v(\d{1,2}\.\d{1,3})\.\d
 
 // DefaultInstanceSizes is upstream's list of AMD SEV-SNP confidential VM sizes.
 var DefaultInstanceSizes = []string{"Standard_DC2as_v5", "Standard_DC4as_v5", "Standard_DC8as_v5", "Standard_DC16as_v5"}
+
+// Platforms pattern-gen renders peer pods for.
+const (
+	PlatformAzure = "Azure"
+	PlatformAWS   = "AWS"
+)
 
 // DefaultAWSInstanceTypes are the AMD SEV-SNP instance types pods may ask for by default.
 var DefaultAWSInstanceTypes = []string{"m6a.large", "m6a.xlarge", "m6a.2xlarge", "m6a.4xlarge"}
@@ -127,10 +134,18 @@ func SetDefaults(p *Pattern) {
 		}
 		def(&acm.InstallPlanApproval, DefaultApproval)
 	}
-	def(&p.Azure.InstanceSize, DefaultInstanceSize)
-	def(&p.Azure.Egress, EgressManaged)
-	if len(p.Azure.InstanceSizes) == 0 {
-		p.Azure.InstanceSizes = slices.Clone(DefaultInstanceSizes)
+	switch p.Platform {
+	case PlatformAzure:
+		def(&p.Azure.InstanceSize, DefaultInstanceSize)
+		def(&p.Azure.Egress, EgressManaged)
+		if len(p.Azure.InstanceSizes) == 0 {
+			p.Azure.InstanceSizes = slices.Clone(DefaultInstanceSizes)
+		}
+	case PlatformAWS:
+		def(&p.AWS.InstanceType, DefaultAWSInstanceType)
+		if len(p.AWS.InstanceTypes) == 0 {
+			p.AWS.InstanceTypes = slices.Clone(DefaultAWSInstanceTypes)
+		}
 	}
 	def(&p.Trustee.SecurityPolicyFlavour, DefaultFlavour)
 	if p.Trustee.HTTPS == nil {
@@ -174,11 +189,13 @@ var (
 	cvmSizeRe = newPattern(ConfidentialVMSizePattern, 0)
 	snpTypeRe = newPattern(ConfidentialInstanceTypePattern, 0)
 	// EC2 resource IDs: the prefix, then 8 (older) or 17 hexadecimal digits.
-	awsSubnetRe = newPattern(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`, 0)
-	awsSGRe     = newPattern(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`, 0)
-	awsVPCRe    = newPattern(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`, 0)
-	awsAMIRe    = newPattern(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`, 0)
-	awsRegionRe = newPattern(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`, 0)
+	awsSubnetRe   = newPattern(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`, 0)
+	awsSGRe       = newPattern(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`, 0)
+	awsVPCRe      = newPattern(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`, 0)
+	awsAMIRe      = newPattern(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`, 0)
+	awsTagKeyRe   = newPattern(`^[^=,]{1,128}$`, 0)
+	awsTagValueRe = newPattern(`^[^=,]{0,256}$`, 0)
+	awsRegionRe   = newPattern(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`, 0)
 )
 
 // pattern is a regular expression compiled on first use, with a maximum length (0: none).
@@ -293,11 +310,21 @@ func (l *Loaded) validate() Problems {
 		// Not quoted: the domain goes into the initdata, and errors reach CI logs and PRs.
 		bad("appsDomain", "not a DNS name (%d characters); use lowercase letters, digits, '-' and '.', such as apps.mycluster.example.com", len(p.AppsDomain))
 	}
-	if p.Platform != "Azure" {
-		bad("platform", "unsupported platform %q; supported: Azure", p.Platform)
-	}
 	ps = append(ps, l.validateOperators()...)
-	ps = append(ps, l.validateAzure()...)
+	switch p.Platform {
+	case PlatformAzure:
+		if !reflect.DeepEqual(p.AWS, AWS{}) {
+			bad("aws", "set, but platform is Azure; move the settings under azure, or set platform: AWS")
+		}
+		ps = append(ps, l.validateAzure()...)
+	case PlatformAWS:
+		if !reflect.DeepEqual(p.Azure, Azure{}) {
+			bad("azure", "set, but platform is AWS; remove it (AWS settings go under aws)")
+		}
+		ps = append(ps, l.validateAWS()...)
+	default:
+		bad("platform", "unsupported platform %q; supported: %s, %s", p.Platform, PlatformAzure, PlatformAWS)
+	}
 	ps = append(ps, l.validateTrustee()...)
 	if p.SecretStore.Backend != "vault" && p.SecretStore.Backend != "none" {
 		bad("secretStore.backend", "unsupported backend %q; supported: vault, none", p.SecretStore.Backend)
@@ -360,6 +387,62 @@ func (l *Loaded) validateOperators() Problems {
 		if !dnsSubdomain.MatchString(k.pin.Channel) {
 			bad(k.path+".channel", "%q is not a valid OLM channel name", k.pin.Channel)
 		}
+	}
+	return ps
+}
+
+func (l *Loaded) validateAWS() Problems {
+	var ps Problems
+	a := &l.Pattern.AWS
+	bad := func(path, format string, args ...any) {
+		ps = append(ps, Problem{File: l.File, Line: l.Line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	const snpHint = "use an AMD SEV-SNP instance type: m6a, c6a or r6a, large to 16xlarge (such as m6a.large); DISABLECVM is \"false\", so EC2 launches every pod VM with SEV-SNP"
+	if !IsConfidentialInstanceType(a.InstanceType) {
+		bad("aws.instanceType", "%q is not an AMD SEV-SNP instance type; %s", a.InstanceType, snpHint)
+	}
+	seen := map[string]bool{}
+	for i, t := range a.InstanceTypes {
+		path := fmt.Sprintf("aws.instanceTypes[%d]", i)
+		switch {
+		case !IsConfidentialInstanceType(t):
+			bad(path, "%q is not an AMD SEV-SNP instance type; %s", t, snpHint)
+		case seen[t]:
+			bad(path, "%q is listed twice", t)
+		}
+		seen[t] = true
+	}
+	if IsConfidentialInstanceType(a.InstanceType) && !seen[a.InstanceType] {
+		bad("aws.instanceType", "%q is not in aws.instanceTypes; add it there (pods may only use listed types)", a.InstanceType)
+	}
+	for _, f := range []struct{ path, key, value string }{
+		{"aws.region", "AWS_REGION", a.Region}, {"aws.subnetID", "AWS_SUBNET_ID", a.SubnetID},
+		{"aws.vpcID", "AWS_VPC_ID", a.VPCID}, {"aws.amiID", "PODVM_AMI_ID", a.AMIID},
+	} {
+		if f.value == "" {
+			continue
+		}
+		if err := CheckPeerPodsValue(f.key, f.value); err != nil {
+			bad(f.path, "%q: %v", f.value, err)
+		}
+	}
+	for i, g := range a.SecurityGroupIDs {
+		if err := CheckPeerPodsValue("AWS_SG_IDS", g); err != nil {
+			bad(fmt.Sprintf("aws.securityGroupIDs[%d]", i), "%q is not a security group ID such as sg-0123456789abcdef0", g)
+		}
+	}
+	for _, k := range sortedKeys(a.Tags) {
+		// The cloud API adaptor splits TAGS on "," and "=", and EC2 reserves the aws: prefix.
+		path := "aws.tags." + k
+		if !awsTagKeyRe.MatchString(k) || strings.HasPrefix(strings.ToLower(k), "aws:") {
+			bad(path, "tag name %q must be 1-128 characters without = or , and not start with aws:", k)
+		}
+		if !awsTagValueRe.MatchString(a.Tags[k]) {
+			bad(path, "tag value %q must be at most 256 characters without = or ,", a.Tags[k])
+		}
+	}
+	if a.RootVolumeSizeGiB < 0 || a.RootVolumeSizeGiB > 16384 {
+		bad("aws.rootVolumeSizeGiB", "%d is out of range; use 0 (image size) to 16384", a.RootVolumeSizeGiB)
 	}
 	return ps
 }
@@ -490,15 +573,20 @@ func sortedKeys(m map[string]string) []string {
 }
 
 // SortedTags returns the tags as the comma-separated k=v list peer-pods-cm TAGS expects.
-func (a Azure) SortedTags() string {
+func (a Azure) SortedTags() string { return joinTags(a.Tags) }
+
+// SortedTags is the tags as TAGS wants them: key=value pairs, comma-separated, in key order.
+func (a AWS) SortedTags() string { return joinTags(a.Tags) }
+
+func joinTags(tags map[string]string) string {
 	var parts []string
-	for _, k := range sortedKeys(a.Tags) {
-		parts = append(parts, k+"="+a.Tags[k])
+	for _, k := range sortedKeys(tags) {
+		parts = append(parts, k+"="+tags[k])
 	}
 	return strings.Join(parts, ",")
 }
 
-// CheckAzureValue validates one peer-pods-cm value, whatever its source (config, plugin
+// CheckPeerPodsValue validates one peer-pods-cm value, whatever its source (config, plugin
 // parameter, env or the cluster), so every source is held to the same rules. Its errors never
 // quote the value: they reach Argo CD's UI, and a secret pasted into the wrong field must not.
 func CheckPeerPodsValue(key, v string) error {

@@ -135,7 +135,7 @@ func Run(ctx context.Context, req Request) ([]byte, error) {
 // scopeOf is what a clusterGroup's renders read of its cluster: a spoke reads what the trusted hub
 // publishes; a group that subscribes to OpenShift sandboxed containers reads its peer-pods-cm.
 func scopeOf(p *render.Pattern) peerpods.Scope {
-	s := peerpods.Scope{TrustedHub: p.Spoke()}
+	s := peerpods.Scope{TrustedHub: p.Spoke(), Platform: p.Platform}
 	for _, sub := range p.Subscriptions() {
 		s.PeerPods = s.PeerPods || sub.Spec["name"] == "sandboxed-containers-operator"
 	}
@@ -311,8 +311,10 @@ func (s *Renderer) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
 	if plan.Overlay, err = s.overlay(plan); err != nil {
 		return nil, err
 	}
-	// Azure is the platform whose peer pods the charts render; config refuses any other.
-	provider, _ := peerpods.ProviderOf(config.DefaultPlatform)
+	provider, ok := peerpods.ProviderOf(s.pattern.Platform)
+	if !ok {
+		return nil, fmt.Errorf("platform %q (%s): pattern-gen renders peer pods for Azure and AWS only", s.pattern.Platform, render.ConfigFile)
+	}
 	resolved, resolveErr := provider.Resolve(s.env, s.cluster, s.pattern.Coco().ValuesOf(provider.ValuesRoot))
 	// One initdata document per agent policy: restrictive for peer-pods-cm and ordinary pods,
 	// allow-all for pod templates that ask for it.
@@ -381,9 +383,10 @@ func (s *Renderer) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
 		if s.domain != "" {
 			o.SetString(restrictive.pcr8, "metadata", "annotations", AnnotationPCR8)
 		}
-		if s.cluster != nil && s.cluster.LiveImageID != "" {
-			// Keep the operator's pod VM image: a client-side apply would otherwise drop it.
-			o.SetString(s.cluster.LiveImageID, "data", "AZURE_IMAGE_ID")
+		if s.cluster != nil && s.cluster.LiveImageID != "" && o.String("data", provider.ImageKey) == "" {
+			// Keep the operator's pod VM image (unless the fork pins one): a client-side apply
+			// would otherwise drop it.
+			o.SetString(s.cluster.LiveImageID, "data", provider.ImageKey)
 		}
 		if s.strict {
 			for _, v := range resolved {

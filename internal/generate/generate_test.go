@@ -353,21 +353,25 @@ func TestEgressJobFollowsTheResolvedSubnet(t *testing.T) {
 // which Go builds apart): the chart, rendered with requireClusterValues and nothing the cluster
 // gives, lists every one it expects.
 func TestChartClusterKeysMatchPeerPods(t *testing.T) {
-	tree, plan := defaultPlan(t, render.SandboxChart)
-	plan.Params = append(plan.Params, render.Param{Name: "global.coco.azure.requireClusterValues", Value: "true"})
-	_, err := render.RenderApp(tree, plan)
-	if err == nil {
-		t.Fatal("the chart rendered with requireClusterValues and no cluster values")
-	}
-	chart := map[string]string{}
-	for _, m := range regexp.MustCompile(`([A-Z_]+) \(set global\.coco\.azure\.(\w+):`).FindAllStringSubmatch(err.Error(), -1) {
-		chart[m[1]] = m[2]
-	}
-	azure, _ := peerpods.ProviderOf("Azure")
-	want := azure.ClusterKeys()
-	want["INITDATA"] = "initdata"
-	if !maps.Equal(chart, want) {
-		t.Errorf("the chart's cluster keys %v, peerpods' %v", chart, want)
+	for _, platform := range []string{"Azure", "AWS"} {
+		provider, _ := peerpods.ProviderOf(platform)
+		tree, plan := defaultPlan(t, render.SandboxChart)
+		plan.Params = append(plan.Params,
+			render.Param{Name: "global.clusterPlatform", Value: platform},
+			render.Param{Name: "global.coco." + provider.ValuesRoot + ".requireClusterValues", Value: "true"})
+		_, err := render.RenderApp(tree, plan)
+		if err == nil {
+			t.Fatalf("%s: the chart rendered with requireClusterValues and no cluster values", platform)
+		}
+		chart := map[string]string{}
+		for _, m := range regexp.MustCompile(`([A-Z_]+) \(set global\.coco\.`+provider.ValuesRoot+`\.(\w+):`).FindAllStringSubmatch(err.Error(), -1) {
+			chart[m[1]] = m[2]
+		}
+		want := provider.RequiredKeys()
+		want["INITDATA"] = "initdata"
+		if !maps.Equal(chart, want) {
+			t.Errorf("%s: the chart's cluster keys %v, peerpods' %v", platform, chart, want)
+		}
 	}
 }
 
@@ -411,6 +415,35 @@ func TestChartVMSizeRuleMatchesConfig(t *testing.T) {
 		chartOK := err == nil // refused by the template's check, or before it by values.schema.json
 		if chartOK != config.IsConfidentialVMSize(size) {
 			t.Errorf("%s: the chart accepts it %v, config %v (%v)", size, chartOK, config.IsConfidentialVMSize(size), err)
+		}
+	}
+}
+
+// The sandboxed-containers chart accepts exactly the EC2 instance types
+// config.IsConfidentialInstanceType does, with the same expression.
+func TestChartInstanceTypeRuleMatchesConfig(t *testing.T) {
+	chart, err := os.ReadFile(filepath.Join(repoRoot, "charts", "all", "sandboxed-containers", "templates", "peer-pods-cm.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(chart), `regexMatch "`+strings.ReplaceAll(config.ConfidentialInstanceTypePattern, `\`, `\\`)+`"`) {
+		t.Errorf("peer-pods-cm.yaml does not check instance types with config.ConfidentialInstanceTypePattern")
+	}
+	tree, plan := defaultPlan(t, render.SandboxChart)
+	for _, typ := range []string{"m6a.large", "c6a.16xlarge", "r6a.xlarge", "m6a.24xlarge", "m6i.large", "m6a.metal", "m6a.large,x"} {
+		p := plan
+		p.Params = append(slices.Clone(p.Params),
+			render.Param{Name: "global.clusterPlatform", Value: "AWS"},
+			render.Param{Name: "global.coco.aws.instanceTypes", Value: typ, Literal: true},
+			render.Param{Name: "global.coco.aws.instanceType", Value: "m6a.large", Literal: true})
+		_, err := render.RenderApp(tree, p)
+		accepted := err == nil || !strings.Contains(err.Error(), "PODVM_INSTANCE_TYPES")
+		want := true
+		for _, one := range strings.Split(typ, ",") {
+			want = want && config.IsConfidentialInstanceType(one)
+		}
+		if accepted != want {
+			t.Errorf("%s: the chart accepts it %v, config %v (%v)", typ, accepted, want, err)
 		}
 	}
 }

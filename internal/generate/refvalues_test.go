@@ -280,7 +280,7 @@ func TestHubReferenceValuesMatchTheSpokesInitdata(t *testing.T) {
 		t.Errorf("the hub's RVPS lacks the spoke pod's PCR8 %q:\n%+v", spokePCR8, values)
 	}
 	// The spoke reads what the hub publishes and its peer-pods-cm; the hub runs no peer pods.
-	if want := []peerpods.Scope{{TrustedHub: true, PeerPods: true}, {}}; !slices.Equal(scopes, want) {
+	if want := []peerpods.Scope{{TrustedHub: true, PeerPods: true, Platform: "Azure"}, {Platform: "Azure"}}; !slices.Equal(scopes, want) {
 		t.Errorf("scopes read %+v, want %+v", scopes, want)
 	}
 }

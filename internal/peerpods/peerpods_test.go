@@ -119,7 +119,7 @@ func TestResolveReportsEveryMissingOrInvalidKey(t *testing.T) {
 
 func TestPluginEnvErrors(t *testing.T) {
 	for params, want := range map[string]string{
-		`[{"name":"azure-regoin","string":"x"}]`:  `plugin parameter "azure-regoin" is unknown; known parameters: azure-instance-size, azure-instance-sizes,`,
+		`[{"name":"azure-regoin","string":"x"}]`:  `plugin parameter "azure-regoin" is unknown; known parameters: aws-instance-type, aws-instance-types, aws-region, aws-sg-ids, aws-subnet-id, aws-vpc-id, azure-instance-size, azure-instance-sizes,`,
 		`{not json`:                               "ARGOCD_APP_PARAMETERS: not the JSON list Argo CD sends",
 		`[{"name":"azure-region","array":["a"]}]`: `plugin parameter "azure-region": expected a string, got an array`,
 		`[{"name":"overlay","map":{"a":"b"}}]`:    `plugin parameter "overlay": expected a string, got a map`,

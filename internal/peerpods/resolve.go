@@ -16,7 +16,7 @@ import (
 // was off or the cluster could not be read.
 type Cluster struct {
 	CloudConf   *CloudConf // nil when cloud-conf is absent
-	LiveImageID string     // AZURE_IMAGE_ID of the live peer-pods-cm, written by the operator
+	LiveImageID string     // the pod VM image of the live peer-pods-cm (Provider.ImageKey), written by the operator
 	// The KBS, as the cluster knows it: its apps domain and the PEM certificate it serves
 	// (public), and the objects they are read from. On a converged cluster or the trusted hub
 	// that is the ingress domain and Secret kbs-https-certificate; on a spoke, the Secret the
@@ -39,6 +39,8 @@ type AWSFacts struct {
 // has none, and grants none to read).
 type Scope struct {
 	TrustedHub, PeerPods bool
+	// Platform is the fork's platform: which cloud objects hold the peer-pods settings.
+	Platform string
 }
 
 // Value is one resolved setting and where it came from.
@@ -66,12 +68,13 @@ type key struct {
 type Provider struct {
 	Platform   string // the config's platform
 	ValuesRoot string // azure, aws
+	ImageKey   string // the peer-pods-cm key of the pod VM image the operator builds and writes
 	keys       []key
 	// sizes are the instance-size keys: the default and the list it must be in.
 	size, sizes string
 }
 
-var azure = &Provider{Platform: "Azure", ValuesRoot: "azure", size: "AZURE_INSTANCE_SIZE", sizes: "AZURE_INSTANCE_SIZES", keys: []key{
+var azure = &Provider{Platform: "Azure", ValuesRoot: "azure", ImageKey: "AZURE_IMAGE_ID", size: "AZURE_INSTANCE_SIZE", sizes: "AZURE_INSTANCE_SIZES", keys: []key{
 	{name: "AZURE_REGION", setting: config.SetAzureRegion, valuesKey: "region", required: true,
 		cluster: func(c *Cluster) string { return cc(c).Location }, clusterAt: "cloud-conf location"},
 	{name: "AZURE_RESOURCE_GROUP", setting: config.SetAzureResourceGroup, valuesKey: "resourceGroup", required: true,
@@ -90,7 +93,7 @@ var azure = &Provider{Platform: "Azure", ValuesRoot: "azure", size: "AZURE_INSTA
 // (Infrastructure) and, where the worker MachineSets name them by ID, the subnet and security
 // groups; an installer-made MachineSet selects them by tag filter, and no cluster object holds
 // the VPC.
-var aws = &Provider{Platform: "AWS", ValuesRoot: "aws", size: "PODVM_INSTANCE_TYPE", sizes: "PODVM_INSTANCE_TYPES", keys: []key{
+var aws = &Provider{Platform: "AWS", ValuesRoot: "aws", ImageKey: "PODVM_AMI_ID", size: "PODVM_INSTANCE_TYPE", sizes: "PODVM_INSTANCE_TYPES", keys: []key{
 	{name: "AWS_REGION", setting: config.SetAWSRegion, valuesKey: "region", required: true,
 		cluster: func(c *Cluster) string { return awsOf(c).Region }, clusterAt: "infrastructures.config.openshift.io/cluster status.platformStatus.aws.region"},
 	{name: "AWS_SUBNET_ID", setting: config.SetAWSSubnetID, valuesKey: "subnetID", required: true,
@@ -112,13 +115,12 @@ func ProviderOf(platform string) (*Provider, bool) {
 	return nil, false
 }
 
-// ClusterKeys are the peer-pods-cm keys the cluster provides, each with its values key under
-// global.coco.<ValuesRoot>: the sandboxed-containers chart's clusterValues helper holds the
-// same table (a test in internal/generate keeps the two equal).
-func (p *Provider) ClusterKeys() map[string]string {
+// RequiredKeys are the peer-pods-cm keys without a default, each with its values key: what the
+// cluster or the fork must supply (the chart renders a placeholder for each when it is empty).
+func (p *Provider) RequiredKeys() map[string]string {
 	out := map[string]string{}
 	for _, k := range p.keys {
-		if k.cluster != nil {
+		if k.required {
 			out[k.name] = k.valuesKey
 		}
 	}

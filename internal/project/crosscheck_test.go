@@ -217,9 +217,9 @@ func TestClusterGroupChartLikeHelmCLI(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The shared value file is templated with the parameters, as the operator does:
-			// /overrides/values-{{ $.Values.global.clusterPlatform }}.yaml is Azure's.
-			if !slices.Contains(plan.ValueFiles, "overrides/values-Azure.yaml") {
-				t.Errorf("value files %v: no overrides/values-Azure.yaml", plan.ValueFiles)
+			// /overrides/values-{{ $.Values.global.clusterPlatform }}.yaml is the platform's.
+			if want := "overrides/values-" + l.Pattern.Platform + ".yaml"; !slices.Contains(plan.ValueFiles, want) {
+				t.Errorf("value files %v: no %s", plan.ValueFiles, want)
 			}
 			// Without extraParameters the operator passes extraParametersNested: null.
 			bare, err := patterns[0].ClusterGroupPlan(tree, patterns[0].OfflineFacts(l.Pattern.Platform), "cg-chart", render.PatternCR{})

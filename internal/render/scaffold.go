@@ -43,6 +43,7 @@ const (
 	KBSAccessChart  = "charts/coco-supported/kbs-access"
 	KBSPublishChart = "charts/hub/kbs-publish"
 	AzureOverlay    = "overlays/azure"
+	AWSOverlay      = "overlays/aws"
 )
 
 // ConfigFile is where a fork keeps the config it was generated from.
@@ -57,6 +58,9 @@ type view struct {
 	HelloOpenshift, KBSAccess              bool
 	OSC, Trustee, ACM                      config.OperatorPin
 	OSCVersion, TrusteeVersion             string
+	Platform                               string
+	Overlay, ImageKey                      string // the platform's overlay, and the peer-pods-cm key the operator writes
+	AWS                                    awsView
 	InstanceSize, InstanceSizes            string
 	Tags, RootVolumeSize, Egress           string
 	Region, ResourceGroup, SubnetID, NSGID string
@@ -75,6 +79,12 @@ type view struct {
 	HubGroup, SpokeGroup string
 	// Lint lists, per clusterGroup, the fork's charts its applications deploy.
 	Lint []lintGroup
+}
+
+// awsView is the aws settings as values-global.yaml writes them.
+type awsView struct {
+	InstanceType, InstanceTypes, AMIID, Region, SubnetID string
+	SecurityGroupIDs, VPCID, Tags, RootVolumeSize        string
 }
 
 type lintGroup struct {
@@ -129,6 +139,19 @@ func newView(l *config.Loaded) view {
 	if p.Azure.RootVolumeSizeGiB > 0 {
 		v.RootVolumeSize = strconv.Itoa(p.Azure.RootVolumeSizeGiB)
 	}
+	v.Platform, v.Overlay, v.ImageKey = p.Platform, AzureOverlay, "AZURE_IMAGE_ID"
+	if p.Platform == config.PlatformAWS {
+		a := p.AWS
+		v.Overlay, v.ImageKey = AWSOverlay, "PODVM_AMI_ID"
+		v.AWS = awsView{
+			InstanceType: a.InstanceType, InstanceTypes: strings.Join(a.InstanceTypes, ","), AMIID: a.AMIID,
+			Region: a.Region, SubnetID: a.SubnetID, SecurityGroupIDs: strings.Join(a.SecurityGroupIDs, ","),
+			VPCID: a.VPCID, Tags: a.SortedTags(),
+		}
+		if a.RootVolumeSizeGiB > 0 {
+			v.AWS.RootVolumeSize = strconv.Itoa(a.RootVolumeSizeGiB)
+		}
+	}
 	workloads := []string{RBACChart, SandboxChart}
 	if v.HelloOpenshift {
 		workloads = append(workloads, HelloChart)
@@ -166,7 +189,7 @@ func forkTemplates(v view) []forkFile {
 		{"fork/Makefile.tmpl", "Makefile", v},
 		{"fork/README.md.tmpl", "README.md", v},
 		{"fork/gitignore", ".gitignore", v},
-		{"fork/overrides/values-Azure.yaml", "overrides/values-Azure.yaml", v},
+		{"fork/overrides/values-" + v.Platform + ".yaml", "overrides/values-" + v.Platform + ".yaml", v},
 		{"fork/pattern-diff.yaml", ".github/workflows/pattern-diff.yaml", v},
 	}
 	if !v.Split {
@@ -207,7 +230,7 @@ func Scaffold(l *config.Loaded, configData []byte, assets fs.FS) (Tree, error) {
 		}
 		t[f.dst] = data
 	}
-	dirs := []string{AzureOverlay}
+	dirs := []string{v.Overlay}
 	for _, g := range v.Lint {
 		dirs = append(dirs, g.Charts...)
 	}

@@ -124,6 +124,9 @@ func newRefreshCmd(streams base.IOStreams, getenv func(string) string) *cobra.Co
 			if err != nil {
 				return err
 			}
+			if _, ok := peerpods.ProviderOf(o.Scope.Platform); !ok {
+				return base.UsageError{Err: fmt.Errorf("--platform %q: use Azure or AWS", o.Scope.Platform)}
+			}
 			o.Scope.PeerPods = !noPeerPods
 			o.Logf = base.Logger(cmd.Context(), streams.ErrOut, "cmp-plugin refresh")
 			return refresh.Run(cmd.Context(), cfg, o, every)
@@ -132,6 +135,7 @@ func newRefreshCmd(streams base.IOStreams, getenv func(string) string) *cobra.Co
 	cmd.Flags().StringVar(&o.Namespace, "namespace", "", "the Argo CD namespace of the plugin applications")
 	cmd.Flags().DurationVar(&every, "every", 0, "refresh every DURATION until stopped (0: once)")
 	cmd.Flags().BoolVar(&o.Scope.TrustedHub, "trusted-hub", false, "a spoke of a split topology: read the KBS facts the trusted hub publishes")
+	cmd.Flags().StringVar(&o.Scope.Platform, "platform", config.DefaultPlatform, "the cluster's platform (Azure or AWS): which cloud objects hold the peer-pods settings")
 	cmd.Flags().BoolVar(&noPeerPods, "no-peer-pods", false, "the cluster runs no sandboxed containers (a trusted hub): do not read peer-pods-cm")
 	return cmd
 }

@@ -8,53 +8,71 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{/*
-sandboxed-containers.clusterValues: the cluster-provided peer-pods-cm keys, as
-JSON {"AZURE_REGION": ..., ...} (use with fromJson). Only the cluster can
-supply these (cloud-conf, the KBS route host and its certificate), so an empty
-value renders the placeholder "<cluster-provided: WHAT>" (obvious in review,
-invalid for Azure), unless global.coco.azure.requireClusterValues is true
-(cmp-plugin at sync time): then the render fails, naming every empty
-peer-pods-cm key and the value to set for it.
+sandboxed-containers.clusterValues: the peer-pods-cm keys only the cluster (or the
+fork) can supply, for the platform's settings under global.coco.<provider>
+(azure or aws), as JSON {"AZURE_REGION": ..., ...} (use with fromJson). Argument:
+dict "root" (the chart root) "provider" ("azure" or "aws"). An empty value renders
+the placeholder "<cluster-provided: WHAT>" (obvious in review, invalid for the
+cloud), unless global.coco.<provider>.requireClusterValues is true (cmp-plugin at
+sync time): then the render fails, naming every empty peer-pods-cm key and the
+value to set for it. The table is internal/peerpods' (a test keeps them equal).
 */}}
 {{- define "sandboxed-containers.clusterValues" -}}
-{{- $azure := .Values.global.coco.azure -}}
-{{- /* peer-pods-cm key, key under global.coco.azure, what the cluster provides */ -}}
+{{- $provider := .provider -}}
+{{- $settings := get .root.Values.global.coco $provider | default dict -}}
+{{- /* peer-pods-cm key, key under global.coco.<provider>, what supplies it */ -}}
 {{- $specs := list
       (list "AZURE_REGION" "region" "cloud-conf location")
       (list "AZURE_RESOURCE_GROUP" "resourceGroup" "cloud-conf resourceGroup")
       (list "AZURE_SUBNET_ID" "subnetID" "cloud-conf subnet")
       (list "AZURE_NSG_ID" "nsgID" "cloud-conf securityGroupName")
       (list "INITDATA" "initdata" "initdata with the KBS route host and certificate") -}}
+{{- if eq $provider "aws" -}}
+{{- $specs = list
+      (list "AWS_REGION" "region" "the Infrastructure's region")
+      (list "AWS_SUBNET_ID" "subnetID" "a worker MachineSet's subnet ID")
+      (list "AWS_SG_IDS" "securityGroupIDs" "the worker MachineSets' security group IDs")
+      (list "AWS_VPC_ID" "vpcID" "the subnet's VPC, which no cluster object holds")
+      (list "INITDATA" "initdata" "initdata with the KBS route host and certificate") -}}
+{{- end -}}
 {{- $values := dict -}}
 {{- $missing := list -}}
 {{- range $specs -}}
 {{- $key := index . 0 -}}
 {{- $valueKey := index . 1 -}}
 {{- $what := index . 2 -}}
-{{- $value := get $azure $valueKey | toString -}}
+{{- $value := get $settings $valueKey | toString -}}
 {{- if $value -}}
 {{- $_ := set $values $key $value -}}
 {{- else -}}
 {{- $_ := set $values $key (printf "<cluster-provided: %s>" $what) -}}
-{{- $missing = append $missing (printf "%s (set global.coco.azure.%s: %s)" $key $valueKey $what) -}}
+{{- $missing = append $missing (printf "%s (set global.coco.%s.%s: %s)" $key $provider $valueKey $what) -}}
 {{- end -}}
 {{- end -}}
-{{- if and $missing $azure.requireClusterValues -}}
-{{- fail (printf "peer-pods-cm: global.coco.azure.requireClusterValues is true, but these cluster-provided values are empty: %s" (join "; " $missing)) -}}
+{{- if and $missing $settings.requireClusterValues -}}
+{{- fail (printf "peer-pods-cm: global.coco.%s.requireClusterValues is true, but these cluster-provided values are empty: %s" $provider (join "; " $missing)) -}}
 {{- end -}}
 {{- toJson $values -}}
 {{- end }}
 
 {{/*
-sandboxed-containers.instanceSizes: global.coco.azure.VMFlavours with all
-spaces removed and empty entries dropped, joined with "," (AZURE_INSTANCE_SIZES).
+sandboxed-containers.list: a comma-separated list with all spaces removed and
+empty entries dropped, joined with ",".
+*/}}
+{{- define "sandboxed-containers.list" -}}
+{{- $items := list -}}
+{{- range splitList "," (nospace (toString (. | default ""))) -}}
+{{- if . -}}
+{{- $items = append $items . -}}
+{{- end -}}
+{{- end -}}
+{{- join "," $items -}}
+{{- end }}
+
+{{/*
+sandboxed-containers.instanceSizes: global.coco.azure.VMFlavours as a clean list
+(AZURE_INSTANCE_SIZES).
 */}}
 {{- define "sandboxed-containers.instanceSizes" -}}
-{{- $sizes := list -}}
-{{- range splitList "," (nospace .Values.global.coco.azure.VMFlavours) -}}
-{{- if . -}}
-{{- $sizes = append $sizes . -}}
-{{- end -}}
-{{- end -}}
-{{- join "," $sizes -}}
+{{- include "sandboxed-containers.list" .Values.global.coco.azure.VMFlavours -}}
 {{- end }}
