@@ -112,7 +112,13 @@ func rvpsHas(ts *testscript.TestScript, neg bool, args []string) {
 	if len(objs) != 1 {
 		ts.Fatalf("%s: %d objects, want the ConfigMap", args[0], len(objs))
 	}
-	entries, err := rvps.Decode(objs[0].StringMap("data"))
+	obj, err := objs[0].Decode()
+	ts.Check(err)
+	key := rvps.KeyList
+	if _, ok := objs[0].StringMap("data")[rvps.KeyStore]; ok {
+		key = rvps.KeyStore
+	}
+	entries, err := rvps.Decode(obj, key)
 	ts.Check(err)
 	found := slices.ContainsFunc(entries, func(e rvps.Entry) bool { return e.Name == args[1] && slices.Contains(e.Values, args[2]) })
 	if found == neg {

@@ -296,7 +296,7 @@ func (s *Renderer) RenderApp(plan render.AppPlan) ([]manifest.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkRVPS(plan.Name, objs, set); err != nil {
+	if err := checkRVPS(plan.Name, objs, set, s.pattern.Coco().Versions.Trustee); err != nil {
 		return nil, err
 	}
 	return objs, nil

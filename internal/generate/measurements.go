@@ -26,7 +26,7 @@ func (s *Renderer) readMeasurements(plan render.AppPlan) (*measurements.Set, err
 	}
 	if s.strict {
 		if set.Expired(time.Now()) {
-			s.logf("warning: %s: the pod VM measurements expired at %s, so RVPS no longer accepts them and no pod attests as affirming; run pattern-gen measurements pull and commit %s", plan.Name, set.Expires, measurements.File)
+			s.logf("warning: %s: the pod VM measurements expired at %s; the RVPS of Trustee 1.1 and 1.2 does not enforce the expiration, so they are still accepted: run pattern-gen measurements pull and commit %s", plan.Name, set.Expires, measurements.File)
 		} else {
 			s.logf("%s: pod VM measurements of OSC %s (%s), expire %s", RVPSConfigMap, set.OSC, set.Digest, set.Expires)
 		}
@@ -37,12 +37,20 @@ func (s *Renderer) readMeasurements(plan render.AppPlan) (*measurements.Set, err
 // checkRVPS holds the pod VM measurements in a rendered RVPS to the measurements file (set, nil
 // when the application does not list it): the values any other source gave (another values
 // file, the chart's defaults, a parameter) would bypass the file's checks and its review.
-func checkRVPS(app string, objs []manifest.Object, set *measurements.Set) error {
+func checkRVPS(app string, objs []manifest.Object, set *measurements.Set, trusteeVersion string) error {
 	for _, o := range objs {
 		if o.Kind != "ConfigMap" || o.Name != RVPSConfigMap {
 			continue
 		}
-		entries, err := rvps.Decode(o.StringMap("data"))
+		key, err := rvps.KeyFor(trusteeVersion)
+		if err != nil {
+			return fmt.Errorf("application %s: %s: %w", app, RVPSConfigMap, err)
+		}
+		obj, err := o.Decode() // aliases resolved, as Argo CD reads the object
+		if err != nil {
+			return fmt.Errorf("application %s: %w", app, err)
+		}
+		entries, err := rvps.Decode(obj, key)
 		if err != nil {
 			return fmt.Errorf("application %s: %s: %w", app, RVPSConfigMap, err)
 		}

@@ -224,7 +224,11 @@ func checkPolicyNames(t *testing.T, objs []manifest.Object, entries map[string]r
 func rvpsEntries(objs []manifest.Object) ([]rvps.Entry, error) {
 	for _, o := range objs {
 		if o.Kind == "ConfigMap" && o.Name == generate.RVPSConfigMap {
-			return rvps.Decode(o.StringMap("data"))
+			obj, err := o.Decode()
+			if err != nil {
+				return nil, err
+			}
+			return rvps.Decode(obj, rvps.KeyStore) // the default fork pins Trustee 1.2
 		}
 	}
 	return nil, errors.New("no rvps-reference-values")

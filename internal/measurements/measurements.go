@@ -46,7 +46,7 @@ type Set struct {
 	OSC     string `yaml:"osc"`     // the OSC version (x.y.z) whose pod VM image was measured
 	Image   string `yaml:"image"`   // the reference pulled
 	Digest  string `yaml:"digest"`  // what the reference resolved to
-	Expires string `yaml:"expires"` // RFC 3339; RVPS stops accepting the values then
+	Expires string `yaml:"expires"` // RFC 3339; written into the RVPS entries (Trustee 1.1 and 1.2 do not enforce it)
 	// SHA256 maps pcrNN to its lowercase hex SHA-256 bank value, without 0x.
 	SHA256 map[string]string `yaml:"sha256"`
 }
@@ -259,7 +259,8 @@ func (r *reader) str(parent *yaml.Node, fields map[string]*yaml.Node, key, path 
 // Version says whether v is an OSC version as the image is tagged with: x.y.z.
 func Version(v string) bool { return semver.MatchString(v) }
 
-// Expired says whether RVPS no longer accepts the values at now.
+// Expired says whether the values are past their expiration at now (pattern-gen warns; the RVPS
+// of Trustee 1.1 and 1.2, trustee v0.19 and later, never calls ReferenceValue::expired).
 func (s *Set) Expired(now time.Time) bool {
 	t, err := time.Parse(time.RFC3339, s.Expires)
 	return err == nil && !now.Before(t)

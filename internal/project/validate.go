@@ -311,7 +311,7 @@ func checkMeasurements(t render.Tree, apps []render.App, rep *ValidateReport, no
 	case err != nil:
 		return // reported by the render
 	case set.Expired(now):
-		rep.problem(measurements.File, "global.coco.trustee.measurements.expires", fmt.Sprintf("expired at %s, so RVPS rejects the values and no pod attests as affirming; run pattern-gen measurements pull", set.Expires))
+		rep.problem(measurements.File, "global.coco.trustee.measurements.expires", fmt.Sprintf("expired at %s; the RVPS of Trustee 1.1 and 1.2 does not enforce the expiration, so validate does: run pattern-gen measurements pull", set.Expires))
 	case set.Expired(now.Add(measurementsWarnAhead)):
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: the measurements expire at %s; run pattern-gen measurements pull before then", measurements.File, set.Expires))
 	}

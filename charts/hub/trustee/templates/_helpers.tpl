@@ -30,6 +30,42 @@ the operator would misread.
 {{- else -}}
 {{- fail (printf "global.coco.versions.trustee: Trustee %s is not supported by the trustee chart; %s" $v $supported) -}}
 {{- end -}}
+{{- include "trustee.checkPins" . -}}
+{{- end -}}
+
+{{/*
+The operator versions the fork subscribes must be the ones the configuration is written for: a
+Trustee subscription's csv that installs another version than global.coco.versions.trustee, or
+an OSC version that does not pair with it, would give the operator a format it misreads (Trustee
+1.2 deletes, on every reconcile, 1.1-format ConfigMaps without its migration annotation).
+*/}}
+{{- define "trustee.checkPins" -}}
+{{- $v := toString .Values.global.coco.versions.trustee -}}
+{{- $osc := toString (.Values.global.coco.versions.sandboxedContainers | default "") -}}
+{{- $pairs := dict "0.4" "1.10" "1.1" "1.12" "1.2" "1.13" -}}
+{{- $line := regexFind "^[0-9]+\\.[0-9]+" $v -}}
+{{- if and $osc (not (semverCompare (printf "~%s.0" (get $pairs $line)) $osc)) -}}
+{{- fail (printf "global.coco.versions: Trustee %s does not pair with OSC %s; supported pairs: OSC 1.10.x with Trustee 0.4.x, 1.12.x with 1.1.x, 1.13.x with 1.2.x (operators in pattern-gen.yaml, then pattern-gen update)" $v $osc) -}}
+{{- end -}}
+{{- $subs := (.Values.clusterGroup | default dict).subscriptions | default dict -}}
+{{- range $key, $sub := (kindIs "slice" $subs | ternary (dict) $subs) -}}
+{{- include "trustee.checkSubscription" (dict "sub" $sub "where" (printf "clusterGroup.subscriptions.%s" $key) "version" $v) -}}
+{{- end -}}
+{{- if kindIs "slice" $subs -}}
+{{- range $i, $sub := $subs -}}
+{{- include "trustee.checkSubscription" (dict "sub" $sub "where" (printf "clusterGroup.subscriptions[%d]" $i) "version" $v) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "trustee.checkSubscription" -}}
+{{- $sub := .sub | default dict -}}
+{{- if and (kindIs "map" $sub) (eq (toString $sub.name) "trustee-operator") $sub.csv (not $sub.disabled) -}}
+{{- $installs := trimPrefix "trustee-operator.v" (toString $sub.csv) -}}
+{{- if ne $installs .version -}}
+{{- fail (printf "%s.csv: %s installs Trustee %s, but global.coco.versions.trustee is %s, the version this chart writes the configuration for; keep them equal (operators.trustee.csv in pattern-gen.yaml, then pattern-gen update)" .where (toString $sub.csv) $installs .version) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
