@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -106,9 +107,18 @@ func (k *kube) create(t *testing.T, doc string) {
 	var obj map[string]any
 	must(t, yaml.Unmarshal([]byte(doc), &obj))
 	u := &unstructured.Unstructured{Object: obj}
-	_, err := k.resource(t, u.GroupVersionKind(), u.GetNamespace()).Create(context.Background(), u, metav1.CreateOptions{})
+	ri := k.resource(t, u.GroupVersionKind(), u.GetNamespace())
+	created, err := ri.Create(context.Background(), u, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatalf("create %s %s: %v", u.GetKind(), u.GetName(), err)
+	}
+	// A kind with a status subresource drops the status on create: write it as its controller
+	// would (the Infrastructure's, which the installer's operators fill on a cluster).
+	if status, ok := obj["status"]; ok && err == nil {
+		created.Object["status"] = status
+		if _, err := ri.UpdateStatus(context.Background(), created, metav1.UpdateOptions{}); err != nil {
+			t.Fatalf("status of %s %s: %v", u.GetKind(), u.GetName(), err)
+		}
 	}
 }
 
@@ -132,7 +142,10 @@ type clusterSpec struct {
 	objects                []string // objects the cluster already has (cloud-conf ...)
 	trustedHub             bool     // a spoke: the plugin and refresher read what the hub publishes
 	noPeerPods             bool     // a trusted hub: no sandboxed containers, no peer-pods-cm to read
+	platform               string   // global.clusterPlatform, as the framework passes it; "" is Azure
 }
+
+func (s clusterSpec) clusterPlatform() string { return cmp.Or(s.platform, "Azure") }
 
 // argoCluster is a kube-apiserver with Argo CD's application controller, repo server and our
 // CMP server running the fork's plugin.yaml, syncing one clusterGroup of the fork.
@@ -202,6 +215,9 @@ func startArgoCluster(t *testing.T, b binaries, helm string, a *argo, spec clust
 		}
 		if spec.noPeerPods {
 			args = append(args, "--no-peer-pods")
+		}
+		if spec.clusterPlatform() != "Azure" {
+			args = append(args, "--platform="+spec.clusterPlatform())
 		}
 		start(t, p.logs, "refresher", []string{"KUBECONFIG=" + api.kubeconfig(t, refresher, argoNS), "HOME=" + a.work}, b.cmpPlugin, args...)
 		break
@@ -444,7 +460,7 @@ func applications(t *testing.T, fork string, spec clusterSpec, argoNS string) []
 			for _, kv := range [][2]string{
 				{"global.repoURL", "$ARGOCD_APP_SOURCE_REPO_URL"}, {"global.targetRevision", "$ARGOCD_APP_SOURCE_TARGET_REVISION"},
 				{"global.namespace", "$ARGOCD_APP_NAMESPACE"}, {"global.pattern", "coco-pattern"},
-				{"global.clusterDomain", strings.TrimPrefix(spec.localDomain, "apps.")}, {"global.clusterPlatform", "Azure"},
+				{"global.clusterDomain", strings.TrimPrefix(spec.localDomain, "apps.")}, {"global.clusterPlatform", spec.clusterPlatform()},
 				{"global.hubClusterDomain", spec.hubDomain}, {"global.localClusterDomain", spec.localDomain},
 			} {
 				params = append(params, map[string]any{"name": kv[0], "value": kv[1]})
@@ -454,10 +470,10 @@ func applications(t *testing.T, fork string, spec clusterSpec, argoNS string) []
 					params = append(params, o.(map[string]any))
 				}
 			}
-			g := spec.group
+			g, pf := spec.group, spec.clusterPlatform()
 			src["helm"] = map[string]any{
 				"ignoreMissingValueFiles": true,
-				"valueFiles":              []string{"/values-global.yaml", "/values-" + g + ".yaml", "/values-Azure.yaml", "/values-Azure-" + g + ".yaml", "/overrides/values-Azure.yaml"},
+				"valueFiles":              []string{"/values-global.yaml", "/values-" + g + ".yaml", "/values-" + pf + ".yaml", "/values-" + pf + "-" + g + ".yaml", "/overrides/values-" + pf + ".yaml"},
 				"parameters":              params,
 			}
 		}
