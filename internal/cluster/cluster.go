@@ -103,22 +103,21 @@ func Read(ctx context.Context, cfg *rest.Config, scope peerpods.Scope) (*peerpod
 	c := &peerpods.Cluster{}
 	platform := cmp.Or(scope.Platform, config.DefaultPlatform)
 	provider, _ := peerpods.ProviderOf(platform)
-	switch platform {
-	case "AWS":
+	// Only a cluster that runs peer pods needs (and is granted) its cloud's objects: a split
+	// topology's trusted hub renders no peer-pods-cm.
+	switch {
+	case !scope.PeerPods:
+	case platform == "AWS":
 		if infra := get(infraGVR, "", "cluster", "infrastructures.config.openshift.io/cluster"); infra != nil {
 			c.AWS.Region, _, _ = unstructured.NestedString(infra, "status", "platformStatus", "aws", "region")
 		}
-		if scope.PeerPods {
-			list, err := dyn.Resource(machineSetGVR).Namespace(MachineAPINamespace).List(ctx, metav1.ListOptions{})
-			if err != nil {
-				warnings = append(warnings, fmt.Sprintf("cannot list MachineSets in %s: %v", MachineAPINamespace, short(err)))
-			} else {
-				var w []string
-				c.AWS.SubnetID, c.AWS.SecurityGroupIDs, w = workerNetwork(list.Items)
-				warnings = append(warnings, w...)
-			}
+		list, err := dyn.Resource(machineSetGVR).Namespace(MachineAPINamespace).List(ctx, metav1.ListOptions{Limit: 500})
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("cannot list MachineSets in %s: %v", MachineAPINamespace, short(err)))
+		} else {
+			c.AWS.SubnetID, c.AWS.SecurityGroupIDs, c.AWS.NetworkNote = workerNetwork(list.Items)
 		}
-	default:
+	case platform == "Azure":
 		what := "ConfigMap " + CloudConfNamespace + "/" + CloudConfName
 		if cm := get(configMapGVR, CloudConfNamespace, CloudConfName, what); cm != nil {
 			if raw, ok := dataOf(cm)[CloudConfKey]; ok {
@@ -158,9 +157,9 @@ func Read(ctx context.Context, cfg *rest.Config, scope peerpods.Scope) (*peerpod
 // workerNetwork reads the subnet and security groups of the worker MachineSets, from the first
 // (by name) whose provider spec names its subnet by ID, with that MachineSet's security groups
 // if it names every one by ID. An installer-made MachineSet selects both by tag filter, which only
-// the AWS API resolves: then nothing is returned and a warning names the filter, so the user can
-// look the IDs up and pin them.
-func workerNetwork(items []unstructured.Unstructured) (subnet, groups string, warnings []string) {
+// the AWS API resolves: then nothing is returned but a note naming the first filter, so the user
+// can look the IDs up and pin them. A filter is a fact of the cluster, not a failed read.
+func workerNetwork(items []unstructured.Unstructured) (subnet, groups, note string) {
 	slices.SortFunc(items, func(a, b unstructured.Unstructured) int { return strings.Compare(a.GetName(), b.GetName()) })
 	for _, ms := range items {
 		role, _, _ := unstructured.NestedString(ms.Object, "spec", "template", "metadata", "labels", workerRoleLabel)
@@ -170,8 +169,15 @@ func workerNetwork(items []unstructured.Unstructured) (subnet, groups string, wa
 		spec, _, _ := unstructured.NestedMap(ms.Object, "spec", "template", "spec", "providerSpec", "value")
 		id, _, _ := unstructured.NestedString(spec, "subnet", "id")
 		if id == "" {
-			filters, _, _ := unstructured.NestedSlice(spec, "subnet", "filters")
-			warnings = append(warnings, fmt.Sprintf("MachineSet %s/%s selects its subnet by filter %s, not by ID; pin aws.subnetID, aws.securityGroupIDs and aws.vpcID (aws ec2 describe-subnets --filters Name=tag:Name,Values=...)", MachineAPINamespace, ms.GetName(), clip(fmt.Sprint(filters))))
+			if note == "" {
+				how := "not by ID"
+				if filters, ok, _ := unstructured.NestedSlice(spec, "subnet", "filters"); ok && len(filters) > 0 {
+					how = "by filter " + clip(fmt.Sprint(filters))
+				} else if arn, _, _ := unstructured.NestedString(spec, "subnet", "arn"); arn != "" {
+					how = "by ARN, not by ID"
+				}
+				note = fmt.Sprintf("worker MachineSet %s/%s selects its subnet %s (look the IDs up with aws ec2 describe-subnets and pin them)", MachineAPINamespace, ms.GetName(), how)
+			}
 			continue
 		}
 		var ids []string
@@ -185,9 +191,9 @@ func workerNetwork(items []unstructured.Unstructured) (subnet, groups string, wa
 			}
 			ids = append(ids, sid)
 		}
-		return id, strings.Join(ids, ","), warnings
+		return id, strings.Join(ids, ","), ""
 	}
-	return "", "", warnings
+	return "", "", note
 }
 
 // clip quotes a value read from the cluster for a message, at most 200 characters of it.

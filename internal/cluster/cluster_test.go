@@ -408,8 +408,21 @@ func TestAWSDiscoveryWithTheForksRBAC(t *testing.T) {
 	if c.AWS != (peerpods.AWSFacts{Region: "us-east-2", SubnetID: "subnet-0123456789abcdef0", SecurityGroupIDs: "sg-0123456789abcdef0,sg-89abcdef"}) || c.LiveImageID != "ami-0123456789abcdef0" || c.CloudConf != nil {
 		t.Errorf("facts: %+v", c)
 	}
-	if len(warnings) != 1 || !strings.Contains(warnings[0], `MachineSet openshift-machine-api/c1-abcde-worker-us-east-2a selects its subnet by filter "[map[name:tag:Name values:[c1-abcde-subnet-private-us-east-2a]]]", not by ID`) {
+	if len(warnings) != 0 {
 		t.Errorf("warnings: %v", warnings)
+	}
+	// A cluster whose workers all select by filter: no IDs, and a note (not a warning, which
+	// would stop the refresher) that names the filter.
+	must(t, dyn.Resource(schema.GroupVersionResource{Group: "machine.openshift.io", Version: "v1beta1", Resource: "machinesets"}).Namespace(cluster.MachineAPINamespace).Delete(ctx, "c1-abcde-worker-us-east-2c", metav1.DeleteOptions{}))
+	c, warnings = cluster.Read(ctx, srv.Config("system:serviceaccount:coco-aws-hub:default"), scope)
+	if len(warnings) != 0 || c.AWS.SubnetID != "" || !strings.Contains(c.AWS.NetworkNote, `worker MachineSet openshift-machine-api/c1-abcde-worker-us-east-2a selects its subnet by filter "[map[name:tag:Name values:[c1-abcde-subnet-private-us-east-2a]]]"`) {
+		t.Errorf("filters only: %+v, warnings %v", c.AWS, warnings)
+	}
+	// The trusted hub of a split topology runs no peer pods and is granted none of this: it
+	// reads none of it, and warns of nothing.
+	c, warnings = cluster.Read(ctx, srv.Config("system:serviceaccount:coco-aws-hub:default"), peerpods.Scope{Platform: "AWS"})
+	if c.AWS != (peerpods.AWSFacts{}) || len(warnings) != 0 {
+		t.Errorf("trusted hub: %+v, warnings %v", c.AWS, warnings)
 	}
 	// The grant is the MachineSets' list and the one Infrastructure, nothing else there.
 	if _, err := kubernetes.NewForConfigOrDie(srv.Config("system:serviceaccount:coco-aws-hub:default")).CoreV1().Secrets(cluster.MachineAPINamespace).List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {

@@ -42,7 +42,7 @@ var (
 	SetAWSInstanceTypes    = Setting{"aws-instance-types", "PODVM_INSTANCE_TYPES", "allowed AMD SEV-SNP instance types, comma-separated (PODVM_INSTANCE_TYPES)"}
 	SetClusterDomain       = Setting{"cluster-domain", "CLUSTER_DOMAIN", "apps domain of the cluster that runs the KBS (the trusted hub, for a spoke); the KBS URL is https://kbs-trustee-operator-system.<domain>"}
 	SetClusterGroup        = Setting{"cluster-group", "CLUSTER_GROUP", "clusterGroup of the application (values-<name>.yaml); default main.clusterGroupName. Another group is a spoke, whose KBS runs on the trusted hub"}
-	SetClusterDiscovery    = Setting{"cluster-discovery", "CLUSTER_DISCOVERY", "enabled (default) or disabled: read cloud-conf, peer-pods-cm and the KBS address (the ingress domain, or on a spoke Secret trusted-hub-kbs) from the cluster"}
+	SetClusterDiscovery    = Setting{"cluster-discovery", "CLUSTER_DISCOVERY", "enabled (default) or disabled: read cloud-conf (Azure) or the Infrastructure and worker MachineSets (AWS), peer-pods-cm and the KBS address (the ingress domain, or on a spoke Secret trusted-hub-kbs) from the cluster"}
 	SetOverlay             = Setting{"overlay", "OVERLAY", "kustomize overlay directory (from the repository root) applied to the chart output"}
 )
 

@@ -80,7 +80,7 @@ type Azure struct {
 // AWS holds the peer-pod settings for AWS (platform: AWS). Pod VMs are EC2 instances with AMD
 // SEV-SNP enabled.
 type AWS struct {
-	InstanceType      string            `yaml:"instanceType,omitempty" json:"instanceType,omitempty" jsonschema_description:"Default AMD SEV-SNP instance type for a peer pod (PODVM_INSTANCE_TYPE): m6a, c6a or r6a, large to 16xlarge (default m6a.large)."`
+	InstanceType      string            `yaml:"instanceType,omitempty" json:"instanceType,omitempty" jsonschema_description:"Default AMD SEV-SNP instance type for a peer pod (PODVM_INSTANCE_TYPE): m6a large to 8xlarge, c6a large to 16xlarge, r6a large to 4xlarge (default m6a.large)."`
 	InstanceTypes     []string          `yaml:"instanceTypes,omitempty" json:"instanceTypes,omitempty" jsonschema_description:"AMD SEV-SNP instance types pods may ask for (PODVM_INSTANCE_TYPES); must contain instanceType."`
 	AMIID             string            `yaml:"amiID,omitempty" json:"amiID,omitempty" jsonschema_description:"Pod VM image (PODVM_AMI_ID); empty lets the operator build it and keep its ID in peer-pods-cm."`
 	Region            string            `yaml:"region,omitempty" json:"region,omitempty" jsonschema_description:"AWS region (AWS_REGION); read from the cluster's Infrastructure when empty."`
@@ -88,7 +88,7 @@ type AWS struct {
 	SecurityGroupIDs  []string          `yaml:"securityGroupIDs,omitempty" json:"securityGroupIDs,omitempty" jsonschema_description:"Security groups of the pod VMs (AWS_SG_IDS); read from the worker MachineSets when they name them by ID."`
 	VPCID             string            `yaml:"vpcID,omitempty" json:"vpcID,omitempty" jsonschema_description:"VPC of the subnet (AWS_VPC_ID); no cluster object holds it, so set it here or as a plugin parameter."`
 	Tags              map[string]string `yaml:"tags,omitempty" json:"tags,omitempty" jsonschema_description:"Tags put on every pod VM (TAGS)."`
-	RootVolumeSizeGiB int               `yaml:"rootVolumeSizeGiB,omitempty" json:"rootVolumeSizeGiB,omitempty" jsonschema:"minimum=0,maximum=16384" jsonschema_description:"Pod VM root volume size in GiB (ROOT_VOLUME_SIZE); 0 keeps the image size."`
+	RootVolumeSizeGiB int               `yaml:"rootVolumeSizeGiB,omitempty" json:"rootVolumeSizeGiB,omitempty" jsonschema:"minimum=0,maximum=16384" jsonschema_description:"Pod VM root volume size in GiB (ROOT_VOLUME_SIZE); 0 leaves the cloud API adaptor's default (30 GiB)."`
 }
 
 // Trustee configures the Key Broker Service.

@@ -193,8 +193,8 @@ var (
 	awsSGRe       = newPattern(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`, 0)
 	awsVPCRe      = newPattern(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`, 0)
 	awsAMIRe      = newPattern(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`, 0)
-	awsTagKeyRe   = newPattern(`^[^=,]{1,128}$`, 0)
-	awsTagValueRe = newPattern(`^[^=,]{0,256}$`, 0)
+	awsTagKeyRe   = newPattern(`^[^=,\r\n]{1,128}$`, 0)
+	awsTagValueRe = newPattern(`^[^=,\r\n]{0,256}$`, 0)
 	awsRegionRe   = newPattern(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`, 0)
 )
 
@@ -232,12 +232,14 @@ func IsConfidentialVMSize(size string) bool { return cvmSizeRe.MatchString(size)
 
 // ConfidentialInstanceTypePattern matches the EC2 instance types a peer pod can run on with
 // DISABLECVM=false: the cloud API adaptor launches every pod VM with CpuOptions.AmdSevSnp
-// enabled (confidential-containers/cloud-api-adaptor src/cloud-providers/aws), and "AMD SEV-SNP
-// is supported with M6a, R6a, and C6a instance types only" (the EC2 API's CpuOptionsRequest
-// documentation), in their single-socket sizes up to 16xlarge. Whether a region offers a type is
-// for `aws ec2 describe-instance-types --filters
-// Name=processor-info.supported-features,Values=amd-sev-snp` to say.
-const ConfidentialInstanceTypePattern = `^(m6a|c6a|r6a)\.(large|xlarge|2xlarge|4xlarge|8xlarge|12xlarge|16xlarge)$`
+// enabled and checks no type (confidential-containers/cloud-api-adaptor
+// src/cloud-providers/aws), and "AMD SEV-SNP is supported with M6a, R6a, and C6a instance types
+// only" (the EC2 API's CpuOptionsRequest documentation), in the sizes AWS lists: m6a large to
+// 8xlarge, c6a large to 16xlarge, r6a large to 4xlarge (the EC2 user guide's SEV-SNP page, as
+// Ubuntu's SEV-SNP guide and SPIRE's SEV-SNP attestor repeat it; regions us-east-2 and
+// eu-west-1). `aws ec2 describe-instance-types --filters
+// Name=processor-info.supported-features,Values=amd-sev-snp` says what a region offers.
+const ConfidentialInstanceTypePattern = `^(m6a\.(large|xlarge|2xlarge|4xlarge|8xlarge)|c6a\.(large|xlarge|2xlarge|4xlarge|8xlarge|12xlarge|16xlarge)|r6a\.(large|xlarge|2xlarge|4xlarge))$`
 
 // IsConfidentialInstanceType reports whether an EC2 instance type can run an AMD SEV-SNP pod VM.
 func IsConfidentialInstanceType(t string) bool { return snpTypeRe.MatchString(t) }
@@ -397,7 +399,7 @@ func (l *Loaded) validateAWS() Problems {
 	bad := func(path, format string, args ...any) {
 		ps = append(ps, Problem{File: l.File, Line: l.Line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
 	}
-	const snpHint = "use an AMD SEV-SNP instance type: m6a, c6a or r6a, large to 16xlarge (such as m6a.large); DISABLECVM is \"false\", so EC2 launches every pod VM with SEV-SNP"
+	const snpHint = "use an AMD SEV-SNP instance type: m6a large to 8xlarge, c6a large to 16xlarge or r6a large to 4xlarge (such as m6a.large); DISABLECVM is \"false\", so EC2 launches every pod VM with SEV-SNP"
 	if !IsConfidentialInstanceType(a.InstanceType) {
 		bad("aws.instanceType", "%q is not an AMD SEV-SNP instance type; %s", a.InstanceType, snpHint)
 	}
@@ -431,18 +433,22 @@ func (l *Loaded) validateAWS() Problems {
 			bad(fmt.Sprintf("aws.securityGroupIDs[%d]", i), "%q is not a security group ID such as sg-0123456789abcdef0", g)
 		}
 	}
+	if len(a.Tags) > 50 {
+		bad("aws.tags", "%d tags; EC2 allows at most 50 on an instance", len(a.Tags))
+	}
 	for _, k := range sortedKeys(a.Tags) {
-		// The cloud API adaptor splits TAGS on "," and "=", and EC2 reserves the aws: prefix.
+		// The cloud API adaptor splits TAGS on "," and "=" and trims spaces, and EC2 reserves
+		// the aws: prefix.
 		path := "aws.tags." + k
-		if !awsTagKeyRe.MatchString(k) || strings.HasPrefix(strings.ToLower(k), "aws:") {
-			bad(path, "tag name %q must be 1-128 characters without = or , and not start with aws:", k)
+		if !awsTagKeyRe.MatchString(k) || strings.TrimSpace(k) != k || strings.HasPrefix(strings.ToLower(k), "aws:") {
+			bad(path, "tag name %q must be 1-128 characters without = , or line breaks, not start or end with a space, and not start with aws:", k)
 		}
 		if !awsTagValueRe.MatchString(a.Tags[k]) {
 			bad(path, "tag value %q must be at most 256 characters without = or ,", a.Tags[k])
 		}
 	}
 	if a.RootVolumeSizeGiB < 0 || a.RootVolumeSizeGiB > 16384 {
-		bad("aws.rootVolumeSizeGiB", "%d is out of range; use 0 (image size) to 16384", a.RootVolumeSizeGiB)
+		bad("aws.rootVolumeSizeGiB", "%d is out of range; use 0 (the cloud API adaptor's default, 30 GiB) to 16384", a.RootVolumeSizeGiB)
 	}
 	return ps
 }
@@ -618,7 +624,7 @@ func CheckPeerPodsValue(key, v string) error {
 	case "PODVM_AMI_ID":
 		ok, want = awsAMIRe.MatchString(v), "an AMI ID such as ami-0123456789abcdef0"
 	case "PODVM_INSTANCE_TYPE":
-		ok, want = IsConfidentialInstanceType(v), "an AMD SEV-SNP instance type such as m6a.large (m6a, c6a or r6a, up to 16xlarge)"
+		ok, want = IsConfidentialInstanceType(v), "an AMD SEV-SNP instance type such as m6a.large (m6a up to 8xlarge, c6a up to 16xlarge, r6a up to 4xlarge)"
 	case "AWS_SG_IDS", "PODVM_INSTANCE_TYPES":
 		check, want := awsSGRe.MatchString, "security group IDs such as sg-0123456789abcdef0"
 		if key == "PODVM_INSTANCE_TYPES" {

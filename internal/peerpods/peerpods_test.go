@@ -420,8 +420,8 @@ func TestResolveAWS(t *testing.T) {
 }
 
 func TestConfidentialInstanceTypes(t *testing.T) {
-	for typ, want := range map[string]bool{"m6a.large": true, "c6a.16xlarge": true, "r6a.4xlarge": true,
-		"m6a.24xlarge": false, "m6a.metal": false, "m6i.large": false, "t3.large": false, "M6A.large": false, "m6a.large ": false} {
+	for typ, want := range map[string]bool{"m6a.large": true, "m6a.8xlarge": true, "c6a.16xlarge": true, "r6a.4xlarge": true,
+		"m6a.12xlarge": false, "m6a.16xlarge": false, "r6a.8xlarge": false, "c6a.24xlarge": false, "m6a.24xlarge": false, "m6a.metal": false, "m6i.large": false, "t3.large": false, "M6A.large": false, "m6a.large ": false} {
 		if got := config.IsConfidentialInstanceType(typ); got != want {
 			t.Errorf("%q: %v", typ, got)
 		}

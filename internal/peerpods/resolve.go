@@ -31,6 +31,9 @@ type Cluster struct {
 // filter). The security groups are comma-separated.
 type AWSFacts struct {
 	Region, SubnetID, SecurityGroupIDs string
+	// NetworkNote says why the subnet and security groups are not known when they are not:
+	// the worker MachineSet selects them by a tag filter, which only the AWS API resolves.
+	NetworkNote string
 }
 
 // Scope says which of the cluster's facts a render needs. TrustedHub: a spoke, whose KBS runs on
@@ -56,9 +59,11 @@ type key struct {
 	valuesKey string // under global.coco.<provider> in the fork's values
 	cluster   func(*Cluster) string
 	clusterAt string // where on the cluster, for messages
-	def       string
-	required  bool
-	list      bool // comma-separated; spaces are dropped
+	// clusterNote says, when the cluster did not give the key, why (shown with the error).
+	clusterNote func(*Cluster) string
+	def         string
+	required    bool
+	list        bool // comma-separated; spaces are dropped
 }
 
 // Provider is the peer-pods settings of one platform: the peer-pods-cm keys the plugin resolves
@@ -97,9 +102,11 @@ var aws = &Provider{Platform: "AWS", ValuesRoot: "aws", ImageKey: "PODVM_AMI_ID"
 	{name: "AWS_REGION", setting: config.SetAWSRegion, valuesKey: "region", required: true,
 		cluster: func(c *Cluster) string { return awsOf(c).Region }, clusterAt: "infrastructures.config.openshift.io/cluster status.platformStatus.aws.region"},
 	{name: "AWS_SUBNET_ID", setting: config.SetAWSSubnetID, valuesKey: "subnetID", required: true,
-		cluster: func(c *Cluster) string { return awsOf(c).SubnetID }, clusterAt: "the worker MachineSets' providerSpec subnet.id"},
+		cluster: func(c *Cluster) string { return awsOf(c).SubnetID }, clusterAt: "the worker MachineSets' providerSpec subnet.id",
+		clusterNote: func(c *Cluster) string { return awsOf(c).NetworkNote }},
 	{name: "AWS_SG_IDS", setting: config.SetAWSSecurityGroupIDs, valuesKey: "securityGroupIDs", required: true, list: true,
-		cluster: func(c *Cluster) string { return awsOf(c).SecurityGroupIDs }, clusterAt: "the worker MachineSets' providerSpec securityGroups[].id"},
+		cluster: func(c *Cluster) string { return awsOf(c).SecurityGroupIDs }, clusterAt: "the worker MachineSets' providerSpec securityGroups[].id",
+		clusterNote: func(c *Cluster) string { return awsOf(c).NetworkNote }},
 	{name: "AWS_VPC_ID", setting: config.SetAWSVPCID, valuesKey: "vpcID", required: true},
 	{name: "PODVM_INSTANCE_TYPE", setting: config.SetAWSInstanceType, valuesKey: "instanceType", def: config.DefaultAWSInstanceType},
 	{name: "PODVM_INSTANCE_TYPES", setting: config.SetAWSInstanceTypes, valuesKey: "instanceTypes", def: strings.Join(config.DefaultAWSInstanceTypes, ","), list: true},
@@ -185,7 +192,13 @@ func (p *Provider) Resolve(env config.PluginEnv, cluster *Cluster, values contra
 		}
 		if !ok {
 			if k.required {
-				errs = append(errs, p.noSource(k))
+				msg := p.noSource(k)
+				if k.clusterNote != nil && cluster != nil {
+					if note := k.clusterNote(cluster); note != "" {
+						msg += "; on this cluster, " + note
+					}
+				}
+				errs = append(errs, msg)
 			}
 			continue
 		}

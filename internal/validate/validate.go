@@ -440,7 +440,7 @@ func hasKind(app render.App, kind string) bool {
 func platformNamespace(ns string) bool {
 	switch ns {
 	case "default", "openshift", "openshift-config", "openshift-config-managed", "openshift-cloud-controller-manager", "openshift-cloud-credential-operator",
-		"openshift-operators", "openshift-marketplace", "openshift-gitops", "openshift-ingress":
+		"openshift-operators", "openshift-marketplace", "openshift-gitops", "openshift-ingress", "openshift-machine-api":
 		return true
 	}
 	return strings.HasPrefix(ns, "kube-")

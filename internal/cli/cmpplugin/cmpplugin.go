@@ -111,7 +111,8 @@ func newRefreshCmd(streams base.IOStreams, getenv func(string) string) *cobra.Co
 	cmd := &cobra.Command{
 		Use:   "refresh --namespace NS [--every DURATION] [--trusted-hub]",
 		Short: "Hard-refresh the plugin applications whose cluster facts changed since their render",
-		Long: "Read the cluster facts cmp-plugin renders from (cloud-conf, the apps domain, the KBS\n" +
+		Long: "Read the cluster facts cmp-plugin renders from (cloud-conf on Azure, the Infrastructure and\n" +
+			"worker MachineSets on AWS, the apps domain, the KBS\n" +
 			"certificate, the live peer-pods-cm) and hard-refresh every Application in NS rendered by\n" +
 			"the plugin whose recorded digest of those facts differs, so Argo CD renders it again.\n" +
 			"Once, or every DURATION until stopped (the cmp-plugin-refresher Deployment).",
@@ -124,10 +125,10 @@ func newRefreshCmd(streams base.IOStreams, getenv func(string) string) *cobra.Co
 			if err != nil {
 				return err
 			}
-			if _, ok := peerpods.ProviderOf(o.Scope.Platform); !ok {
-				return base.UsageError{Err: fmt.Errorf("--platform %q: use Azure or AWS", o.Scope.Platform)}
-			}
 			o.Scope.PeerPods = !noPeerPods
+			if _, ok := peerpods.ProviderOf(o.Scope.Platform); !ok && o.Scope.PeerPods {
+				return base.UsageError{Err: fmt.Errorf("--platform %q: peer pods run on Azure or AWS; a cluster without them takes --no-peer-pods", o.Scope.Platform)}
+			}
 			o.Logf = base.Logger(cmd.Context(), streams.ErrOut, "cmp-plugin refresh")
 			return refresh.Run(cmd.Context(), cfg, o, every)
 		},
