@@ -393,30 +393,48 @@ func (l *Loaded) validateOperators() Problems {
 	return ps
 }
 
+// sizeRule is a platform's default pod VM size and its allow-list: every entry of the
+// confidential kind, none twice, the default among them.
+type sizeRule struct {
+	path, listPath string
+	size           string
+	list           []string
+	ok             func(string) bool
+	what, unit     string // "a confidential VM size", "sizes"
+	hint           string
+}
+
+func (r sizeRule) check(bad func(path, format string, args ...any)) {
+	if !r.ok(r.size) {
+		bad(r.path, "%q is not %s; %s", r.size, r.what, r.hint)
+	}
+	seen := map[string]bool{}
+	for i, s := range r.list {
+		path := fmt.Sprintf("%s[%d]", r.listPath, i)
+		switch {
+		case !r.ok(s):
+			bad(path, "%q is not %s; %s", s, r.what, r.hint)
+		case seen[s]:
+			bad(path, "%q is listed twice", s)
+		}
+		seen[s] = true
+	}
+	if r.ok(r.size) && !seen[r.size] {
+		bad(r.path, "%q is not in %s; add it there (pods may only use listed %s)", r.size, r.listPath, r.unit)
+	}
+}
+
 func (l *Loaded) validateAWS() Problems {
 	var ps Problems
 	a := &l.Pattern.AWS
 	bad := func(path, format string, args ...any) {
 		ps = append(ps, Problem{File: l.File, Line: l.Line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
 	}
-	const snpHint = "use an AMD SEV-SNP instance type: m6a large to 8xlarge, c6a large to 16xlarge or r6a large to 4xlarge (such as m6a.large); DISABLECVM is \"false\", so EC2 launches every pod VM with SEV-SNP"
-	if !IsConfidentialInstanceType(a.InstanceType) {
-		bad("aws.instanceType", "%q is not an AMD SEV-SNP instance type; %s", a.InstanceType, snpHint)
-	}
-	seen := map[string]bool{}
-	for i, t := range a.InstanceTypes {
-		path := fmt.Sprintf("aws.instanceTypes[%d]", i)
-		switch {
-		case !IsConfidentialInstanceType(t):
-			bad(path, "%q is not an AMD SEV-SNP instance type; %s", t, snpHint)
-		case seen[t]:
-			bad(path, "%q is listed twice", t)
-		}
-		seen[t] = true
-	}
-	if IsConfidentialInstanceType(a.InstanceType) && !seen[a.InstanceType] {
-		bad("aws.instanceType", "%q is not in aws.instanceTypes; add it there (pods may only use listed types)", a.InstanceType)
-	}
+	sizeRule{
+		path: "aws.instanceType", listPath: "aws.instanceTypes", size: a.InstanceType, list: a.InstanceTypes,
+		ok: IsConfidentialInstanceType, what: "an AMD SEV-SNP instance type", unit: "types",
+		hint: "use an AMD SEV-SNP instance type: m6a large to 8xlarge, c6a large to 16xlarge or r6a large to 4xlarge (such as m6a.large); DISABLECVM is \"false\", so EC2 launches every pod VM with SEV-SNP",
+	}.check(bad)
 	for _, f := range []struct{ path, key, value string }{
 		{"aws.region", "AWS_REGION", a.Region}, {"aws.subnetID", "AWS_SUBNET_ID", a.SubnetID},
 		{"aws.vpcID", "AWS_VPC_ID", a.VPCID}, {"aws.amiID", "PODVM_AMI_ID", a.AMIID},
@@ -459,24 +477,11 @@ func (l *Loaded) validateAzure() Problems {
 	bad := func(path, format string, args ...any) {
 		ps = append(ps, Problem{File: l.File, Line: l.Line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
 	}
-	const cvmHint = "use an AMD SEV-SNP (e.g. Standard_DC2as_v5) or Intel TDX (e.g. Standard_DC2es_v5) confidential VM size"
-	if !IsConfidentialVMSize(a.InstanceSize) {
-		bad("azure.instanceSize", "%q is not a confidential VM size; %s", a.InstanceSize, cvmHint)
-	}
-	seen := map[string]bool{}
-	for i, s := range a.InstanceSizes {
-		path := fmt.Sprintf("azure.instanceSizes[%d]", i)
-		switch {
-		case !IsConfidentialVMSize(s):
-			bad(path, "%q is not a confidential VM size; %s", s, cvmHint)
-		case seen[s]:
-			bad(path, "%q is listed twice", s)
-		}
-		seen[s] = true
-	}
-	if IsConfidentialVMSize(a.InstanceSize) && !seen[a.InstanceSize] {
-		bad("azure.instanceSize", "%q is not in azure.instanceSizes; add it there (pods may only use listed sizes)", a.InstanceSize)
-	}
+	sizeRule{
+		path: "azure.instanceSize", listPath: "azure.instanceSizes", size: a.InstanceSize, list: a.InstanceSizes,
+		ok: IsConfidentialVMSize, what: "a confidential VM size", unit: "sizes",
+		hint: "use an AMD SEV-SNP (e.g. Standard_DC2as_v5) or Intel TDX (e.g. Standard_DC2es_v5) confidential VM size",
+	}.check(bad)
 	if a.Region != "" && !regionRe.MatchString(a.Region) {
 		bad("azure.region", "%q is not an Azure region name such as eastus or westeurope", a.Region)
 	}
