@@ -110,6 +110,7 @@ func Read(ctx context.Context, cfg *rest.Config, scope peerpods.Scope) (*peerpod
 	case platform == "AWS":
 		if infra := get(infraGVR, "", "cluster", "infrastructures.config.openshift.io/cluster"); infra != nil {
 			c.AWS.Region, _, _ = unstructured.NestedString(infra, "status", "platformStatus", "aws", "region")
+			c.AWS.PlatformType, _, _ = unstructured.NestedString(infra, "status", "platformStatus", "type")
 		}
 		list, err := dyn.Resource(machineSetGVR).Namespace(MachineAPINamespace).List(ctx, metav1.ListOptions{Limit: 500})
 		if err != nil {

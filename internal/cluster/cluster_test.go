@@ -405,7 +405,7 @@ func TestAWSDiscoveryWithTheForksRBAC(t *testing.T) {
 
 	scope := peerpods.Scope{PeerPods: true, Platform: "AWS"}
 	c, warnings := cluster.Read(ctx, srv.Config("system:serviceaccount:coco-aws-hub:default"), scope)
-	if c.AWS != (peerpods.AWSFacts{Region: "us-east-2", SubnetID: "subnet-0123456789abcdef0", SecurityGroupIDs: "sg-0123456789abcdef0,sg-89abcdef"}) || c.LiveImageID != "ami-0123456789abcdef0" || c.CloudConf != nil {
+	if c.AWS != (peerpods.AWSFacts{Region: "us-east-2", PlatformType: "AWS", SubnetID: "subnet-0123456789abcdef0", SecurityGroupIDs: "sg-0123456789abcdef0,sg-89abcdef"}) || c.LiveImageID != "ami-0123456789abcdef0" || c.CloudConf != nil {
 		t.Errorf("facts: %+v", c)
 	}
 	if len(warnings) != 0 {

@@ -427,3 +427,23 @@ func TestConfidentialInstanceTypes(t *testing.T) {
 		}
 	}
 }
+
+// A fork for one platform refuses the other platform's settings and a cluster of another cloud.
+func TestResolveRefusesTheOtherPlatform(t *testing.T) {
+	values := contract.AWS{VPCID: "vpc-0123456789abcdef0", SubnetID: "subnet-0123456789abcdef0", SecurityGroupIDs: "sg-0123456789abcdef0", Region: "us-east-2"}
+	_, err := aws.Resolve(env(t, map[string]string{"ARGOCD_APP_PARAMETERS": `[{"name":"azure-subnet-id","string":"x"}]`}), nil, values)
+	if err == nil || !strings.Contains(err.Error(), "parameter azure-subnet-id is a setting of platform Azure; this fork's platform is AWS: use the AWS settings (plugin parameters aws-*)") {
+		t.Errorf("Azure parameter on AWS: %v", err)
+	}
+	_, err = azure.Resolve(env(t, map[string]string{"ARGOCD_ENV_AWS_REGION": "us-east-2"}), nil, azureOf(nil))
+	if err == nil || !strings.Contains(err.Error(), "env AWS_REGION is a setting of platform AWS; this fork's platform is Azure") {
+		t.Errorf("AWS env on Azure: %v", err)
+	}
+	_, err = aws.Resolve(config.PluginEnv{}, &Cluster{AWS: AWSFacts{PlatformType: "Azure"}}, values)
+	if err == nil || !strings.Contains(err.Error(), `the cluster's Infrastructure says platform "Azure", but the fork's platform is AWS`) {
+		t.Errorf("AWS fork on an Azure cluster: %v", err)
+	}
+	if _, err := aws.Resolve(config.PluginEnv{}, &Cluster{AWS: AWSFacts{PlatformType: "AWS"}}, values); err != nil {
+		t.Errorf("AWS fork on AWS: %v", err)
+	}
+}

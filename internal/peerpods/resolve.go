@@ -31,6 +31,9 @@ type Cluster struct {
 // filter). The security groups are comma-separated.
 type AWSFacts struct {
 	Region, SubnetID, SecurityGroupIDs string
+	// PlatformType is the Infrastructure's status.platformStatus.type: a fork for AWS must not
+	// render its peer-pods-cm on another cloud.
+	PlatformType string
 	// NetworkNote says why the subnet and security groups are not known when they are not:
 	// the worker MachineSet selects them by a tag filter, which only the AWS API resolves.
 	NetworkNote string
@@ -175,6 +178,10 @@ func cc(c *Cluster) *CloudConf {
 func (p *Provider) Resolve(env config.PluginEnv, cluster *Cluster, values contract.Values) ([]Value, error) {
 	var out []Value
 	var errs []string
+	if t := awsOf(cluster).PlatformType; p == aws && t != "" && t != "AWS" {
+		errs = append(errs, fmt.Sprintf("the cluster's Infrastructure says platform %q, but the fork's platform is AWS (pattern-gen.yaml platform): its peer-pods-cm would name AWS resources on another cloud", t))
+	}
+	errs = append(errs, p.foreign(env)...)
 	for _, k := range p.keys {
 		v, src, ok := env.Lookup(k.setting)
 		if !ok && cluster != nil && k.cluster != nil {
@@ -220,6 +227,23 @@ func (p *Provider) Resolve(env config.PluginEnv, cluster *Cluster, values contra
 		return out, fmt.Errorf("%s", strings.Join(errs, "\n"))
 	}
 	return out, nil
+}
+
+// foreign reports the parameters and env entries of another platform's keys: given to this
+// platform's application they would be ignored, and the key they meant would come from elsewhere.
+func (p *Provider) foreign(env config.PluginEnv) []string {
+	var out []string
+	for _, other := range []*Provider{azure, aws} {
+		if other == p {
+			continue
+		}
+		for _, k := range other.keys {
+			if _, src, ok := env.Lookup(k.setting); ok {
+				out = append(out, fmt.Sprintf("%s is a setting of platform %s; this fork's platform is %s: use the %s settings (plugin parameters %s-*)", src, other.Platform, p.Platform, p.Platform, p.ValuesRoot))
+			}
+		}
+	}
+	return out
 }
 
 // noSource is the error of a required key nothing supplied, naming every way to supply it.
