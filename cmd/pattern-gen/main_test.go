@@ -115,7 +115,7 @@ func rvpsHas(ts *testscript.TestScript, neg bool, args []string) {
 	obj, err := objs[0].Decode()
 	ts.Check(err)
 	key := rvps.KeyList
-	if _, ok := objs[0].StringMap("data")[rvps.KeyStore]; ok {
+	if data, _ := obj["data"].(map[string]any); data[rvps.KeyStore] != nil {
 		key = rvps.KeyStore
 	}
 	entries, err := rvps.Decode(obj, key)

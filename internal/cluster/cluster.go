@@ -31,7 +31,7 @@ const (
 	CloudConfKey       = "cloud.conf"
 	OSCNamespace       = "openshift-sandboxed-containers-operator"
 	PeerPodsConfigMap  = "peer-pods-cm"
-	// On AWS: the Infrastructure's region, and the worker MachineSets' provider specs.
+	// On AWS the worker MachineSets here name the subnet and security groups of the workers.
 	MachineAPINamespace = "openshift-machine-api"
 	workerRoleLabel     = "machine.openshift.io/cluster-api-machine-role"
 	TrusteeNamespace    = "trustee-operator-system"
@@ -107,7 +107,7 @@ func Read(ctx context.Context, cfg *rest.Config, scope peerpods.Scope) (*peerpod
 	// topology's trusted hub renders no peer-pods-cm.
 	switch {
 	case !scope.PeerPods:
-	case platform == "AWS":
+	case platform == config.PlatformAWS:
 		if infra := get(infraGVR, "", "cluster", "infrastructures.config.openshift.io/cluster"); infra != nil {
 			c.AWS.Region, _, _ = unstructured.NestedString(infra, "status", "platformStatus", "aws", "region")
 			c.AWS.PlatformType, _, _ = unstructured.NestedString(infra, "status", "platformStatus", "type")
@@ -118,7 +118,7 @@ func Read(ctx context.Context, cfg *rest.Config, scope peerpods.Scope) (*peerpod
 		} else {
 			c.AWS.SubnetID, c.AWS.SecurityGroupIDs, c.AWS.NetworkNote = workerNetwork(list.Items)
 		}
-	case platform == "Azure":
+	case platform == config.PlatformAzure:
 		what := "ConfigMap " + CloudConfNamespace + "/" + CloudConfName
 		if cm := get(configMapGVR, CloudConfNamespace, CloudConfName, what); cm != nil {
 			if raw, ok := dataOf(cm)[CloudConfKey]; ok {

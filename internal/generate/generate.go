@@ -340,14 +340,14 @@ func (s *Renderer) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
 	}
 	if resolveErr == nil || !s.strict {
 		for _, v := range resolved { // resolved keeps a fixed key order
-			plan.Params = append(plan.Params, render.Param{Name: "global.coco." + provider.ValuesRoot + "." + provider.ValuesKey(v.Key), Value: v.Value, Literal: true})
+			plan.Params = append(plan.Params, render.Param{Name: provider.ValuesPath(provider.ValuesKey(v.Key)), Value: v.Value, Literal: true})
 		}
 		if s.domain != "" {
-			plan.Params = append(plan.Params, render.Param{Name: "global.coco." + provider.ValuesRoot + ".initdata", Value: restrictive.encoded, Literal: true})
+			plan.Params = append(plan.Params, render.Param{Name: provider.ValuesPath("initdata"), Value: restrictive.encoded, Literal: true})
 		}
 		if s.strict && s.domain != "" {
 			// A constant, and the chart's schema wants a boolean, which --set-literal cannot give.
-			plan.Params = append(plan.Params, render.Param{Name: "global.coco." + provider.ValuesRoot + ".requireClusterValues", Value: "true"})
+			plan.Params = append(plan.Params, render.Param{Name: provider.ValuesPath("requireClusterValues"), Value: "true"})
 		}
 	}
 	objs, err := render.RenderApp(s.tree, plan)

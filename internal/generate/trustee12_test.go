@@ -132,8 +132,12 @@ func TestTrustee12Configuration(t *testing.T) {
 				t.Errorf("KbsConfig %s names %q, which the chart does not render", field, name)
 				continue
 			}
-			if _, ok := cm.StringMap("data")[key]; !ok || len(cm.StringMap("data")) != 1 {
-				t.Errorf("ConfigMap %s: keys %v, want only %s", name, cm.StringMap("data"), key)
+			obj, err := cm.Decode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if data, _ := obj["data"].(map[string]any); data[key] == nil || len(data) != 1 {
+				t.Errorf("ConfigMap %s: data %v, want only key %s", name, data, key)
 			}
 			if cm.String("metadata", "annotations", "kbs.confidentialcontainers.org/migrated-from-v1.1.0") == "" {
 				t.Errorf("ConfigMap %s lacks the migration annotation: the 1.2 operator deletes it on every reconcile", name)

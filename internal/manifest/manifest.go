@@ -235,27 +235,6 @@ func (o Object) String(path ...string) string {
 	return n.Value
 }
 
-// StringMap returns the string values of the mapping at a path (a ConfigMap's data), without
-// keys whose value is not a string; nil when there is no mapping there.
-func (o Object) StringMap(path ...string) map[string]string {
-	n := o.Node
-	for _, key := range path {
-		if n = child(n, key); n == nil {
-			return nil
-		}
-	}
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	out := make(map[string]string, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if v := n.Content[i+1]; v.Kind == yaml.ScalarNode {
-			out[n.Content[i].Value] = v.Value
-		}
-	}
-	return out
-}
-
 // ByID splits a stream and decodes each object, keyed by its ID: how two renders of the same
 // objects (in-process and the helm or kustomize CLI) are compared regardless of order.
 func ByID(source string, stream []byte) (map[string]map[string]any, error) {

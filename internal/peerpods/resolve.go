@@ -137,6 +137,9 @@ func (p *Provider) RequiredKeys() map[string]string {
 	return out
 }
 
+// ValuesPath is where the fork's values keep a setting of this provider (global.coco.<root>.<key>).
+func (p *Provider) ValuesPath(key string) string { return "global.coco." + p.ValuesRoot + "." + key }
+
 // ValuesKey maps a peer-pods-cm key to the chart's value key under global.coco.<ValuesRoot>.
 func (p *Provider) ValuesKey(name string) string {
 	for _, k := range p.keys {
@@ -145,15 +148,6 @@ func (p *Provider) ValuesKey(name string) string {
 		}
 	}
 	return ""
-}
-
-// ValuesKeys lists every values key of the table, for the contract test.
-func (p *Provider) ValuesKeys() []string {
-	var out []string
-	for _, k := range p.keys {
-		out = append(out, k.valuesKey)
-	}
-	return out
 }
 
 func awsOf(c *Cluster) AWSFacts {
@@ -178,8 +172,8 @@ func cc(c *Cluster) *CloudConf {
 func (p *Provider) Resolve(env config.PluginEnv, cluster *Cluster, values contract.Values) ([]Value, error) {
 	var out []Value
 	var errs []string
-	if t := awsOf(cluster).PlatformType; p == aws && t != "" && t != "AWS" {
-		errs = append(errs, fmt.Sprintf("the cluster's Infrastructure says platform %q, but the fork's platform is AWS (pattern-gen.yaml platform): its peer-pods-cm would name AWS resources on another cloud", t))
+	if t := awsOf(cluster).PlatformType; t != "" && t != p.Platform {
+		errs = append(errs, fmt.Sprintf("the cluster's Infrastructure says platform %q, but the fork's platform is %s (pattern-gen.yaml platform): its peer-pods-cm would name %s resources on another cloud", t, p.Platform, p.Platform))
 	}
 	errs = append(errs, p.foreign(env)...)
 	for _, k := range p.keys {
@@ -191,7 +185,7 @@ func (p *Provider) Resolve(env config.PluginEnv, cluster *Cluster, values contra
 		}
 		if !ok {
 			if s := values.Value(k.valuesKey); s != "" {
-				v, src, ok = s, "values global.coco."+p.ValuesRoot+"."+k.valuesKey, true
+				v, src, ok = s, "values "+p.ValuesPath(k.valuesKey), true
 			}
 		}
 		if !ok && k.def != "" {
@@ -252,8 +246,8 @@ func (p *Provider) noSource(k key) string {
 	if k.cluster != nil {
 		cluster = fmt.Sprintf(", let the plugin read it from the cluster (%s)", k.clusterAt)
 	}
-	return fmt.Sprintf("%s has no source: set plugin parameter %s or plugin env %s on the application%s, or set %s.%s in pattern-gen.yaml (global.coco.%s.%s in values-global.yaml)",
-		k.name, k.setting.Param, k.setting.Env, cluster, p.ValuesRoot, k.valuesKey, p.ValuesRoot, k.valuesKey)
+	return fmt.Sprintf("%s has no source: set plugin parameter %s or plugin env %s on the application%s, or set %s.%s in pattern-gen.yaml (%s in values-global.yaml)",
+		k.name, k.setting.Param, k.setting.Env, cluster, p.ValuesRoot, k.valuesKey, p.ValuesPath(k.valuesKey))
 }
 
 func find(vs []Value, key string) *Value {

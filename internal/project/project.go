@@ -539,11 +539,7 @@ func ClusterGroups(dir string) ([]string, error) {
 // hub's when group is ""), as the clustergroup chart names them, without disabled ones (shell
 // completion).
 func ApplicationNames(dir, group string) ([]string, error) {
-	patterns, err := valuesPatterns(dir)
-	if err != nil {
-		return nil, err
-	}
-	p, err := render.SelectGroup(patterns, group)
+	p, err := ReadPatternOf(dir, group)
 	if err != nil {
 		return nil, err
 	}

@@ -106,8 +106,9 @@ type appEntry struct {
 	spec map[string]any
 }
 
-// ReadGlobal reads only values-global.yaml: the pattern's name, clusterGroup and repository.
-// ReadGroup then reads a clusterGroup file without parsing values-global.yaml again.
+// ReadGlobal reads only values-global.yaml (and the config's platform): the pattern's name,
+// clusterGroup and repository. (*Pattern).Select then reads clusterGroup files without parsing
+// values-global.yaml again.
 func ReadGlobal(t Tree) (*Pattern, error) {
 	global, err := readValues(t, "values-global.yaml", true)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pattern-gen/pattern-gen/internal/config"
 	"github.com/pattern-gen/pattern-gen/internal/measurements"
+	"github.com/pattern-gen/pattern-gen/internal/peerpods"
 	"github.com/pattern-gen/pattern-gen/internal/pins"
 )
 
@@ -139,10 +140,11 @@ func newView(l *config.Loaded) view {
 	if p.Azure.RootVolumeSizeGiB > 0 {
 		v.RootVolumeSize = strconv.Itoa(p.Azure.RootVolumeSizeGiB)
 	}
-	v.Platform, v.Overlay, v.ImageKey = p.Platform, AzureOverlay, "AZURE_IMAGE_ID"
+	provider, _ := peerpods.ProviderOf(p.Platform) // config validation accepts no other platform
+	v.Platform, v.Overlay, v.ImageKey = p.Platform, AzureOverlay, provider.ImageKey
 	if p.Platform == config.PlatformAWS {
 		a := p.AWS
-		v.Overlay, v.ImageKey = AWSOverlay, "PODVM_AMI_ID"
+		v.Overlay = AWSOverlay
 		v.AWS = awsView{
 			InstanceType: a.InstanceType, InstanceTypes: strings.Join(a.InstanceTypes, ","), AMIID: a.AMIID,
 			Region: a.Region, SubnetID: a.SubnetID, SecurityGroupIDs: strings.Join(a.SecurityGroupIDs, ","),

@@ -30,11 +30,11 @@ the operator would misread.
 {{- else -}}
 {{- fail (printf "global.coco.versions.trustee: Trustee %s is not supported by the trustee chart; %s" $v $supported) -}}
 {{- end -}}
-{{- include "trustee.checkPins" . -}}
 {{- end -}}
 
 {{/*
-The operator versions the fork subscribes must be the ones the configuration is written for: a
+The operator versions the fork subscribes must be the ones the configuration is written for
+(checked once per render, from kbsconfig.yaml): a
 Trustee subscription's csv that installs another version than global.coco.versions.trustee, or
 an OSC version that does not pair with it, would give the operator a format it misreads (Trustee
 1.2 deletes, on every reconcile, 1.1-format ConfigMaps without its migration annotation).
@@ -73,14 +73,14 @@ Metadata of a ConfigMap the KbsConfig references: its name, namespace, labels an
 1.2, the annotation that marks it migrated. Trustee 1.2's operator backs up and deletes, on every
 reconcile, each referenced ConfigMap without it (openshift/trustee-operator v1.2.1
 internal/controller/migration.go), which with Argo CD's self-heal would delete and recreate the
-pattern's configuration forever. Arguments (dict): root, name.
+pattern's configuration forever. Arguments (dict): root, name, format (trustee.format).
 */}}
 {{- define "trustee.configMapMeta" -}}
 name: {{ .name }}
 namespace: {{ .root.Release.Namespace }}
 labels:
   {{- include "trustee.labels" .root | nindent 2 }}
-{{- if eq (include "trustee.format" .root) "1.2" }}
+{{- if eq .format "1.2" }}
 annotations:
   kbs.confidentialcontainers.org/migrated-from-v1.1.0: v1.2.0
 {{- end }}
