@@ -601,50 +601,43 @@ func joinTags(tags map[string]string) string {
 // parameter, env or the cluster), so every source is held to the same rules. Its errors never
 // quote the value: they reach Argo CD's UI, and a secret pasted into the wrong field must not.
 func CheckPeerPodsValue(key, v string) error {
-	ok := true
-	var want string
-	switch key {
-	case "AZURE_REGION":
-		ok, want = regionRe.MatchString(v), "an Azure region name such as eastus"
-	case "AZURE_RESOURCE_GROUP":
-		ok, want = rgRe.MatchString(v), "a resource group name"
-	case "AZURE_SUBNET_ID":
-		ok, want = subnetIDRe.MatchString(v), "/subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>"
-	case "AZURE_NSG_ID":
-		ok, want = nsgIDRe.MatchString(v), "/subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/networkSecurityGroups/<nsg>"
-	case "AZURE_INSTANCE_SIZE":
-		ok, want = IsConfidentialVMSize(v), "a confidential VM size such as Standard_DC2as_v5"
-	case "AZURE_INSTANCE_SIZES":
-		for i, s := range strings.Split(v, ",") {
-			if !IsConfidentialVMSize(s) {
-				return fmt.Errorf("entry %d is not a confidential VM size; want a comma-separated list such as Standard_DC2as_v5,Standard_DC4as_v5", i+1)
-			}
-		}
-	case "AWS_REGION":
-		ok, want = awsRegionRe.MatchString(v), "an AWS region name such as us-east-2"
-	case "AWS_SUBNET_ID":
-		ok, want = awsSubnetRe.MatchString(v), "a subnet ID such as subnet-0123456789abcdef0"
-	case "AWS_VPC_ID":
-		ok, want = awsVPCRe.MatchString(v), "a VPC ID such as vpc-0123456789abcdef0"
-	case "PODVM_AMI_ID":
-		ok, want = awsAMIRe.MatchString(v), "an AMI ID such as ami-0123456789abcdef0"
-	case "PODVM_INSTANCE_TYPE":
-		ok, want = IsConfidentialInstanceType(v), "an AMD SEV-SNP instance type such as m6a.large (m6a up to 8xlarge, c6a up to 16xlarge, r6a up to 4xlarge)"
-	case "AWS_SG_IDS", "PODVM_INSTANCE_TYPES":
-		check, want := awsSGRe.MatchString, "security group IDs such as sg-0123456789abcdef0"
-		if key == "PODVM_INSTANCE_TYPES" {
-			check, want = IsConfidentialInstanceType, "AMD SEV-SNP instance types such as m6a.large,m6a.xlarge"
-		}
-		for i, s := range strings.Split(v, ",") {
-			if !check(s) {
-				return fmt.Errorf("entry %d is not valid; want a comma-separated list of %s", i+1, want)
-			}
-		}
-	}
+	r, ok := peerPodsRules[key]
 	if !ok {
-		return fmt.Errorf("the value (%d characters) is not valid; want %s", len(v), want)
+		return nil
+	}
+	if !r.list {
+		if !r.ok(v) {
+			return fmt.Errorf("the value (%d characters) is not valid; want %s", len(v), r.want)
+		}
+		return nil
+	}
+	for i, s := range strings.Split(v, ",") {
+		if !r.ok(s) {
+			return fmt.Errorf("entry %d is not valid; want a comma-separated list of %s", i+1, r.want)
+		}
 	}
 	return nil
+}
+
+// peerPodsRules are the value rules of the peer-pods-cm keys, by key; a list is comma-separated.
+var peerPodsRules = map[string]struct {
+	ok   func(string) bool
+	want string
+	list bool
+}{
+	"AZURE_REGION":         {regionRe.MatchString, "an Azure region name such as eastus", false},
+	"AZURE_RESOURCE_GROUP": {rgRe.MatchString, "a resource group name", false},
+	"AZURE_SUBNET_ID":      {subnetIDRe.MatchString, "/subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/subnets/<subnet>", false},
+	"AZURE_NSG_ID":         {nsgIDRe.MatchString, "/subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.Network/networkSecurityGroups/<nsg>", false},
+	"AZURE_INSTANCE_SIZE":  {IsConfidentialVMSize, "a confidential VM size such as Standard_DC2as_v5", false},
+	"AZURE_INSTANCE_SIZES": {IsConfidentialVMSize, "confidential VM sizes such as Standard_DC2as_v5,Standard_DC4as_v5", true},
+	"AWS_REGION":           {awsRegionRe.MatchString, "an AWS region name such as us-east-2", false},
+	"AWS_SUBNET_ID":        {awsSubnetRe.MatchString, "a subnet ID such as subnet-0123456789abcdef0", false},
+	"AWS_VPC_ID":           {awsVPCRe.MatchString, "a VPC ID such as vpc-0123456789abcdef0", false},
+	"AWS_SG_IDS":           {awsSGRe.MatchString, "security group IDs such as sg-0123456789abcdef0", true},
+	"PODVM_AMI_ID":         {awsAMIRe.MatchString, "an AMI ID such as ami-0123456789abcdef0", false},
+	"PODVM_INSTANCE_TYPE":  {IsConfidentialInstanceType, "an AMD SEV-SNP instance type such as m6a.large (m6a up to 8xlarge, c6a up to 16xlarge, r6a up to 4xlarge)", false},
+	"PODVM_INSTANCE_TYPES": {IsConfidentialInstanceType, "AMD SEV-SNP instance types such as m6a.large,m6a.xlarge", true},
 }
 
 // RepoURLMissing is the problem of a fork without a repository URL, naming every way to give one.
