@@ -43,14 +43,6 @@ type Azure struct {
 	Egress               string
 }
 
-// ValuesOf is the peer-pods settings under global.coco.<root> (azure, aws).
-func (c Coco) ValuesOf(root string) Values {
-	if root == "aws" {
-		return c.AWS
-	}
-	return c.Azure
-}
-
 // AWS is global.coco.aws: the peer-pods settings the fork pins on AWS.
 type AWS struct {
 	InstanceType     string

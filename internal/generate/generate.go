@@ -315,7 +315,7 @@ func (s *Renderer) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
 	if !ok {
 		return nil, fmt.Errorf("platform %q (%s): pattern-gen renders peer pods for Azure and AWS only", s.pattern.Platform, render.ConfigFile)
 	}
-	resolved, resolveErr := provider.Resolve(s.env, s.cluster, s.pattern.Coco().ValuesOf(provider.ValuesRoot))
+	resolved, resolveErr := provider.Resolve(s.env, s.cluster, provider.Values(s.pattern.Coco()))
 	// One initdata document per agent policy: restrictive for peer-pods-cm and ordinary pods,
 	// allow-all for pod templates that ask for it.
 	var restrictive *initdataDoc

@@ -365,7 +365,7 @@ func TestValuesKeysAreInTheContract(t *testing.T) {
 	for _, p := range []*Provider{azure, aws} {
 		for _, k := range p.keys {
 			coco := contract.Decode(map[string]any{"global": map[string]any{"coco": map[string]any{p.ValuesRoot: map[string]any{k.valuesKey: "x"}}}})
-			if got := coco.ValuesOf(p.ValuesRoot).Value(k.valuesKey); got != "x" {
+			if got := p.Values(coco).Value(k.valuesKey); got != "x" {
 				t.Errorf("%s %s: values key %s is not read by the contract", p.Platform, k.name, k.valuesKey)
 			}
 		}

@@ -77,23 +77,25 @@ type Provider struct {
 	Platform   string // the config's platform
 	ValuesRoot string // azure, aws
 	ImageKey   string // the peer-pods-cm key of the pod VM image the operator builds and writes
+	values     func(contract.Coco) contract.Values
 	keys       []key
 	// sizes are the instance-size keys: the default and the list it must be in.
 	size, sizes string
 }
 
-var azure = &Provider{Platform: "Azure", ValuesRoot: "azure", ImageKey: "AZURE_IMAGE_ID", size: "AZURE_INSTANCE_SIZE", sizes: "AZURE_INSTANCE_SIZES", keys: []key{
-	{name: "AZURE_REGION", setting: config.SetAzureRegion, valuesKey: "region", required: true,
-		cluster: func(c *Cluster) string { return cc(c).Location }, clusterAt: "cloud-conf location"},
-	{name: "AZURE_RESOURCE_GROUP", setting: config.SetAzureResourceGroup, valuesKey: "resourceGroup", required: true,
-		cluster: func(c *Cluster) string { return cc(c).ResourceGroup }, clusterAt: "cloud-conf resourceGroup"},
-	{name: "AZURE_SUBNET_ID", setting: config.SetAzureSubnetID, valuesKey: "subnetID", required: true,
-		cluster: func(c *Cluster) string { return cc(c).SubnetID() }, clusterAt: "cloud-conf subscriptionId, vnetResourceGroup, vnetName, subnetName"},
-	{name: "AZURE_NSG_ID", setting: config.SetAzureNSGID, valuesKey: "nsgID", required: true,
-		cluster: func(c *Cluster) string { return cc(c).NSGID() }, clusterAt: "cloud-conf subscriptionId, resourceGroup, securityGroupName"},
-	{name: "AZURE_INSTANCE_SIZE", setting: config.SetAzureInstanceSize, valuesKey: "defaultVMFlavour", def: config.DefaultInstanceSize},
-	{name: "AZURE_INSTANCE_SIZES", setting: config.SetAzureInstanceSizes, valuesKey: "VMFlavours", def: strings.Join(config.DefaultInstanceSizes, ","), list: true},
-}}
+var azure = &Provider{Platform: "Azure", ValuesRoot: "azure", ImageKey: "AZURE_IMAGE_ID",
+	values: func(c contract.Coco) contract.Values { return c.Azure }, size: "AZURE_INSTANCE_SIZE", sizes: "AZURE_INSTANCE_SIZES", keys: []key{
+		{name: "AZURE_REGION", setting: config.SetAzureRegion, valuesKey: "region", required: true,
+			cluster: func(c *Cluster) string { return cc(c).Location }, clusterAt: "cloud-conf location"},
+		{name: "AZURE_RESOURCE_GROUP", setting: config.SetAzureResourceGroup, valuesKey: "resourceGroup", required: true,
+			cluster: func(c *Cluster) string { return cc(c).ResourceGroup }, clusterAt: "cloud-conf resourceGroup"},
+		{name: "AZURE_SUBNET_ID", setting: config.SetAzureSubnetID, valuesKey: "subnetID", required: true,
+			cluster: func(c *Cluster) string { return cc(c).SubnetID() }, clusterAt: "cloud-conf subscriptionId, vnetResourceGroup, vnetName, subnetName"},
+		{name: "AZURE_NSG_ID", setting: config.SetAzureNSGID, valuesKey: "nsgID", required: true,
+			cluster: func(c *Cluster) string { return cc(c).NSGID() }, clusterAt: "cloud-conf subscriptionId, resourceGroup, securityGroupName"},
+		{name: "AZURE_INSTANCE_SIZE", setting: config.SetAzureInstanceSize, valuesKey: "defaultVMFlavour", def: config.DefaultInstanceSize},
+		{name: "AZURE_INSTANCE_SIZES", setting: config.SetAzureInstanceSizes, valuesKey: "VMFlavours", def: strings.Join(config.DefaultInstanceSizes, ","), list: true},
+	}}
 
 // aws: the keys the operator requires before it builds the pod VM image (AWS_REGION,
 // AWS_SUBNET_ID, AWS_VPC_ID, AWS_SG_IDS; openshift/sandboxed-containers-operator's peer-pods
@@ -101,19 +103,20 @@ var azure = &Provider{Platform: "Azure", ValuesRoot: "azure", ImageKey: "AZURE_I
 // (Infrastructure) and, where the worker MachineSets name them by ID, the subnet and security
 // groups; an installer-made MachineSet selects them by tag filter, and no cluster object holds
 // the VPC.
-var aws = &Provider{Platform: "AWS", ValuesRoot: "aws", ImageKey: "PODVM_AMI_ID", size: "PODVM_INSTANCE_TYPE", sizes: "PODVM_INSTANCE_TYPES", keys: []key{
-	{name: "AWS_REGION", setting: config.SetAWSRegion, valuesKey: "region", required: true,
-		cluster: func(c *Cluster) string { return awsOf(c).Region }, clusterAt: "infrastructures.config.openshift.io/cluster status.platformStatus.aws.region"},
-	{name: "AWS_SUBNET_ID", setting: config.SetAWSSubnetID, valuesKey: "subnetID", required: true,
-		cluster: func(c *Cluster) string { return awsOf(c).SubnetID }, clusterAt: "the worker MachineSets' providerSpec subnet.id",
-		clusterNote: func(c *Cluster) string { return awsOf(c).NetworkNote }},
-	{name: "AWS_SG_IDS", setting: config.SetAWSSecurityGroupIDs, valuesKey: "securityGroupIDs", required: true, list: true,
-		cluster: func(c *Cluster) string { return awsOf(c).SecurityGroupIDs }, clusterAt: "the worker MachineSets' providerSpec securityGroups[].id",
-		clusterNote: func(c *Cluster) string { return awsOf(c).NetworkNote }},
-	{name: "AWS_VPC_ID", setting: config.SetAWSVPCID, valuesKey: "vpcID", required: true},
-	{name: "PODVM_INSTANCE_TYPE", setting: config.SetAWSInstanceType, valuesKey: "instanceType", def: config.DefaultAWSInstanceType},
-	{name: "PODVM_INSTANCE_TYPES", setting: config.SetAWSInstanceTypes, valuesKey: "instanceTypes", def: strings.Join(config.DefaultAWSInstanceTypes, ","), list: true},
-}}
+var aws = &Provider{Platform: "AWS", ValuesRoot: "aws", ImageKey: "PODVM_AMI_ID",
+	values: func(c contract.Coco) contract.Values { return c.AWS }, size: "PODVM_INSTANCE_TYPE", sizes: "PODVM_INSTANCE_TYPES", keys: []key{
+		{name: "AWS_REGION", setting: config.SetAWSRegion, valuesKey: "region", required: true,
+			cluster: func(c *Cluster) string { return awsOf(c).Region }, clusterAt: "infrastructures.config.openshift.io/cluster status.platformStatus.aws.region"},
+		{name: "AWS_SUBNET_ID", setting: config.SetAWSSubnetID, valuesKey: "subnetID", required: true,
+			cluster: func(c *Cluster) string { return awsOf(c).SubnetID }, clusterAt: "the worker MachineSets' providerSpec subnet.id",
+			clusterNote: func(c *Cluster) string { return awsOf(c).NetworkNote }},
+		{name: "AWS_SG_IDS", setting: config.SetAWSSecurityGroupIDs, valuesKey: "securityGroupIDs", required: true, list: true,
+			cluster: func(c *Cluster) string { return awsOf(c).SecurityGroupIDs }, clusterAt: "the worker MachineSets' providerSpec securityGroups[].id",
+			clusterNote: func(c *Cluster) string { return awsOf(c).NetworkNote }},
+		{name: "AWS_VPC_ID", setting: config.SetAWSVPCID, valuesKey: "vpcID", required: true},
+		{name: "PODVM_INSTANCE_TYPE", setting: config.SetAWSInstanceType, valuesKey: "instanceType", def: config.DefaultAWSInstanceType},
+		{name: "PODVM_INSTANCE_TYPES", setting: config.SetAWSInstanceTypes, valuesKey: "instanceTypes", def: strings.Join(config.DefaultAWSInstanceTypes, ","), list: true},
+	}}
 
 // ProviderOf is the peer-pods settings of a platform; false for a platform without peer pods.
 func ProviderOf(platform string) (*Provider, bool) {
@@ -136,6 +139,9 @@ func (p *Provider) RequiredKeys() map[string]string {
 	}
 	return out
 }
+
+// Values is this provider's settings in the fork's values contract (global.coco.<ValuesRoot>).
+func (p *Provider) Values(c contract.Coco) contract.Values { return p.values(c) }
 
 // ValuesPath is where the fork's values keep a setting of this provider (global.coco.<root>.<key>).
 func (p *Provider) ValuesPath(key string) string { return "global.coco." + p.ValuesRoot + "." + key }
