@@ -142,7 +142,7 @@ type clusterSpec struct {
 	namespaces             []string // namespaces the cluster already has
 	objects                []string // objects the cluster already has (cloud-conf ...)
 	trustedHub             bool     // a spoke: the plugin and refresher read what the hub publishes
-	noPeerPods             bool     // a trusted hub: no sandboxed containers, no peer-pods-cm to read
+	noPeerPods             bool     // a trusted hub or bare metal: no peer-pods-cm to read
 	platform               string   // global.clusterPlatform, as the framework passes it; "" is Azure
 }
 
@@ -217,7 +217,7 @@ func startArgoCluster(t *testing.T, b binaries, helm string, a *argo, spec clust
 		if spec.noPeerPods {
 			args = append(args, "--no-peer-pods")
 		}
-		if spec.clusterPlatform() != "Azure" {
+		if spec.clusterPlatform() != "Azure" && !spec.noPeerPods { // as cmp-plugin-rbac's refresher.yaml
 			args = append(args, "--platform="+spec.clusterPlatform())
 		}
 		start(t, p.logs, "refresher", []string{"KUBECONFIG=" + api.kubeconfig(t, refresher, argoNS), "HOME=" + a.work}, b.cmpPlugin, args...)

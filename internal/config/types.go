@@ -21,7 +21,8 @@ type Pattern struct {
 	Topology     string      `yaml:"topology,omitempty" json:"topology,omitempty" jsonschema:"enum=converged,enum=split" jsonschema_description:"converged (default): Trustee and the confidential workloads on one cluster. split: Trustee on a trusted hub (clusterGroup, default trusted-hub) and the workloads on spoke clusters that ACM imports (spoke.clusterGroup)."`
 	Spoke        Spoke       `yaml:"spoke,omitempty" json:"spoke,omitempty" jsonschema_description:"The spoke clusterGroup of topology split."`
 	AppsDomain   string      `yaml:"appsDomain,omitempty" json:"appsDomain,omitempty" jsonschema_description:"Apps domain of the cluster that runs the KBS (the trusted hub with topology split), e.g. apps.mycluster.example.com, for the KBS URL in the initdata; read from the cluster at sync time when empty."`
-	Platform     string      `yaml:"platform,omitempty" json:"platform,omitempty" jsonschema:"enum=Azure,enum=AWS" jsonschema_description:"Cloud platform of the peer pods: Azure (default) or AWS; its settings go under azure or aws."`
+	Platform     string      `yaml:"platform,omitempty" json:"platform,omitempty" jsonschema:"enum=Azure,enum=AWS,enum=BareMetal" jsonschema_description:"Where the confidential pods run: Azure (default) or AWS peer pods (settings under azure or aws), or BareMetal worker nodes with Intel TDX or AMD SEV-SNP (settings under hardware)."`
+	Hardware     Hardware    `yaml:"hardware,omitempty" json:"hardware,omitempty" jsonschema_description:"The TEE of the bare-metal nodes that run the confidential pods (platform BareMetal only)."`
 	Operators    Operators   `yaml:"operators,omitempty" json:"operators,omitempty"`
 	Azure        Azure       `yaml:"azure,omitempty" json:"azure,omitempty"`
 	AWS          AWS         `yaml:"aws,omitempty" json:"aws,omitempty"`
@@ -55,6 +56,8 @@ type Operators struct {
 	Trustee             OperatorPin `yaml:"trustee,omitempty" json:"trustee,omitempty"`
 	// ACM runs on the trusted hub of a split topology only.
 	ACM OperatorPin `yaml:"acm,omitempty" json:"acm,omitempty" jsonschema_description:"Red Hat Advanced Cluster Management on the trusted hub (topology split only); default csv advanced-cluster-management.v2.14.0, channel release-<major.minor of the csv>."`
+	// NFD labels bare-metal nodes with their TEE; its CSVs follow the OpenShift release.
+	NFD OperatorPin `yaml:"nfd,omitempty" json:"nfd,omitempty" jsonschema_description:"Node Feature Discovery (platform BareMetal only, required there): the csv your OpenShift release's redhat-operators catalog offers, such as nfd.4.20.0-202511201134 (oc get packagemanifest nfd -n openshift-marketplace -o jsonpath='{.status.channels[?(@.name==\"stable\")].currentCSV}'); channel stable."`
 }
 
 // OperatorPin is one OLM subscription pin.
@@ -89,6 +92,12 @@ type AWS struct {
 	VPCID             string            `yaml:"vpcID,omitempty" json:"vpcID,omitempty" jsonschema_description:"VPC of the subnet (AWS_VPC_ID); no cluster object holds it, so set it here or as a plugin parameter."`
 	Tags              map[string]string `yaml:"tags,omitempty" json:"tags,omitempty" jsonschema_description:"Tags put on every pod VM (TAGS)."`
 	RootVolumeSizeGiB int               `yaml:"rootVolumeSizeGiB,omitempty" json:"rootVolumeSizeGiB,omitempty" jsonschema:"minimum=0,maximum=16384" jsonschema_description:"Pod VM root volume size in GiB (ROOT_VOLUME_SIZE); 0 leaves the cloud API adaptor's default (30 GiB)."`
+}
+
+// Hardware is the TEE of bare-metal worker nodes (platform: BareMetal): which node preparation
+// the pattern deploys and which evidence Trustee verifies.
+type Hardware struct {
+	Profile string `yaml:"profile,omitempty" json:"profile,omitempty" jsonschema:"enum=intel-tdx,enum=amd-snp,enum=mixed" jsonschema_description:"intel-tdx or amd-snp: the TEE of the nodes that run the confidential pods; mixed (topology split only): spoke clusters of either kind, each of one kind, and a trusted hub that verifies both."`
 }
 
 // Trustee configures the Key Broker Service.

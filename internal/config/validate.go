@@ -54,17 +54,73 @@ func groupNameProblem(name string) string {
 	return ""
 }
 
+// nfdCSVRe matches a Node Feature Discovery CSV: per OpenShift release, with the build stamp
+// the catalog adds (nfd.4.20.0-202511201134) or without it.
+var nfdCSVRe = newPattern(`^nfd\.v?4\.[0-9]{1,3}\.[0-9]{1,3}(-[0-9]{1,14})?$`, 0)
+
+// The Intel operators a TDX node needs, pinned to the certified-operators bundles whose CRDs
+// the baremetal chart is written for (redhat-openshift-ecosystem/certified-operators 3b7b563:
+// intel-device-plugins-operator 0.36.0, the stable channel's head for OpenShift 4.20 to 4.22;
+// intel-tdx-dcap-operator 0.1.0, channel alpha, OpenShift 4.19 to 4.22).
+const (
+	IntelDevicePluginsCSV = "intel-device-plugins-operator.v0.36.0"
+	IntelTDXDCAPCSV       = "intel-tdx-dcap-operator.v0.1.0"
+)
+
 // acmCSVRe matches an ACM ClusterServiceVersion and captures its major.minor.
 var acmCSVRe = newPattern(`^advanced-cluster-management\.v(\d{1,2}\.\d{1,3})\.\d{1,3}$`, 0)
 
 // DefaultInstanceSizes is upstream's list of AMD SEV-SNP confidential VM sizes.
 var DefaultInstanceSizes = []string{"Standard_DC2as_v5", "Standard_DC4as_v5", "Standard_DC8as_v5", "Standard_DC16as_v5"}
 
-// Platforms pattern-gen renders peer pods for.
+// Platforms: Azure and AWS run the confidential pods as peer pods (confidential VMs beside the
+// cluster); BareMetal runs them on the worker nodes' own TEE.
 const (
-	PlatformAzure = "Azure"
-	PlatformAWS   = "AWS"
+	PlatformAzure     = "Azure"
+	PlatformAWS       = "AWS"
+	PlatformBareMetal = "BareMetal"
 )
+
+// Platforms lists the supported platforms, for messages and the schema.
+var Platforms = []string{PlatformAzure, PlatformAWS, PlatformBareMetal}
+
+// TEE kinds of bare-metal nodes, as Trustee names their evidence (input.tdx, input.snp).
+const (
+	TEETDX = "tdx"
+	TEESNP = "snp"
+)
+
+// HardwareProfile is one value of hardware.profile: the TEE kinds the workload clusters have.
+type HardwareProfile struct {
+	Name      string
+	TEEs      []string // what Trustee must verify and the nodes must be prepared for
+	SplitOnly bool     // only for the spokes of a split topology (each cluster has one kind)
+	Note      string
+}
+
+// HardwareProfiles are the supported values of hardware.profile (upstream coco-pattern's
+// overrides/values-hw-<profile>.yaml without the GPU ones). OSC creates runtime class kata-cc
+// for the one TEE kind a cluster's nodes are labelled with and refuses a cluster with two
+// ("multiple TEE platforms detected; only one per cluster supported",
+// controllers/confidential_handler.go), so mixed is a property of a group of spoke clusters.
+var HardwareProfiles = []HardwareProfile{
+	{Name: "intel-tdx", TEEs: []string{TEETDX}, Note: "Intel TDX nodes"},
+	{Name: "amd-snp", TEEs: []string{TEESNP}, Note: "AMD SEV-SNP nodes"},
+	{Name: "mixed", TEEs: []string{TEETDX, TEESNP}, SplitOnly: true, Note: "topology split: spokes of either kind, each cluster of one"},
+}
+
+// HardwareProfileOf returns the profile named name.
+func HardwareProfileOf(name string) (HardwareProfile, bool) {
+	for _, h := range HardwareProfiles {
+		if h.Name == name {
+			return h, true
+		}
+	}
+	return HardwareProfile{}, false
+}
+
+// PeerPods reports whether the platform runs confidential pods as peer pods.
+func PeerPods(platform string) bool { return platform == PlatformAzure || platform == PlatformAWS }
 
 // DefaultAWSInstanceTypes are the AMD SEV-SNP instance types pods may ask for by default.
 var DefaultAWSInstanceTypes = []string{"m6a.large", "m6a.xlarge", "m6a.2xlarge", "m6a.4xlarge"}
@@ -77,6 +133,8 @@ type Release struct {
 	OSCLine, TrusteeLine string   // "1.12", "1.1"
 	OSCCSVs, TrusteeCSVs []string // published CSVs of that line
 	Note                 string
+	// BareMetal: OSC of this line creates runtime class kata-cc on TDX or SNP nodes.
+	BareMetal bool
 }
 
 // Supported lists the OSC/Trustee pairs pattern-gen renders, newest first. The CSVs are those
@@ -89,12 +147,15 @@ var Supported = []Release{
 		OSCCSVs:     []string{"sandboxed-containers-operator.v1.13.0", "sandboxed-containers-operator.v1.13.1"},
 		TrusteeCSVs: []string{"trustee-operator.v1.2.0", "trustee-operator.v1.2.1"},
 		Note:        "OpenShift 4.19 to 4.22",
+		BareMetal:   true,
 	},
 	{
 		OSCLine: "1.12", TrusteeLine: "1.1",
 		OSCCSVs:     []string{"sandboxed-containers-operator.v1.12.0", "sandboxed-containers-operator.v1.12.1"},
 		TrusteeCSVs: []string{"trustee-operator.v1.1.0"},
 		Note:        "OpenShift 4.17.45+, 4.18.30+, 4.19.20+, 4.20.6+",
+		// The operator refuses bare metal below OpenShift 4.20.6 (UnsupportedOCPVersion).
+		BareMetal: true,
 	},
 	{
 		OSCLine: "1.10", TrusteeLine: "0.4",
@@ -120,6 +181,10 @@ func SetDefaults(p *Pattern) {
 	}
 	def(&p.ClusterGroup, DefaultClusterGroup)
 	def(&p.Platform, DefaultPlatform)
+	if p.Platform == PlatformBareMetal && p.Operators.NFD.CSV != "" {
+		def(&p.Operators.NFD.Channel, DefaultChannel)
+		def(&p.Operators.NFD.InstallPlanApproval, DefaultApproval)
+	}
 	def(&p.Operators.SandboxedContainers.CSV, Supported[0].OSCCSVs[0])
 	def(&p.Operators.Trustee.CSV, Supported[0].TrusteeCSVs[0])
 	for _, op := range []*OperatorPin{&p.Operators.SandboxedContainers, &p.Operators.Trustee} {
@@ -324,8 +389,19 @@ func (l *Loaded) validate() Problems {
 			bad("azure", "set, but platform is AWS; remove it (AWS settings go under aws)")
 		}
 		ps = append(ps, l.validateAWS()...)
+	case PlatformBareMetal:
+		if !reflect.DeepEqual(p.Azure, Azure{}) {
+			bad("azure", "set, but platform is BareMetal, which runs no peer pods; remove it")
+		}
+		if !reflect.DeepEqual(p.AWS, AWS{}) {
+			bad("aws", "set, but platform is BareMetal, which runs no peer pods; remove it")
+		}
+		ps = append(ps, l.validateBareMetal()...)
 	default:
-		bad("platform", "unsupported platform %q; supported: %s, %s", p.Platform, PlatformAzure, PlatformAWS)
+		bad("platform", "unsupported platform %q; supported: %s", p.Platform, strings.Join(Platforms, ", "))
+	}
+	if p.Platform != PlatformBareMetal && p.Hardware != (Hardware{}) {
+		bad("hardware", "set, but platform is %s; hardware describes bare-metal nodes (platform: BareMetal)", p.Platform)
 	}
 	ps = append(ps, l.validateTrustee()...)
 	if p.SecretStore.Backend != "vault" && p.SecretStore.Backend != "none" {
@@ -381,6 +457,21 @@ func (l *Loaded) validateOperators() Problems {
 			path string
 			pin  OperatorPin
 		}{"operators.acm", acm})
+	}
+	switch nfd := p.Operators.NFD; {
+	case p.Platform != PlatformBareMetal:
+		if nfd != (OperatorPin{}) {
+			bad("operators.nfd", "set, but platform is %s; Node Feature Discovery prepares bare-metal nodes (platform: BareMetal)", p.Platform)
+		}
+	case nfd.CSV == "":
+		bad("operators.nfd.csv", "missing; platform BareMetal needs the Node Feature Discovery CSV of your OpenShift release, such as nfd.4.20.0-202511201134: oc get packagemanifest nfd -n openshift-marketplace -o jsonpath='{.status.channels[?(@.name==\"stable\")].currentCSV}'")
+	case !nfdCSVRe.MatchString(nfd.CSV):
+		bad("operators.nfd.csv", "%q is not a Node Feature Discovery CSV such as nfd.4.20.0-202511201134", nfd.CSV)
+	default:
+		pins = append(pins, struct {
+			path string
+			pin  OperatorPin
+		}{"operators.nfd", nfd})
 	}
 	for _, k := range pins {
 		if k.pin.InstallPlanApproval != "Manual" && k.pin.InstallPlanApproval != "Automatic" {
@@ -467,6 +558,36 @@ func (l *Loaded) validateAWS() Problems {
 	}
 	if a.RootVolumeSizeGiB < 0 || a.RootVolumeSizeGiB > 16384 {
 		bad("aws.rootVolumeSizeGiB", "%d is out of range; use 0 (the cloud API adaptor's default, 30 GiB) to 16384", a.RootVolumeSizeGiB)
+	}
+	return ps
+}
+
+func (l *Loaded) validateBareMetal() Problems {
+	var ps Problems
+	p := &l.Pattern
+	bad := func(path, format string, args ...any) {
+		ps = append(ps, Problem{File: l.File, Line: l.Line(path), Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	var names []string
+	for _, h := range HardwareProfiles {
+		names = append(names, fmt.Sprintf("%s (%s)", h.Name, h.Note))
+	}
+	switch h, ok := HardwareProfileOf(p.Hardware.Profile); {
+	case p.Hardware.Profile == "":
+		bad("hardware.profile", "missing; platform BareMetal needs the TEE of its nodes: %s", strings.Join(names, ", "))
+	case !ok:
+		bad("hardware.profile", "unknown profile %q; supported: %s", p.Hardware.Profile, strings.Join(names, ", "))
+	case h.SplitOnly && p.Topology != TopologySplit:
+		bad("hardware.profile", "%q needs topology split: OSC runs one TEE kind per cluster, so one cluster is intel-tdx or amd-snp", h.Name)
+	}
+	if r, ok := ReleaseOf(p.Operators.SandboxedContainers.CSV, p.Operators.Trustee.CSV); ok && !r.BareMetal {
+		var lines []string
+		for _, s := range Supported {
+			if s.BareMetal {
+				lines = append(lines, fmt.Sprintf("OSC %s.x with Trustee %s.x", s.OSCLine, s.TrusteeLine))
+			}
+		}
+		bad("operators.sandboxedContainers.csv", "OSC %s has no confidential containers on bare metal (it creates no kata-cc runtime class); on BareMetal use %s", r.OSCLine, strings.Join(lines, " or "))
 	}
 	return ps
 }

@@ -133,11 +133,12 @@ func Run(ctx context.Context, req Request) ([]byte, error) {
 }
 
 // scopeOf is what a clusterGroup's renders read of its cluster: a spoke reads what the trusted hub
-// publishes; a group that subscribes to OpenShift sandboxed containers reads its peer-pods-cm.
+// publishes; a group that subscribes to OpenShift sandboxed containers on a peer-pod platform reads
+// its peer-pods-cm.
 func scopeOf(p *render.Pattern) peerpods.Scope {
 	s := peerpods.Scope{TrustedHub: p.Spoke(), Platform: p.Platform}
 	for _, sub := range p.Subscriptions() {
-		s.PeerPods = s.PeerPods || sub.Spec["name"] == "sandboxed-containers-operator"
+		s.PeerPods = s.PeerPods || sub.Spec["name"] == "sandboxed-containers-operator" && config.PeerPods(p.Platform)
 	}
 	return s
 }
@@ -311,11 +312,14 @@ func (s *Renderer) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
 	if plan.Overlay, err = s.overlay(plan); err != nil {
 		return nil, err
 	}
-	provider, ok := peerpods.ProviderOf(s.pattern.Platform)
-	if !ok {
-		return nil, fmt.Errorf("platform %q (%s): pattern-gen renders peer pods for Azure and AWS only", s.pattern.Platform, render.ConfigFile)
+	// A platform without peer pods (BareMetal) has no peer-pods-cm to resolve: the plugin only
+	// gives pods their initdata and RVPS its reference values.
+	provider, peerPods := peerpods.ProviderOf(s.pattern.Platform)
+	var resolved []peerpods.Value
+	var resolveErr error
+	if peerPods {
+		resolved, resolveErr = provider.Resolve(s.env, s.cluster, provider.Values(s.pattern.Coco()))
 	}
-	resolved, resolveErr := provider.Resolve(s.env, s.cluster, provider.Values(s.pattern.Coco()))
 	// One initdata document per agent policy: restrictive for peer-pods-cm and ordinary pods,
 	// allow-all for pod templates that ask for it.
 	var restrictive *initdataDoc
@@ -338,7 +342,7 @@ func (s *Renderer) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
 			render.Param{Name: "global.coco.trustee.initdata.sha256", Value: restrictive.digest, Literal: true},
 			render.Param{Name: "global.coco.trustee.initdata.expires", Value: restrictive.expires, Literal: true})
 	}
-	if resolveErr == nil || !s.strict {
+	if peerPods && (resolveErr == nil || !s.strict) {
 		for _, v := range resolved { // resolved keeps a fixed key order
 			plan.Params = append(plan.Params, render.Param{Name: provider.ValuesPath(provider.ValuesKey(v.Key)), Value: v.Value, Literal: true})
 		}
@@ -361,7 +365,11 @@ func (s *Renderer) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
 			} else {
 				s.logf("%s: initdata PCR8 %s, expires %s", RVPSConfigMap, restrictive.pcr8, restrictive.expires)
 			}
-			if !slices.Contains(plan.ValueFiles, measurements.File) {
+			if s.pattern.Platform == config.PlatformBareMetal {
+				if !slices.Contains(plan.ValueFiles, render.FirmwareFile) {
+					s.logf("warning: %s carries no launch reference values, so no pod attests as affirming: commit %s and list it in this application's extraValueFiles", RVPSConfigMap, render.FirmwareFile)
+				}
+			} else if !slices.Contains(plan.ValueFiles, measurements.File) {
 				s.logf("warning: %s carries no pod VM measurements (PCR03, 09, 11, 12), so no pod attests as affirming: run pattern-gen measurements pull, commit %s and list it in this application's extraValueFiles", RVPSConfigMap, measurements.File)
 			}
 		}
@@ -370,6 +378,9 @@ func (s *Renderer) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
 	for _, o := range objs {
 		if o.Kind != "ConfigMap" || o.Name != "peer-pods-cm" {
 			continue
+		}
+		if !peerPods {
+			return nil, fmt.Errorf("application %s renders peer-pods-cm, but platform %s (%s) runs no peer pods; render the sandboxed-containers chart with global.clusterPlatform of the cluster", plan.Name, s.pattern.Platform, render.ConfigFile)
 		}
 		if s.strict {
 			if s.domain == "" { // every missing source at once
@@ -400,7 +411,7 @@ func (s *Renderer) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
 	if s.domain == "" {
 		pods := render.InjectPodInitdata(objs, func(bool) [][2]string { return [][2]string{{annotation, render.PlaceholderInitdata}} })
 		if pods > 0 && s.strict {
-			return nil, fmt.Errorf("application %s has %d pod templates on %s, but %w", plan.Name, pods, render.RuntimeClass, noDomain)
+			return nil, fmt.Errorf("application %s has %d pod templates on %s, but %w", plan.Name, pods, strings.Join(render.ConfidentialRuntimeClasses, " or "), noDomain)
 		}
 		return objs, nil
 	}
@@ -417,7 +428,7 @@ func (s *Renderer) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
 		return nil, encodeErr
 	}
 	if pods > 0 && s.strict {
-		s.logf("initdata (%s) set on %d pod templates on %s", annotation, pods, render.RuntimeClass)
+		s.logf("initdata (%s) set on %d pod templates on %s", annotation, pods, strings.Join(render.ConfidentialRuntimeClasses, " or "))
 	}
 	return objs, nil
 }

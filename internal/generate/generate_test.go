@@ -160,7 +160,7 @@ func TestGenerateErrors(t *testing.T) {
 		want string
 	}{
 		"not an application":   {"charts", nil, "charts is not the path of an application in values-hub.yaml; known paths: charts/all/cmp-plugin-rbac, charts/coco-supported/hello-openshift, charts/all/sandboxed-containers, charts/hub/trustee"},
-		"no domain for pods":   {render.HelloChart, nil, "application hello-openshift has 2 pod templates on kata-remote, but the apps domain for the KBS URL has no source"},
+		"no domain for pods":   {render.HelloChart, nil, "application hello-openshift has 2 pod templates on kata-remote or kata-cc, but the apps domain for the KBS URL has no source"},
 		"bad discovery switch": {render.HelloChart, map[string]string{"ARGOCD_ENV_CLUSTER_DISCOVERY": "maybe"}, `cluster-discovery: use enabled or disabled`},
 		"bad overlay":          {render.SandboxChart, map[string]string{"ARGOCD_APP_PARAMETERS": `[{"name":"overlay","string":"overlays/gcp"}]`}, `overlay "overlays/gcp": no kustomization.yaml there`},
 	} {
@@ -470,4 +470,52 @@ func defaultPlan(t *testing.T, path string) (render.Tree, render.AppPlan) {
 	}
 	t.Fatalf("no application at %s", path)
 	return nil, render.AppPlan{}
+}
+
+// TestChartHardwareProfilesMatchConfig holds the charts' hardware-profile tables (baremetal
+// and trustee helpers) equal to config.HardwareProfiles, and checks what the trustee chart
+// verifies per profile.
+func TestChartHardwareProfilesMatchConfig(t *testing.T) {
+	var entries []string
+	for _, h := range config.HardwareProfiles {
+		entries = append(entries, fmt.Sprintf(`%q (dict "tdx" %t "snp" %t)`, h.Name,
+			slices.Contains(h.TEEs, config.TEETDX), slices.Contains(h.TEEs, config.TEESNP)))
+	}
+	table := `$profiles := dict ` + strings.Join(entries, " ")
+	for _, f := range []string{"charts/all/baremetal/templates/_helpers.tpl", "charts/hub/trustee/templates/_helpers.tpl"} {
+		data, err := os.ReadFile(filepath.Join(repoRoot, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), table) {
+			t.Errorf("%s does not hold config.HardwareProfiles as %s", f, table)
+		}
+	}
+	tree, plan := defaultPlan(t, render.TrusteeChart)
+	for _, h := range append(slices.Clone(config.HardwareProfiles), config.HardwareProfile{Name: "intel-sgx"}) {
+		p := plan
+		p.Params = append(slices.Clone(p.Params), render.Param{Name: "global.coco.hardware.profile", Value: h.Name, Literal: true})
+		objs, err := render.RenderApp(tree, p)
+		if h.TEEs == nil {
+			if err == nil {
+				t.Errorf("profile %s: the trustee chart accepts it", h.Name)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("profile %s: %v", h.Name, err)
+		}
+		for _, o := range objs {
+			if o.Name != "kbs-config" {
+				continue
+			}
+			toml := o.String("data", "kbs-config.toml")
+			if got, want := strings.Contains(toml, "dcap_verifier"), slices.Contains(h.TEEs, config.TEETDX); got != want {
+				t.Errorf("profile %s: dcap_verifier %v, want %v", h.Name, got, want)
+			}
+			if got, want := strings.Contains(toml, "snp_verifier"), slices.Contains(h.TEEs, config.TEESNP); got != want {
+				t.Errorf("profile %s: snp_verifier %v, want %v", h.Name, got, want)
+			}
+		}
+	}
 }

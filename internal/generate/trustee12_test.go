@@ -42,6 +42,18 @@ type kbsConfig12 struct {
 			Type        string `toml:"type"`
 			StorageType string `toml:"storage_type"`
 		} `toml:"rvps_config"`
+		// deps/verifier VerifierConfig: intel_dcap QcnlConfig and snp SnpVerifierConfig, whose
+		// vcek_sources are tagged by type (KDS or OfflineStore).
+		VerifierConfig struct {
+			DCAP struct {
+				CollateralService string `toml:"collateral_service"`
+			} `toml:"dcap_verifier"`
+			SNP struct {
+				VCEKSources []struct {
+					Type string `toml:"type"`
+				} `toml:"vcek_sources"`
+			} `toml:"snp_verifier"`
+		} `toml:"verifier_config"`
 		TokenBroker struct {
 			DurationMin int `toml:"duration_min"`
 			Signer      struct {
@@ -76,6 +88,9 @@ func TestTrustee12Configuration(t *testing.T) {
 	for _, https := range []string{"true", "false"} {
 		p := plan
 		p.Params = append(slices.Clone(p.Params), render.Param{Name: "global.coco.trustee.https", Value: https})
+		if https == "false" { // and bare metal of both kinds, for the verifier settings
+			p.Params = append(p.Params, render.Param{Name: "global.coco.hardware.profile", Value: "mixed", Literal: true})
+		}
 		objs, err := render.RenderApp(tree, p)
 		if err != nil {
 			t.Fatal(err)
@@ -119,6 +134,11 @@ func TestTrustee12Configuration(t *testing.T) {
 		// under repository/, the reference values at local_json/reference_value.
 		if sb := c.StorageBackend; sb.StorageType != "LocalFs" || sb.Backends.LocalFS.DirPath != "/opt/confidential-containers/storage" || sb.Backends.LocalJSON.FileDirPath != "/opt/confidential-containers/storage/local_json" {
 			t.Errorf("storage_backend %+v", sb)
+		}
+		vc := c.AttestationService.VerifierConfig
+		if https == "false" && (vc.DCAP.CollateralService != "https://api.trustedservices.intel.com/sgx/certification/v4/" || len(vc.SNP.VCEKSources) != 1 || vc.SNP.VCEKSources[0].Type != "KDS") ||
+			https == "true" && (vc.DCAP.CollateralService != "" || vc.SNP.VCEKSources != nil) {
+			t.Errorf("https %s: verifier_config %+v", https, vc)
 		}
 		if len(c.Plugins) != 1 || c.Plugins[0].Name != "resource" || c.Plugins[0].StorageBackendType != "kvstorage" {
 			t.Errorf("plugins %+v", c.Plugins)

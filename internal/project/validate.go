@@ -127,7 +127,11 @@ func Validate(ctx context.Context, o ValidateOptions) (*ValidateReport, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	checkMeasurements(t, res.Applications, rep, now)
+	if len(patterns) > 0 && patterns[0].Platform == config.PlatformBareMetal {
+		checkFirmware(t, res.Applications, rep)
+	} else {
+		checkMeasurements(t, res.Applications, rep, now)
+	}
 	return rep, nil
 }
 
@@ -193,14 +197,15 @@ func checkObjects(ctx context.Context, o ValidateOptions, table pins.Table, patt
 		}
 		all := validate.CRDs{}
 		csvs := subscribedCSVs([]*render.Pattern{p})
+		groups := renderedGroups(groupApps)
 		for i, k := range kinds {
 			key := k.kind
 			if k.dir == "" {
-				key += "\x00" + strings.Join(slices.Sorted(maps.Keys(csvs)), "\x00")
+				key += "\x00" + strings.Join(slices.Sorted(maps.Keys(csvs)), "\x00") + "\x00" + strings.Join(slices.Sorted(maps.Keys(groups)), "\x00")
 			}
 			schemas, done := compiled[key]
 			if !done {
-				docs, err := k.docs(ctx, o, table, csvs, note)
+				docs, err := k.docs(ctx, o, table, pinFilter{csvs, groups}, note)
 				if err != nil {
 					return err
 				}
@@ -257,7 +262,7 @@ type schemaKind struct {
 
 // docs are the schema documents of this kind for a clusterGroup subscribing csvs: the folder's,
 // or the pinned ones from the cache; what cannot be had goes to note.
-func (k schemaKind) docs(ctx context.Context, o ValidateOptions, table pins.Table, csvs map[string]bool, note func(string)) (map[string][]byte, error) {
+func (k schemaKind) docs(ctx context.Context, o ValidateOptions, table pins.Table, f pinFilter, note func(string)) (map[string][]byte, error) {
 	if k.dir != "" {
 		docs, err := readDir(k.dir, k.exts...)
 		if err != nil {
@@ -269,7 +274,7 @@ func (k schemaKind) docs(ctx context.Context, o ValidateOptions, table pins.Tabl
 		return docs, nil
 	}
 	docs := map[string][]byte{}
-	use, missing := pinnedSchemas(table, k.kind, csvs)
+	use, missing := pinnedSchemas(table, k.kind, f)
 	for _, m := range missing {
 		note(m + "; pass " + k.flag + " DIR")
 	}
@@ -282,6 +287,22 @@ func (k schemaKind) docs(ctx context.Context, o ValidateOptions, table pins.Tabl
 		docs[s.URL] = data
 	}
 	return docs, nil
+}
+
+// checkFirmware reports a bare-metal fork whose KBS cannot affirm any pod because the launch
+// reference values are missing: bare-metal TEEs report no vTPM PCRs, so the pod VM image's
+// measurements play no part there.
+func checkFirmware(t render.Tree, apps []render.App, rep *ValidateReport) {
+	if !t.Has(render.TrusteeChart + "/Chart.yaml") {
+		return
+	}
+	if _, ok := t[render.FirmwareFile]; !ok {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s is missing, so RVPS has no launch reference values (TDX mr_td, rtmr_1, rtmr_2, xfam; SNP snp_launch_measurement and TCB) and no pod attests as affirming; write it as the README says and commit it", render.FirmwareFile))
+		return
+	}
+	if !slices.ContainsFunc(apps, func(a render.App) bool { return slices.Contains(a.Plan.ValueFiles, render.FirmwareFile) }) {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("no application lists %s in its extraValueFiles, so RVPS does not get it; add - /%s to the trustee application", render.FirmwareFile, render.FirmwareFile))
+	}
 }
 
 // measurementsWarnAhead is how long before the measurements expire validate starts to say so.
@@ -361,8 +382,12 @@ func subscribedCSVs(patterns []*render.Pattern) map[string]bool {
 // belongs to no particular version, and each of an operator version the fork subscribes (or,
 // when it subscribes no version of that operator by csv:, of the version the table pins). For
 // an operator version the fork subscribes that the table has no schema of, missing says so.
-func pinnedSchemas(table pins.Table, kind string, csvs map[string]bool) (use []pins.Schema, missing []string) {
+func pinnedSchemas(table pins.Table, kind string, f pinFilter) (use []pins.Schema, missing []string) {
+	csvs := f.csvs
 	for _, c := range table.Components {
+		if kind == pins.SchemaCRD && !slices.ContainsFunc(c.Serves, func(a pins.API) bool { return f.groups[a.Group] }) {
+			continue // a CRD of kinds the group does not render (the bare-metal ones on a cloud)
+		}
 		pkg, _, _ := strings.Cut(c.Pinned, ".v")
 		var subscribed []string
 		for _, csv := range slices.Sorted(maps.Keys(csvs)) {
@@ -397,6 +422,27 @@ func pinnedSchemas(table pins.Table, kind string, csvs map[string]bool) (use []p
 		}
 	}
 	return use, missing
+}
+
+// pinFilter is what chooses a clusterGroup's pinned schemas: the CSVs it subscribes and the API
+// groups its applications render.
+type pinFilter struct {
+	csvs, groups map[string]bool
+}
+
+// renderedGroups are the API groups of every object apps render.
+func renderedGroups(apps []render.App) map[string]bool {
+	out := map[string]bool{}
+	for _, app := range apps {
+		for _, o := range app.Objects {
+			group, _, _ := strings.Cut(o.APIVersion, "/")
+			if !strings.Contains(o.APIVersion, "/") {
+				group = ""
+			}
+			out[group] = true
+		}
+	}
+	return out
 }
 
 // SchemaCache is the cache of pinned schemas in dir ("" for schemacache.DefaultDir), fetching

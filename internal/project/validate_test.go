@@ -348,3 +348,38 @@ func TestPinsTableMatchesBundledCRDs(t *testing.T) {
 		t.Fatal("no kind of a bundled operator was checked")
 	}
 }
+
+// A bare-metal fork's node preparation validates against the CRDs of the operators it pins (NFD,
+// the machine config operator, Intel's device plugins and quote generation service), which a
+// cloud fork never loads; the quote generation service's CRD refuses a map nodeSelector, the
+// form upstream coco-pattern writes.
+func TestValidateBareMetal(t *testing.T) {
+	fork := filepath.Join(t.TempDir(), "fork")
+	if _, err := project.Init(context.Background(), project.InitOptions{Config: filepath.Join(repoRoot, "testdata", "cases", "baremetal-tdx", "pattern-gen.yaml"), Dir: fork}); err != nil {
+		t.Fatal(err)
+	}
+	opts := project.ValidateOptions{Fork: fork, Schemas: pinnedCache(t)}
+	rep, err := project.Validate(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Problems) > 0 || len(rep.Unchecked) > 0 || !slices.Contains(rep.Checked, "rendered objects against 9 custom kinds and versions") {
+		t.Fatalf("problems %v, unchecked %v, checked %v", rep.Problems, rep.Unchecked, rep.Checked)
+	}
+	for _, kind := range []string{"MachineConfig", "NodeFeatureDiscovery", "NodeFeatureRule", "SgxDevicePlugin", "TdxQuoteGenerationService"} {
+		if slices.ContainsFunc(rep.NoSchema, func(s string) bool { return strings.HasPrefix(s, kind+" ") }) {
+			t.Errorf("%s has no schema: %v", kind, rep.NoSchema)
+		}
+	}
+	editFile(t, fork, "charts/all/baremetal/templates/tdx.yaml", "    - intel.feature.node.kubernetes.io/sgx=true", "    intel.feature.node.kubernetes.io/sgx: \"true\"")
+	editFile(t, fork, "charts/all/baremetal/templates/nfd.yaml", "VMX: {op: Exists}", "VMX: {op: exists}")
+	if rep, err = project.Validate(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	got := problemsText(rep)
+	for _, want := range []string{"TdxQuoteGenerationService schema", "/spec/nodeSelector", "NodeFeatureRule schema"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems lack %q:\n%s", want, got)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -43,12 +44,18 @@ const (
 	HelloChart      = "charts/coco-supported/hello-openshift"
 	KBSAccessChart  = "charts/coco-supported/kbs-access"
 	KBSPublishChart = "charts/hub/kbs-publish"
+	BareMetalChart  = "charts/all/baremetal"
 	AzureOverlay    = "overlays/azure"
 	AWSOverlay      = "overlays/aws"
 )
 
 // ConfigFile is where a fork keeps the config it was generated from.
 const ConfigFile = "pattern-gen.yaml"
+
+// FirmwareFile is the bare-metal fork's launch reference values (global.coco.trustee.firmware),
+// a Helm values file the trustee application lists; the user writes it (no tool here can
+// compute a TD's or SNP guest's launch measurement), and without it no pod attests.
+const FirmwareFile = "values-firmware.yaml"
 
 // view is what the fork templates see: every value already checked by config validation.
 type view struct {
@@ -57,9 +64,13 @@ type view struct {
 	Backend, Flavour                       string
 	Vault, HTTPS, Signed                   bool
 	HelloOpenshift, KBSAccess              bool
-	OSC, Trustee, ACM                      config.OperatorPin
+	OSC, Trustee, ACM, NFD                 config.OperatorPin
+	IntelDevicePluginsCSV, IntelTDXDCAPCSV string
 	OSCVersion, TrusteeVersion             string
 	Platform                               string
+	PeerPods                               bool // Azure, AWS; not BareMetal
+	Hardware                               hardwareView
+	FirmwareFile                           string
 	Overlay, ImageKey                      string // the platform's overlay, and the peer-pods-cm key the operator writes
 	AWS                                    awsView
 	InstanceSize, InstanceSizes            string
@@ -82,6 +93,12 @@ type view struct {
 	Lint []lintGroup
 }
 
+// hardwareView is the bare-metal TEE profile (platform BareMetal).
+type hardwareView struct {
+	Profile  string
+	TDX, SNP bool
+}
+
 // awsView is the aws settings as values-global.yaml writes them.
 type awsView struct {
 	InstanceType, InstanceTypes, AMIID, Region, SubnetID string
@@ -96,52 +113,60 @@ type lintGroup struct {
 func newView(l *config.Loaded) view {
 	p := l.Pattern
 	v := view{
-		ConfigName:       ConfigFile,
-		Name:             p.Metadata.Name,
-		ClusterGroup:     p.ClusterGroup,
-		RepoURL:          p.Git.RepoURL,
-		Revision:         p.Git.Revision,
-		Backend:          p.SecretStore.Backend,
-		Flavour:          p.Trustee.SecurityPolicyFlavour,
-		Vault:            p.SecretStore.Backend == "vault",
-		HTTPS:            config.Bool(p.Trustee.HTTPS, true),
-		Signed:           p.Trustee.SecurityPolicyFlavour == "signed",
-		HelloOpenshift:   config.Bool(p.Workloads.HelloOpenshift, true),
-		KBSAccess:        config.Bool(p.Workloads.KBSAccess, false),
-		OSC:              p.Operators.SandboxedContainers,
-		Trustee:          p.Operators.Trustee,
-		ACM:              p.Operators.ACM,
-		OSCVersion:       config.CSVVersion(p.Operators.SandboxedContainers.CSV),
-		TrusteeVersion:   config.CSVVersion(p.Operators.Trustee.CSV),
-		InstanceSize:     p.Azure.InstanceSize,
-		InstanceSizes:    strings.Join(p.Azure.InstanceSizes, ","),
-		Tags:             p.Azure.SortedTags(),
-		Egress:           p.Azure.Egress,
-		Region:           p.Azure.Region,
-		ResourceGroup:    p.Azure.ResourceGroup,
-		SubnetID:         p.Azure.SubnetID,
-		NSGID:            p.Azure.NSGID,
-		SecretResources:  p.Trustee.SecretResources,
-		PluginImage:      p.Plugin.Image,
-		PluginName:       PluginName,
-		PluginBase:       PluginBase,
-		PluginVersion:    PluginVersion,
-		PluginYAML:       PluginYAML(),
-		TokenVolume:      TokenVolume,
-		TokenMountPath:   TokenMountPath,
-		MeasurementsFile: measurements.File,
-		AppsDomain:       p.AppsDomain,
-		KBSCertificate:   p.Trustee.KBSCertificate,
-		Role:             RoleConverged,
-		Split:            p.Topology == config.TopologySplit,
-		HubGroup:         p.ClusterGroup,
-		SpokeGroup:       p.Spoke.ClusterGroup,
+		ConfigName:            ConfigFile,
+		Name:                  p.Metadata.Name,
+		ClusterGroup:          p.ClusterGroup,
+		RepoURL:               p.Git.RepoURL,
+		Revision:              p.Git.Revision,
+		Backend:               p.SecretStore.Backend,
+		Flavour:               p.Trustee.SecurityPolicyFlavour,
+		Vault:                 p.SecretStore.Backend == "vault",
+		HTTPS:                 config.Bool(p.Trustee.HTTPS, true),
+		Signed:                p.Trustee.SecurityPolicyFlavour == "signed",
+		HelloOpenshift:        config.Bool(p.Workloads.HelloOpenshift, true),
+		KBSAccess:             config.Bool(p.Workloads.KBSAccess, false),
+		OSC:                   p.Operators.SandboxedContainers,
+		Trustee:               p.Operators.Trustee,
+		ACM:                   p.Operators.ACM,
+		NFD:                   p.Operators.NFD,
+		IntelDevicePluginsCSV: config.IntelDevicePluginsCSV,
+		IntelTDXDCAPCSV:       config.IntelTDXDCAPCSV,
+		OSCVersion:            config.CSVVersion(p.Operators.SandboxedContainers.CSV),
+		TrusteeVersion:        config.CSVVersion(p.Operators.Trustee.CSV),
+		InstanceSize:          p.Azure.InstanceSize,
+		InstanceSizes:         strings.Join(p.Azure.InstanceSizes, ","),
+		Tags:                  p.Azure.SortedTags(),
+		Egress:                p.Azure.Egress,
+		Region:                p.Azure.Region,
+		ResourceGroup:         p.Azure.ResourceGroup,
+		SubnetID:              p.Azure.SubnetID,
+		NSGID:                 p.Azure.NSGID,
+		SecretResources:       p.Trustee.SecretResources,
+		PluginImage:           p.Plugin.Image,
+		PluginName:            PluginName,
+		PluginBase:            PluginBase,
+		PluginVersion:         PluginVersion,
+		PluginYAML:            PluginYAML(),
+		TokenVolume:           TokenVolume,
+		TokenMountPath:        TokenMountPath,
+		MeasurementsFile:      measurements.File,
+		AppsDomain:            p.AppsDomain,
+		KBSCertificate:        p.Trustee.KBSCertificate,
+		Role:                  RoleConverged,
+		Split:                 p.Topology == config.TopologySplit,
+		HubGroup:              p.ClusterGroup,
+		SpokeGroup:            p.Spoke.ClusterGroup,
 	}
 	if p.Azure.RootVolumeSizeGiB > 0 {
 		v.RootVolumeSize = strconv.Itoa(p.Azure.RootVolumeSizeGiB)
 	}
-	provider, _ := peerpods.ProviderOf(p.Platform) // config validation accepts no other platform
-	v.Platform, v.Overlay, v.ImageKey = p.Platform, AzureOverlay, provider.ImageKey
+	v.Platform, v.FirmwareFile = p.Platform, FirmwareFile
+	if provider, ok := peerpods.ProviderOf(p.Platform); ok {
+		v.PeerPods, v.Overlay, v.ImageKey = true, AzureOverlay, provider.ImageKey
+	}
+	if h, ok := config.HardwareProfileOf(p.Hardware.Profile); ok && p.Platform == config.PlatformBareMetal {
+		v.Hardware = hardwareView{Profile: h.Name, TDX: slices.Contains(h.TEEs, config.TEETDX), SNP: slices.Contains(h.TEEs, config.TEESNP)}
+	}
 	if p.Platform == config.PlatformAWS {
 		a := p.AWS
 		v.Overlay = AWSOverlay
@@ -155,6 +180,9 @@ func newView(l *config.Loaded) view {
 		}
 	}
 	workloads := []string{RBACChart, SandboxChart}
+	if v.Hardware.Profile != "" {
+		workloads = append(workloads, BareMetalChart)
+	}
 	if v.HelloOpenshift {
 		workloads = append(workloads, HelloChart)
 	}
@@ -232,7 +260,10 @@ func Scaffold(l *config.Loaded, configData []byte, assets fs.FS) (Tree, error) {
 		}
 		t[f.dst] = data
 	}
-	dirs := []string{v.Overlay}
+	var dirs []string
+	if v.Overlay != "" {
+		dirs = append(dirs, v.Overlay)
+	}
 	for _, g := range v.Lint {
 		dirs = append(dirs, g.Charts...)
 	}

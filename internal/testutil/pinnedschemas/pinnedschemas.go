@@ -37,20 +37,25 @@ const raw = "https://raw.githubusercontent.com/"
 
 // modules are the repositories whose files the Go module proxy serves, by repository path.
 var modules = map[string]string{
-	"kubernetes/kubernetes":             "k8s.io/kubernetes",
-	"external-secrets/external-secrets": "github.com/external-secrets/external-secrets",
+	"kubernetes/kubernetes":                     "k8s.io/kubernetes",
+	"external-secrets/external-secrets":         "github.com/external-secrets/external-secrets",
+	"intel/intel-device-plugins-for-kubernetes": "github.com/intel/intel-device-plugins-for-kubernetes",
 }
 
 // copies are the local copies of files that no module serves, by URL.
 func copies() map[string]string {
 	s := Shared()
 	return map[string]string{
-		raw + "validatedpatterns/clustergroup-chart/v0.9.55/values.schema.json":                                                                                 filepath.Join(s, "clustergroup-chart-0.9.55", "values.schema.json"),
-		raw + "snir911/sandboxed-containers-operator/398d042ab9656f8466e4b3298b0846fdb25ae278/config/crd/bases/kataconfiguration.openshift.io_kataconfigs.yaml": filepath.Join(s, "crds", "kataconfiguration.openshift.io_kataconfigs.yaml"),
-		raw + "openshift/trustee-operator/v1.2.1/config/crd/bases/confidentialcontainers.org_kbsconfigs.yaml":                                                   filepath.Join(root(), "e2e", "testdata", "trustee-v1.2.1", "confidentialcontainers.org_kbsconfigs.yaml"),
-		raw + "openshift/trustee-operator/v1.1.0/config/crd/bases/confidentialcontainers.org_kbsconfigs.yaml":                                                   filepath.Join(s, "crds", "trustee-v1.1.0", "confidentialcontainers.org_kbsconfigs.yaml"),
-		raw + "openshift/trustee-operator/v0.4.2/config/crd/bases/confidentialcontainers.org_kbsconfigs.yaml":                                                   filepath.Join(s, "crds", "trustee-v0.4.2", "confidentialcontainers.org_kbsconfigs.yaml"),
-		raw + "openshift/cloud-credential-operator/469dbd254ecc225b7ca0899b3fbbfaa5ee89b046/manifests/0000_03_cloud-credential-operator_01_crd.yaml":            filepath.Join(root(), "e2e", "testdata", "cloudcredential.openshift.io_credentialsrequests.yaml"),
+		raw + "validatedpatterns/clustergroup-chart/v0.9.55/values.schema.json":                                                                                                                                     filepath.Join(s, "clustergroup-chart-0.9.55", "values.schema.json"),
+		raw + "snir911/sandboxed-containers-operator/398d042ab9656f8466e4b3298b0846fdb25ae278/config/crd/bases/kataconfiguration.openshift.io_kataconfigs.yaml":                                                     filepath.Join(s, "crds", "kataconfiguration.openshift.io_kataconfigs.yaml"),
+		raw + "openshift/trustee-operator/v1.2.1/config/crd/bases/confidentialcontainers.org_kbsconfigs.yaml":                                                                                                       filepath.Join(root(), "e2e", "testdata", "trustee-v1.2.1", "confidentialcontainers.org_kbsconfigs.yaml"),
+		raw + "openshift/trustee-operator/v1.1.0/config/crd/bases/confidentialcontainers.org_kbsconfigs.yaml":                                                                                                       filepath.Join(s, "crds", "trustee-v1.1.0", "confidentialcontainers.org_kbsconfigs.yaml"),
+		raw + "openshift/trustee-operator/v0.4.2/config/crd/bases/confidentialcontainers.org_kbsconfigs.yaml":                                                                                                       filepath.Join(s, "crds", "trustee-v0.4.2", "confidentialcontainers.org_kbsconfigs.yaml"),
+		raw + "openshift/cloud-credential-operator/469dbd254ecc225b7ca0899b3fbbfaa5ee89b046/manifests/0000_03_cloud-credential-operator_01_crd.yaml":                                                                filepath.Join(root(), "e2e", "testdata", "cloudcredential.openshift.io_credentialsrequests.yaml"),
+		raw + "openshift/cluster-nfd-operator/ae32881102fc0223d6077f0b6a67afa92e7c58e3/config/crd/bases/nfd.openshift.io_nodefeaturediscoveries.yaml":                                                               filepath.Join(root(), "e2e", "testdata", "baremetal", "nfd.openshift.io_nodefeaturediscoveries.yaml"),
+		raw + "openshift/cluster-nfd-operator/ae32881102fc0223d6077f0b6a67afa92e7c58e3/config/crd/bases/nfd.openshift.io_nodefeaturerules.yaml":                                                                     filepath.Join(root(), "e2e", "testdata", "baremetal", "nfd.openshift.io_nodefeaturerules.yaml"),
+		raw + "openshift/api/05da40ea98557f8351483a39db3d0e7d9076bc8f/machineconfiguration/v1/zz_generated.crd-manifests/0000_80_machine-config_01_machineconfigs.crd.yaml":                                         filepath.Join(root(), "e2e", "testdata", "baremetal", "0000_80_machine-config_01_machineconfigs.crd.yaml"),
+		raw + "redhat-openshift-ecosystem/certified-operators/3b7b563a8acb879e586e39c6fea2f094a8c41bb9/operators/intel-tdx-dcap-operator/0.1.0/manifests/trustedservices.intel.com_tdxquotegenerationservices.yaml": filepath.Join(root(), "e2e", "testdata", "baremetal", "trustedservices.intel.com_tdxquotegenerationservices.yaml"),
 	}
 }
 

@@ -186,3 +186,32 @@ reads it from the resource repository.
 {{- dict "key" "/etc/attestation-key/token.key" "cert" "/etc/attestation-cert/token.crt" | toJson -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+trustee.tees: the bare-metal TEE kinds whose evidence this KBS verifies, from
+global.coco.hardware.profile, as JSON {"tdx": bool, "snp": bool} (use with fromJson); both
+false on peer-pod platforms (no hardware key). The table is internal/config's
+HardwareProfiles (a test keeps them equal). Trustee 0.4 (OSC 1.10) has no bare-metal pairing.
+*/}}
+{{- define "trustee.tees" -}}
+{{- $profiles := dict "intel-tdx" (dict "tdx" true "snp" false) "amd-snp" (dict "tdx" false "snp" true) "mixed" (dict "tdx" true "snp" true) -}}
+{{- $p := ((.Values.global.coco.hardware | default dict).profile | default "") -}}
+{{- if not $p -}}
+{{- dict "tdx" false "snp" false | toJson -}}
+{{- else if not (hasKey $profiles $p) -}}
+{{- fail (printf "global.coco.hardware.profile %q is not a hardware profile; supported: %s" $p (keys $profiles | sortAlpha | join ", ")) -}}
+{{- else if eq (include "trustee.format" .) "0.4" -}}
+{{- fail "global.coco.hardware.profile: Trustee 0.4 (OSC 1.10) has no bare-metal confidential containers; pin OSC 1.12 with Trustee 1.1 or OSC 1.13 with Trustee 1.2" -}}
+{{- else -}}
+{{- index $profiles $p | toJson -}}
+{{- end -}}
+{{- end }}
+
+{{/*
+trustee.tdxCollateralService: where the TDX verifier fetches Intel's collateral (TCB info,
+QE identity, CRLs). Trustee's own default, Intel's PCS, unless the fork points it at a PCCS
+or a file:// bundle (a disconnected cluster).
+*/}}
+{{- define "trustee.tdxCollateralService" -}}
+{{- .Values.global.coco.trustee.tdxCollateralService | default "https://api.trustedservices.intel.com/sgx/certification/v4/" -}}
+{{- end }}
