@@ -13,6 +13,12 @@ type Coco struct {
 	Azure                 Azure
 	AWS                   AWS
 	Trustee               Trustee
+	Hardware              Hardware
+}
+
+// Hardware is global.coco.hardware: the bare-metal TEE profile (platform BareMetal only).
+type Hardware struct {
+	Profile string // intel-tdx | amd-snp | mixed
 }
 
 // Values is one provider's peer-pods settings by values key (global.coco.<provider>.<key>), ""
@@ -140,7 +146,8 @@ func Decode(root map[string]any) Coco {
 			Region: str(aws, "region"), SubnetID: str(aws, "subnetID"), SecurityGroupIDs: str(aws, "securityGroupIDs"),
 			VPCID: str(aws, "vpcID"), Tags: str(aws, "tags"), RootVolumeSize: str(aws, "rootVolumeSize"), Initdata: str(aws, "initdata"),
 		},
-		Trustee: Trustee{HTTPS: boolean(mapAt(coco, "trustee"), "https")},
+		Trustee:  Trustee{HTTPS: boolean(mapAt(coco, "trustee"), "https")},
+		Hardware: Hardware{Profile: str(mapAt(coco, "hardware"), "profile")},
 	}
 }
 

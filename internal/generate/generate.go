@@ -366,8 +366,10 @@ func (s *Renderer) renderApp(plan render.AppPlan) ([]manifest.Object, error) {
 				s.logf("%s: initdata PCR8 %s, expires %s", RVPSConfigMap, restrictive.pcr8, restrictive.expires)
 			}
 			if s.pattern.Platform == config.PlatformBareMetal {
-				if !slices.Contains(plan.ValueFiles, render.FirmwareFile) {
-					s.logf("warning: %s carries no launch reference values, so no pod attests as affirming: commit %s and list it in this application's extraValueFiles", RVPSConfigMap, render.FirmwareFile)
+				if missing, err := MissingFirmware(o, s.pattern.Coco()); err != nil {
+					return nil, fmt.Errorf("application %s: %w", plan.Name, err)
+				} else if len(missing) > 0 {
+					s.logf("warning: %s has no %s, so no pod of that TEE attests as affirming: commit them in %s, listed in this application's extraValueFiles", RVPSConfigMap, strings.Join(missing, ", "), render.FirmwareFile)
 				}
 			} else if !slices.Contains(plan.ValueFiles, measurements.File) {
 				s.logf("warning: %s carries no pod VM measurements (PCR03, 09, 11, 12), so no pod attests as affirming: run pattern-gen measurements pull, commit %s and list it in this application's extraValueFiles", RVPSConfigMap, measurements.File)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pattern-gen/pattern-gen/internal/config"
+	"github.com/pattern-gen/pattern-gen/internal/contract"
 	"github.com/pattern-gen/pattern-gen/internal/manifest"
 	"github.com/pattern-gen/pattern-gen/internal/measurements"
 	"github.com/pattern-gen/pattern-gen/internal/render"
@@ -68,4 +70,26 @@ func checkRVPS(app string, objs []manifest.Object, set *measurements.Set, truste
 		}
 	}
 	return nil
+}
+
+// MissingFirmware lists the bare-metal launch reference values a rendered RVPS ConfigMap lacks for
+// the fork's hardware profile.
+func MissingFirmware(o manifest.Object, coco contract.Coco) ([]string, error) {
+	profile, ok := config.HardwareProfileOf(coco.Hardware.Profile)
+	if !ok {
+		return nil, nil
+	}
+	key, err := rvps.KeyFor(coco.Versions.Trustee)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := o.Decode()
+	if err != nil {
+		return nil, err
+	}
+	entries, err := rvps.Decode(obj, key)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", RVPSConfigMap, err)
+	}
+	return rvps.MissingFirmware(entries, profile.TEEs), nil
 }

@@ -128,7 +128,9 @@ func Validate(ctx context.Context, o ValidateOptions) (*ValidateReport, error) {
 		now = time.Now()
 	}
 	if len(patterns) > 0 && patterns[0].Platform == config.PlatformBareMetal {
-		checkFirmware(t, res.Applications, rep)
+		if err := checkFirmware(patterns, res.Applications, rep); err != nil {
+			return nil, err
+		}
 	} else {
 		checkMeasurements(t, res.Applications, rep, now)
 	}
@@ -289,20 +291,30 @@ func (k schemaKind) docs(ctx context.Context, o ValidateOptions, table pins.Tabl
 	return docs, nil
 }
 
-// checkFirmware reports a bare-metal fork whose KBS cannot affirm any pod because the launch
-// reference values are missing: bare-metal TEEs report no vTPM PCRs, so the pod VM image's
-// measurements play no part there.
-func checkFirmware(t render.Tree, apps []render.App, rep *ValidateReport) {
-	if !t.Has(render.TrusteeChart + "/Chart.yaml") {
-		return
+// checkFirmware reports a bare-metal fork whose KBS cannot affirm any pod because launch
+// reference values of its TEE kinds are missing from the rendered RVPS: bare-metal TEEs report no
+// vTPM PCRs, so the pod VM image's measurements play no part there.
+func checkFirmware(patterns []*render.Pattern, apps []render.App, rep *ValidateReport) error {
+	for _, app := range apps {
+		for _, o := range app.Objects {
+			if o.Kind != "ConfigMap" || o.Name != generate.RVPSConfigMap {
+				continue
+			}
+			for _, p := range patterns {
+				if p.ClusterGroup != app.Plan.Group {
+					continue
+				}
+				missing, err := generate.MissingFirmware(o, p.Coco())
+				if err != nil {
+					return fmt.Errorf("application %s: %w", app.Plan.Name, err)
+				}
+				if len(missing) > 0 {
+					rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s has no %s, so no pod of that TEE attests as affirming; write them in %s as the README says, commit it and list it in the trustee application's extraValueFiles", generate.RVPSConfigMap, strings.Join(missing, ", "), render.FirmwareFile))
+				}
+			}
+		}
 	}
-	if _, ok := t[render.FirmwareFile]; !ok {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s is missing, so RVPS has no launch reference values (TDX mr_td, rtmr_1, rtmr_2, xfam; SNP snp_launch_measurement and TCB) and no pod attests as affirming; write it as the README says and commit it", render.FirmwareFile))
-		return
-	}
-	if !slices.ContainsFunc(apps, func(a render.App) bool { return slices.Contains(a.Plan.ValueFiles, render.FirmwareFile) }) {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("no application lists %s in its extraValueFiles, so RVPS does not get it; add - /%s to the trustee application", render.FirmwareFile, render.FirmwareFile))
-	}
+	return nil
 }
 
 // measurementsWarnAhead is how long before the measurements expire validate starts to say so.

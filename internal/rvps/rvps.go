@@ -193,3 +193,29 @@ func fields(raw []byte) (map[string]json.RawMessage, error) {
 	}
 	return out, nil
 }
+
+// FirmwareNames are the bare-metal launch reference values the attestation policy compares each
+// TEE kind's evidence with (charts/hub/trustee/files/v1.1/baremetal_cpu.rego), by kind as
+// config.HardwareProfile names them: the fork's values-firmware.yaml supplies them.
+var FirmwareNames = map[string][]string{
+	"tdx": {"mr_td", "rtmr_1", "rtmr_2", "xfam"},
+	"snp": {"snp_launch_measurement", "snp_bootloader", "snp_microcode", "snp_snp_svn", "snp_tee_svn"},
+}
+
+// MissingFirmware lists the launch reference values of the TEE kinds tees that entries lack:
+// without them no pod of that kind attests as affirming.
+func MissingFirmware(entries []Entry, tees []string) []string {
+	have := map[string]bool{}
+	for _, e := range entries {
+		have[e.Name] = len(e.Values) > 0
+	}
+	var out []string
+	for _, tee := range tees {
+		for _, name := range FirmwareNames[tee] {
+			if !have[name] {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
+}

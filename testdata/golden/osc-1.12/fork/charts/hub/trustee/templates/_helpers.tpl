@@ -209,8 +209,7 @@ HardwareProfiles (a test keeps them equal). Trustee 0.4 (OSC 1.10) has no bare-m
 
 {{/*
 trustee.tdxCollateralService: where the TDX verifier fetches Intel's collateral (TCB info,
-QE identity, CRLs). Trustee's own default, Intel's PCS, unless the fork points it at a PCCS
-or a file:// bundle (a disconnected cluster).
+QE identity, CRLs). Trustee's own default, Intel's PCS, unless the fork points it at a PCCS.
 */}}
 {{- define "trustee.tdxCollateralService" -}}
 {{- .Values.global.coco.trustee.tdxCollateralService | default "https://api.trustedservices.intel.com/sgx/certification/v4/" -}}

@@ -5,6 +5,17 @@
 # snp). Reference values come from the fork's values-firmware.yaml (mr_td, rtmr_1, rtmr_2, xfam;
 # snp_launch_measurement and the SNP TCB versions) and from cmp-plugin (init_data): a missing
 # one leaves its claim at the failing default, so nothing is released.
+#
+# The verifier's init_data claim (TDX MRCONFIGID, SNP HOST_DATA) is moved to input.init_data,
+# beside input.init_data_claims, the initdata document the guest presented (trustee
+# attestation-service ear_token/broker.rs transform_claims). The host sets MRCONFIGID and
+# HOST_DATA; only when the guest presents its initdata does the verifier check that they are
+# its digest (lib.rs parse_init_data; the KBS passes it as TOML, kbs/src/attestation/coco/
+# builtin.rs), so both must hold.
+guest_initdata_bound if {
+	accepted("init_data", input.init_data)
+	is_object(input.init_data_claims)
+}
 
 # A TCB version (an integer claim) that is among the reference values, kept as decimal strings.
 accepted_number(name, value) if {
@@ -14,9 +25,8 @@ accepted_number(name, value) if {
 
 ##### Intel TDX (input.tdx)
 #
-# The verifier has checked the quote against Intel's collateral, the nonce and, when the attester
-# sent initdata, that MRCONFIGID is its digest; input.tdx.init_data is MRCONFIGID (the SHA-256
-# padded to 48 bytes).
+# The verifier has checked the quote against Intel's collateral, the nonce and that MRCONFIGID is
+# the digest of the initdata the guest sent (the SHA-256 padded to 48 bytes).
 
 # 3: the TD booted an approved kernel and initrd (RTMR1) with an approved command line, which
 # holds the dm-verity root hash (RTMR2), and carries this KBS's initdata.
@@ -24,7 +34,7 @@ executables := 3 if {
 	input.tdx
 	accepted("rtmr_1", input.tdx.quote.body.rtmr_1)
 	accepted("rtmr_2", input.tdx.quote.body.rtmr_2)
-	accepted("init_data", input.tdx.init_data)
+	guest_initdata_bound
 }
 
 # 2: a TDX quote (TEE type 0x81) from Intel's quoting enclave, with approved TD firmware (MRTD),
@@ -45,15 +55,15 @@ configuration := 2 if {
 
 ##### AMD SEV-SNP (input.snp)
 #
-# The verifier has checked the report against the chip's VCEK, the nonce and, when the attester
-# sent initdata, that HOST_DATA is its digest; input.snp.init_data is HOST_DATA (the SHA-256).
+# The verifier has checked the report against the chip's VCEK, the nonce and that HOST_DATA is the
+# digest of the initdata the guest sent (the SHA-256).
 
 # 3: the launch measurement (firmware, kernel, initrd and command line) is an approved one, and
 # the guest carries this KBS's initdata.
 executables := 3 if {
 	input.snp
 	accepted("snp_launch_measurement", input.snp.measurement)
-	accepted("init_data", input.snp.init_data)
+	guest_initdata_bound
 }
 
 # 2: the platform's reported TCB (bootloader, microcode, SNP firmware, TEE) is an approved one.
