@@ -17,7 +17,7 @@ OUT           ?= out
 GO            ?= go
 export GOTOOLCHAIN := local
 
-.PHONY: all build run test test-unit test-e2e golden lint verify tools e2e-tools python-yaml bench clean
+.PHONY: all build run test test-unit test-policy test-e2e golden lint verify tools e2e-tools python-yaml bench clean
 
 all: build
 
@@ -84,10 +84,15 @@ TEST_ENV = PATTERN_GEN_HELM=$(HELM) PATTERN_GEN_KUSTOMIZE=$(KUSTOMIZE) \
 	PATTERN_GEN_BIN=$(CURDIR)/bin/pattern-gen PATTERN_GEN_CMP_PLUGIN=$(CURDIR)/bin/cmp-plugin \
 	PATTERN_GEN_REQUIRE_TOOLS=1
 
-test: test-unit test-e2e ## Run every test of both modules, with every cross-check required
+test: test-unit test-policy test-e2e ## Run every test of the three modules, with every cross-check required
 
 test-unit: tools $(KUBE_APISERVER) $(ETCD) python-yaml ## The product module's tests (cross-checks with helm, kustomize, kube-apiserver)
 	$(TEST_ENV) $(GO) test -count=1 ./...
+
+# The attestation policy under the real OPA: its own module (e2e/policy/), because OPA's
+# dependencies (grpc, otel) would move those Argo CD is built with in e2e/ and those of the product.
+test-policy: ## The trustee chart's attestation policy evaluated with OPA (module e2e/policy/)
+	cd e2e/policy && $(GO) test -count=1 ./...
 
 test-e2e: tools e2e-tools build ## The end-to-end tests with the real Argo CD (module e2e/)
 	cd e2e && $(TEST_ENV) $(GO) test -count=1 ./...
@@ -104,6 +109,7 @@ lint: tools ## gofmt, go vet, and helm lint of every chart
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	cd e2e && $(GO) vet ./...
+	cd e2e/policy && $(GO) vet ./...
 	@! $(GO) list -deps ./cmd/... | grep -q 'argoproj/argo-cd' || { echo "the product must not link argo-cd"; exit 1; }
 	@! $(GO) list -deps ./cmd/cmp-plugin | grep -q 'go-getter' || { echo "cmp-plugin must not link go-getter"; exit 1; }
 	@! $(GO) list -deps ./cmd/cmp-plugin | grep -E -q 'helm/v3/pkg/(action|kube|registry)$$|pattern-gen/internal/(project|validate|review)$$' || { echo "cmp-plugin must link only what a sync-time render needs (its start-up is the plugin's latency)"; exit 1; }
@@ -114,7 +120,8 @@ lint: tools ## gofmt, go vet, and helm lint of every chart
 verify: lint golden ## lint, then fail if golden files or go.mod are out of date
 	$(GO) mod tidy
 	cd e2e && $(GO) mod tidy
-	git diff --exit-code -- go.mod go.sum e2e/go.mod e2e/go.sum testdata cmd
+	cd e2e/policy && $(GO) mod tidy
+	git diff --exit-code -- go.mod go.sum e2e/go.mod e2e/go.sum e2e/policy/go.mod e2e/policy/go.sum testdata cmd
 
 clean:
 	rm -rf bin $(OUT)

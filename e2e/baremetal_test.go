@@ -129,8 +129,7 @@ func TestArgoCDSyncsBareMetal(t *testing.T) {
 	}
 	// TDX binds the initdata in MRCONFIGID: its SHA-256, hashed here independently, padded to 48
 	// bytes (confidential-containers/trustee deps/verifier/src/tdx regularize_data).
-	sum := sha256.Sum256(doc)
-	want := hex.EncodeToString(sum[:]) + strings.Repeat("0", 32)
+	want := hex.EncodeToString(sha256Of(doc)) + strings.Repeat("0", 32)
 	waitWithin(t, "the secure pod's MRCONFIGID reaching the live rvps-reference-values", 2*time.Minute, func() bool {
 		cm, err := c.get(t, schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, "trustee-operator-system", "rvps-reference-values")
 		if err != nil {
@@ -142,4 +141,101 @@ func TestArgoCDSyncsBareMetal(t *testing.T) {
 		}
 		return slices.Contains(values["init_data"], want)
 	})
+}
+
+// The split bare-metal pattern as a user gets it: a trusted hub that attests spokes of either TEE
+// kind, on the other supported pin pair (OSC 1.12, Trustee 1.1).
+const bareMetalSplitConfig = `apiVersion: pattern-gen.io/v1alpha1
+kind: Pattern
+git: {repoURL: https://example.com/org/coco.git}
+topology: split
+platform: BareMetal
+hardware: {profile: mixed}
+operators:
+  nfd: {csv: nfd.4.21.0}
+  sandboxedContainers: {csv: sandboxed-containers-operator.v1.12.1}
+  trustee: {csv: trustee-operator.v1.1.0}
+`
+
+// TestArgoCDSyncsBareMetalSplit syncs a trusted hub and a bare-metal spoke of a mixed fork: the
+// hub's Trustee 1.1 verifies TDX quotes (tdxConfigSpec and its ConfigMap, accepted by the 1.1
+// KbsConfig CRD) and SNP reports, the spoke prepares nodes of both kinds, and the spoke's kata-cc
+// pods carry initdata naming the hub's KBS whose digest, padded (TDX MRCONFIGID) and unpadded (SNP
+// HOST_DATA), is in the hub's reference values.
+func TestArgoCDSyncsBareMetalSplit(t *testing.T) {
+	b, helm := needSyncBinaries(t)
+	a := newWorkspace(t, b, bareMetalSplitConfig)
+	hub := startArgoCluster(t, b, helm, a, clusterSpec{
+		group: "trusted-hub", hubDomain: hubDomain, localDomain: hubDomain, noPeerPods: true, platform: "BareMetal",
+		crdFiles: append(esoCRDFiles(t), filepath.Join(refCRDs, "trustee-v1.1.0", "confidentialcontainers.org_kbsconfigs.yaml"),
+			filepath.Join(refCRDs, "openshift", "config.openshift.io_ingresses.yaml")),
+		crdDocs:    append([]string{routeCRD}, acmCRDs...),
+		namespaces: []string{"trustee-operator-system"},
+		objects: []string{
+			"apiVersion: config.openshift.io/v1\nkind: Ingress\nmetadata: {name: cluster}\nspec: {domain: " + hubDomain + "}\n",
+			"apiVersion: v1\nkind: Secret\nmetadata: {name: kbs-https-certificate, namespace: trustee-operator-system}\nstringData:\n  tls.crt: |\n" + indent(hubKBSCert, 4),
+		},
+	})
+	eso, stopESO := context.WithCancel(context.Background())
+	t.Cleanup(stopESO)
+	go standInForExternalSecrets(eso, hub.k, nil)
+	hub.syncApplications(t)
+	kbs, err := hub.get(t, schema.GroupVersionKind{Group: "confidentialcontainers.org", Version: "v1alpha1", Kind: "KbsConfig"}, "trustee-operator-system", "kbsconfig")
+	must(t, err)
+	if name, _, _ := unstructured.NestedString(kbs.Object, "spec", "tdxConfigSpec", "kbsTdxConfigMapName"); name != "tdx-config" {
+		t.Errorf("KbsConfig tdxConfigSpec.kbsTdxConfigMapName %q, want tdx-config", name)
+	}
+	if _, err := hub.get(t, schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, "trustee-operator-system", "tdx-config"); err != nil {
+		t.Errorf("tdx-config: %v", err)
+	}
+	policy, err := hub.get(t, schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, "trustee-operator-system", "attestation-policy")
+	must(t, err)
+	if rego, _, _ := unstructured.NestedString(policy.Object, "data", "default_cpu.rego"); !strings.Contains(rego, "input.tdx.quote.body.mr_td") || !strings.Contains(rego, "input.snp.measurement") {
+		t.Error("the hub's attestation policy lacks the bare-metal TDX or SNP rules")
+	}
+
+	spoke := startArgoCluster(t, b, helm, a, clusterSpec{
+		group: "spoke", hubDomain: hubDomain, localDomain: spokeDomain, trustedHub: true, noPeerPods: true, platform: "BareMetal",
+		crdFiles: append(append(esoCRDFiles(t),
+			filepath.Join(refCRDs, "kataconfiguration.openshift.io_kataconfigs.yaml"),
+			filepath.Join(refCRDs, "openshift", "config.openshift.io_ingresses.yaml"),
+		), bareMetalCRDs...),
+		crdDocs:    []string{routeCRD},
+		namespaces: []string{"openshift-sandboxed-containers-operator", "hello-openshift", "kbs-access", "openshift-nfd", "trustee-operator-system"},
+		objects: []string{
+			"apiVersion: config.openshift.io/v1\nkind: Ingress\nmetadata: {name: cluster}\nspec: {domain: " + spokeDomain + "}\n",
+		},
+	})
+	go standInForExternalSecrets(eso, spoke.k, nil)
+	propagatePolicy(t, hub, spoke, map[string]string{"clusterGroup": "spoke"})
+	spoke.syncApplications(t)
+	rule, err := spoke.get(t, schema.GroupVersionKind{Group: "nfd.openshift.io", Version: "v1alpha1", Kind: "NodeFeatureRule"}, "openshift-nfd", "coco-tee")
+	must(t, err)
+	rules, _, _ := unstructured.NestedSlice(rule.Object, "spec", "rules")
+	if len(rules) != 3 {
+		t.Errorf("the spoke's NodeFeatureRule has %d rules, want TDX, SGX and SNP", len(rules))
+	}
+	dep, err := spoke.get(t, schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, "hello-openshift", "secure")
+	must(t, err)
+	enc, _, _ := unstructured.NestedString(dep.Object, "spec", "template", "metadata", "annotations", "io.katacontainers.config.hypervisor.cc_init_data")
+	if enc == "" || strings.HasPrefix(enc, "<") {
+		t.Fatalf("the spoke's kata-cc Deployment has no initdata: %q", enc)
+	}
+	doc := decodeInitdata(t, enc)
+	if err := contains(string(doc), "kbs-trustee-operator-system."+hubDomain); err != nil {
+		t.Errorf("the spoke's initdata: %v", err)
+	}
+	sum := hex.EncodeToString(sha256Of(doc))
+	rvps, err := hub.get(t, schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, "trustee-operator-system", "rvps-reference-values")
+	must(t, err)
+	values, err := referenceValues(rvps)
+	must(t, err)
+	if !slices.Contains(values["init_data"], sum+strings.Repeat("0", 32)) || !slices.Contains(values["init_data"], sum) {
+		t.Errorf("the hub's init_data reference values lack the spoke pod's initdata digest %s (padded for TDX, as is for SNP): %v", sum, values["init_data"])
+	}
+}
+
+func sha256Of(b []byte) []byte {
+	s := sha256.Sum256(b)
+	return s[:]
 }
