@@ -17,7 +17,8 @@ OUT           ?= out
 GO            ?= go
 export GOTOOLCHAIN := local
 
-.PHONY: all build run test test-unit test-policy test-e2e golden lint verify tools e2e-tools python-yaml bench clean
+.PHONY: all build run test test-unit test-policy test-e2e golden lint verify tools e2e-tools python-yaml bench clean \
+	image image-e2e image-push release-binaries sbom release-notes actionlint
 
 all: build
 
@@ -35,6 +36,67 @@ run: build ## The main job: scaffold a fork from the embedded default config and
 	rm -rf $(OUT)
 	bin/pattern-gen init --repo-url $(REPO_URL) $(OUT)/coco-pattern
 	bin/pattern-gen render --out $(OUT)/coco-pattern/rendered $(OUT)/coco-pattern
+
+# The release: the cmp-plugin sidecar image and the binaries. Every step of
+# .github/workflows/release.yaml is one of these targets.
+VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+REVISION      ?= $(shell git rev-parse HEAD 2>/dev/null)
+# The commit's time: the image's creation time and its files' times, so a rebuild matches.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+IMAGE_REPO    ?= ghcr.io/pattern-gen/cmp-plugin
+IMAGE_DIR     := $(OUT)/image
+DIST          := $(OUT)/dist
+BUILDINFO     := github.com/pattern-gen/pattern-gen/internal/buildinfo
+RELEASE_PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+ACTIONLINT_VERSION := v1.7.12
+ACTIONLINT    := $(TOOLS_BIN)/actionlint-$(ACTIONLINT_VERSION)
+CYCLONEDX_VERSION := v1.10.0
+CYCLONEDX     := $(TOOLS_BIN)/cyclonedx-gomod-$(CYCLONEDX_VERSION)
+
+image: ## The cmp-plugin sidecar image (linux/amd64, linux/arm64) as an OCI layout in out/image/oci, no container engine; prints its digest
+	$(GO) run ./cmd/oci-image build --out $(IMAGE_DIR) --version $(VERSION) --revision "$(REVISION)" \
+		--created-unix $(SOURCE_DATE_EPOCH) --ldflags-x $(BUILDINFO).releaseVersion=$(VERSION)
+
+# e2e runs the cmp-plugin of the image, for this machine's platform only, unpacked with its config.
+image-e2e:
+	$(GO) run ./cmd/oci-image build --out $(OUT)/image-e2e --platform linux/$$($(GO) env GOARCH) --version e2e --created-unix 0
+	$(GO) run ./cmd/oci-image extract --layout $(OUT)/image-e2e/oci --platform linux/$$($(GO) env GOARCH) --out $(OUT)/image-e2e/rootfs
+
+image-push: ## Push out/image/oci as $(IMAGE_REPO):$(VERSION) with your registry login; writes out/image/pushed (the reference by digest)
+	$(GO) run ./cmd/oci-image push --layout $(IMAGE_DIR)/oci --to $(IMAGE_REPO):$(VERSION) > $(IMAGE_DIR)/pushed
+	cat $(IMAGE_DIR)/pushed
+
+release-binaries: ## pattern-gen and cmp-plugin for $(RELEASE_PLATFORMS) in out/dist with SHA256SUMS; they pin the image of out/image/digest
+	@test -s $(IMAGE_DIR)/digest || { echo "run make image first: the binaries carry its digest"; exit 1; }
+	rm -rf $(DIST) && mkdir -p $(DIST)
+	for p in $(RELEASE_PLATFORMS); do os=$${p%/*}; arch=$${p#*/}; \
+		for c in pattern-gen cmp-plugin; do \
+			CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -buildvcs=false \
+				-ldflags "-s -w -buildid= -X $(BUILDINFO).releaseVersion=$(VERSION) -X $(BUILDINFO).imageRepo=$(IMAGE_REPO) -X $(BUILDINFO).imageDigest=$$(cat $(IMAGE_DIR)/digest)" \
+				-o $(DIST)/$${c}_$(VERSION)_$${os}_$${arch} ./cmd/$$c || exit 1; \
+		done; \
+	done
+	cd $(DIST) && sha256sum $$(ls | grep -v SHA256SUMS) > SHA256SUMS
+
+$(CYCLONEDX):
+	@mkdir -p $(TOOLS_BIN)
+	cd / && GOBIN=$(TOOLS_BIN) $(GO) install github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@$(CYCLONEDX_VERSION)
+	mv $(TOOLS_BIN)/cyclonedx-gomod $@
+
+sbom: $(CYCLONEDX) ## A CycloneDX SBOM per binary of out/dist (its Go modules, from the binary's build information)
+	for b in $$(ls $(DIST) | grep -v -e SHA256SUMS -e '\.cdx\.json$$' -e '\.md$$'); do \
+		$(CYCLONEDX) bin -json -output $(DIST)/$$b.cdx.json -version $(VERSION) $(DIST)/$$b || exit 1; done
+
+release-notes: ## out/dist/release-notes.md: the image by digest, how to pin and mirror it, the checksums
+	$(GO) run ./cmd/oci-image notes --digest-file $(IMAGE_DIR)/digest --repo $(IMAGE_REPO) --version $(VERSION) --sums $(DIST)/SHA256SUMS > $(DIST)/release-notes.md
+
+$(ACTIONLINT):
+	@mkdir -p $(TOOLS_BIN)
+	cd / && GOBIN=$(TOOLS_BIN) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	mv $(TOOLS_BIN)/actionlint $@
+
+actionlint: $(ACTIONLINT) ## Lint the GitHub workflows: the release (it cannot run here) and the one init gives forks
+	$(ACTIONLINT) -shellcheck= -pyflakes= .github/workflows/*.yaml internal/render/fork/pattern-diff.yaml
 
 tools: $(HELM) $(KUSTOMIZE) ## Build the pinned helm and kustomize CLIs used as independent cross-checks
 
@@ -94,8 +156,9 @@ test-unit: tools $(KUBE_APISERVER) $(ETCD) python-yaml ## The product module's t
 test-policy: ## The trustee chart's attestation policy evaluated with OPA (module e2e/policy/)
 	cd e2e/policy && $(GO) test -count=1 ./...
 
-test-e2e: tools e2e-tools build ## The end-to-end tests with the real Argo CD (module e2e/)
-	cd e2e && $(TEST_ENV) $(GO) test -count=1 ./...
+test-e2e: tools e2e-tools build image-e2e ## The end-to-end tests with the real Argo CD (module e2e/), running the image's cmp-plugin
+	cd e2e && $(TEST_ENV) PATTERN_GEN_CMP_PLUGIN=$(CURDIR)/$(OUT)/image-e2e/rootfs/usr/local/bin/cmp-plugin \
+		PATTERN_GEN_IMAGE_CONFIG=$(CURDIR)/$(OUT)/image-e2e/rootfs/config.json $(GO) test -count=1 ./...
 
 bench: tools e2e-tools build ## Speed and memory: Go benchmarks, whole-process comparison, repo-server round trip (targets in the README)
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./internal/... | tee bench.txt
@@ -105,7 +168,7 @@ bench: tools e2e-tools build ## Speed and memory: Go benchmarks, whole-process c
 golden: ## Regenerate every golden file; review the diff before committing
 	UPDATE_GOLDEN=1 $(GO) test -count=1 ./...
 
-lint: tools ## gofmt, go vet, and helm lint of every chart
+lint: tools actionlint ## gofmt, go vet, helm lint of every chart, actionlint of the workflows
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	cd e2e && $(GO) vet ./...

@@ -18,6 +18,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -239,6 +241,7 @@ func startArgoProcs(t *testing.T, b binaries, fork, work, helm string, env, cmpE
 
 	p.env = append([]string{"PATH=" + p.bin + ":/usr/local/bin:/usr/bin:/bin", "HOME=" + work, "TMPDIR=" + filepath.Join(work, "tmp"),
 		"ARGOCD_PLUGINSOCKFILEPATH=" + filepath.Join(work, "plugins")}, env...)
+	cmpEnv = append(cmpEnv, imageEnv(t, filepath.Join(work, "tmp"))...)
 	start(t, p.logs, "cmp-server", append(append(append([]string{}, p.env...), "ARGOCD_CMP_WORKDIR="+filepath.Join(work, "cmp-work")), cmpEnv...),
 		filepath.Join(p.bin, "argocd-cmp-server"), "--config-dir-path", filepath.Join(work, "config"), "--loglevel", "info")
 	p.cmpSocket = filepath.Join(work, "plugins", "cmp-plugin-v1.0.sock")
@@ -325,4 +328,54 @@ func contains(haystack string, needles ...string) error {
 		return fmt.Errorf("missing %q in:\n%s", missing, haystack)
 	}
 	return nil
+}
+
+// imageEnv is the environment the sidecar image gives argocd-cmp-server, when the tests run the
+// image's own cmp-plugin (PATTERN_GEN_IMAGE_CONFIG names the image config make image-e2e unpacked
+// beside its files): its PATH, mapped onto the unpacked folder, so the plugin is found where the
+// image puts it, and its HOME, mapped onto tmp, the emptyDir Argo CD mounts at /tmp. It checks
+// what the clustergroup chart and OpenShift rely on: the entrypoint Argo CD provides, a numeric
+// non-root user. Nothing without the variable (a run against bin/).
+func imageEnv(t *testing.T, tmp string) []string {
+	t.Helper()
+	path := os.Getenv("PATTERN_GEN_IMAGE_CONFIG")
+	if path == "" {
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	must(t, err)
+	var cfg struct {
+		User       string   `json:"User"`
+		Env        []string `json:"Env"`
+		Entrypoint []string `json:"Entrypoint"`
+	}
+	must(t, json.Unmarshal(data, &cfg))
+	uid, _, _ := strings.Cut(cfg.User, ":")
+	if n, err := strconv.Atoi(uid); err != nil || n == 0 {
+		t.Fatalf("the image's user %q is not a numeric non-root user", cfg.User)
+	}
+	if !slices.Equal(cfg.Entrypoint, []string{"/var/run/argocd/argocd-cmp-server"}) {
+		t.Fatalf("the image's entrypoint %v is not where Argo CD puts argocd-cmp-server", cfg.Entrypoint)
+	}
+	root := filepath.Dir(path)
+	var env []string
+	for _, e := range cfg.Env {
+		k, v, _ := strings.Cut(e, "=")
+		switch k {
+		case "PATH":
+			var dirs []string
+			for _, d := range filepath.SplitList(v) {
+				dirs = append(dirs, filepath.Join(root, d))
+			}
+			env = append(env, "PATH="+strings.Join(dirs, string(filepath.ListSeparator)))
+		case "HOME":
+			if v != "/tmp" {
+				t.Fatalf("the image's HOME %q is not /tmp, the one writable folder of the sidecar", v)
+			}
+			env = append(env, "HOME="+tmp)
+		default:
+			env = append(env, e)
+		}
+	}
+	return env
 }

@@ -7,8 +7,29 @@ import (
 	"runtime/debug"
 )
 
-// Version is the module version: v1.2.3 from `go install ...@v1.2.3`, "devel" from a checkout.
+// Set by a release build (make release-binaries, make image) with -ldflags -X: the version, and
+// the cmp-plugin image that release published, so init can pin it by digest.
+var (
+	releaseVersion string // v1.2.3
+	imageRepo      string // ghcr.io/pattern-gen/cmp-plugin
+	imageDigest    string // sha256:<64 hex>, the index digest of that version's image
+)
+
+// PluginImage is the cmp-plugin image this binary's release published, by digest, and true; or
+// "" and false for a build that does not know one (go install, a checkout).
+func PluginImage() (string, bool) {
+	if releaseVersion == "" || imageRepo == "" || imageDigest == "" {
+		return "", false
+	}
+	return imageRepo + ":" + releaseVersion + "@" + imageDigest, true
+}
+
+// Version is the module version: the release's, v1.2.3 from `go install ...@v1.2.3`, or "devel"
+// from a checkout.
 func Version() string {
+	if releaseVersion != "" {
+		return releaseVersion
+	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok || bi.Main.Version == "" || bi.Main.Version == "(devel)" {
 		return "devel"

@@ -150,7 +150,7 @@ func TestInvalidConfigs(t *testing.T) {
 				`c.yaml:7: trustee.secretResources[1]: "Bad_Name" is not a valid Secret name (lowercase letters, digits, '-' and '.')`,
 				`c.yaml:7: trustee.secretResources[2]: "security-policy" is reserved for the trustee chart; choose another name`,
 				`c.yaml:7: trustee.secretResources[3]: "kbsres1" is listed twice`,
-				`c.yaml:9: plugin.image: "cmp-plugin" is not a pinned image reference; use registry/repository:tag or registry/repository@sha256:<digest>`,
+				`c.yaml:9: plugin.image: "cmp-plugin" is not an image reference; use registry/repository:tag, registry/repository@sha256:<digest> or registry/repository:tag@sha256:<digest>`,
 				`c.yaml:11: secretStore.backend: unsupported backend "kubernetes"; supported: vault, none`,
 			},
 		},

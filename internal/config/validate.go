@@ -13,6 +13,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/pattern-gen/pattern-gen/internal/buildinfo"
 	"github.com/pattern-gen/pattern-gen/internal/peerpods/pemcert"
 )
 
@@ -32,9 +33,42 @@ const (
 	DefaultAWSInstanceType = "m6a.large"
 	DefaultFlavour         = "insecure"
 	DefaultBackend         = "vault"
-	DefaultPluginImage     = "ghcr.io/pattern-gen/cmp-plugin:v0.1.0"
-	DefaultACMCSV          = "advanced-cluster-management.v2.14.0"
+	// DevPluginImage is the cmp-plugin image a build that is not a release writes: a tag, which
+	// validate warns about (DefaultPluginImage pins a release's own by digest).
+	DevPluginImage = "ghcr.io/pattern-gen/cmp-plugin:v0.1.0"
+	DefaultACMCSV  = "advanced-cluster-management.v2.14.0"
 )
+
+// ImageRefProblem says what is wrong with an image reference, or "": registry/repository with a
+// tag, a sha256 digest or both.
+func ImageRefProblem(ref string) string {
+	if _, digest, ok := strings.Cut(ref, "@"); ok {
+		hex, isSHA := strings.CutPrefix(digest, "sha256:")
+		switch {
+		case !isSHA:
+			return fmt.Sprintf("%q: the digest must be sha256:<64 hex digits>", ref)
+		case len(hex) != 64:
+			return fmt.Sprintf("%q: the sha256 digest has %d characters, not 64 hex digits; copy it whole from the release notes or `make image`", ref, len(hex))
+		}
+	}
+	if !imageRefRe.MatchString(ref) {
+		return fmt.Sprintf("%q is not an image reference; use registry/repository:tag, registry/repository@sha256:<digest> or registry/repository:tag@sha256:<digest>", ref)
+	}
+	return ""
+}
+
+// PinnedByDigest reports whether an image reference names its digest, so what runs is what was
+// tested whatever the tag later points at.
+func PinnedByDigest(ref string) bool { return strings.Contains(ref, "@sha256:") }
+
+// DefaultPluginImage is the image init writes: the one this binary's release published, pinned by
+// digest, or DevPluginImage.
+func DefaultPluginImage() string {
+	if ref, ok := buildinfo.PluginImage(); ok {
+		return ref
+	}
+	return DevPluginImage
+}
 
 // Topologies.
 const (
@@ -229,7 +263,7 @@ func SetDefaults(p *Pattern) {
 		p.Workloads.KBSAccess = &f
 	}
 	def(&p.SecretStore.Backend, DefaultBackend)
-	def(&p.Plugin.Image, DefaultPluginImage)
+	def(&p.Plugin.Image, DefaultPluginImage())
 }
 
 // The patterns are compiled on first use: cmp-plugin starts once per manifest request and needs
@@ -247,7 +281,7 @@ var (
 	regionRe      = newPattern(`^[a-z][a-z0-9]+$`, 40)
 	tagKeyRe      = newPattern(`^[^=,<>%&\\?/]+$`, 512)
 	tagValueRe    = newPattern(`^[^=,]*$`, 256)
-	imageRefRe    = newPattern(`^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]*|@sha256:[0-9a-f]{64})$`, 512)
+	imageRefRe    = newPattern(`^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]*(@sha256:[0-9a-f]{64})?|@sha256:[0-9a-f]{64})$`, 512)
 	scpLikeGitURL = newPattern(`^[\w.-]+@[\w.-]+:[\w./~-]+$`, 0)
 	// Confidential VM sizes: AMD SEV-SNP (as/ads) and Intel TDX (es/eds) DC/EC series v5 and v6,
 	// and the H100 confidential GPU size. SGX sizes such as Standard_DC2s_v3 are not CVMs.
@@ -407,8 +441,8 @@ func (l *Loaded) validate() Problems {
 	if p.SecretStore.Backend != "vault" && p.SecretStore.Backend != "none" {
 		bad("secretStore.backend", "unsupported backend %q; supported: vault, none", p.SecretStore.Backend)
 	}
-	if !imageRefRe.MatchString(p.Plugin.Image) {
-		bad("plugin.image", "%q is not a pinned image reference; use registry/repository:tag or registry/repository@sha256:<digest>", p.Plugin.Image)
+	if msg := ImageRefProblem(p.Plugin.Image); msg != "" {
+		bad("plugin.image", "%s", msg)
 	}
 	return ps
 }

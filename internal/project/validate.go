@@ -127,6 +127,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*ValidateReport, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
+	checkPluginImage(patterns, rep)
 	if len(patterns) > 0 && patterns[0].Platform == config.PlatformBareMetal {
 		if err := checkFirmware(patterns, res.Applications, rep); err != nil {
 			return nil, err
@@ -289,6 +290,28 @@ func (k schemaKind) docs(ctx context.Context, o ValidateOptions, table pins.Tabl
 		docs[s.URL] = data
 	}
 	return docs, nil
+}
+
+// checkPluginImage holds the cmp-plugin sidecar image of each clusterGroup to a valid reference,
+// and warns when it is not pinned by digest: a tag can come to name an image nobody tested.
+func checkPluginImage(patterns []*render.Pattern, rep *ValidateReport) {
+	for _, p := range patterns {
+		plugins, _ := p.Dig("clusterGroup", "argoCD", "configManagementPlugins").([]any)
+		for i, c := range plugins {
+			m, _ := c.(map[string]any)
+			image, _ := m["image"].(string)
+			if m["name"] != render.PluginBase {
+				continue
+			}
+			file, path := "values-"+p.ClusterGroup+".yaml", fmt.Sprintf("clusterGroup.argoCD.configManagementPlugins[%d].image", i)
+			switch {
+			case config.ImageRefProblem(image) != "":
+				rep.problem(file, path, config.ImageRefProblem(image))
+			case !config.PinnedByDigest(image):
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: %s: %q is not pinned by digest, so the sidecar runs whatever the tag names when a node pulls it; set plugin.image in %s to <repository>:<tag>@sha256:<digest> (the release notes list it) and run pattern-gen update", file, path, image, render.ConfigFile))
+			}
+		}
+	}
 }
 
 // checkFirmware reports a bare-metal fork whose KBS cannot affirm any pod because launch

@@ -78,6 +78,7 @@ type view struct {
 	Region, ResourceGroup, SubnetID, NSGID string
 	SecretResources                        []string
 	PluginImage, PluginName                string
+	PluginPinned                           bool // PluginImage names its digest
 	PluginBase, PluginVersion              string
 	PluginYAML                             string
 	TokenVolume, TokenMountPath            string
@@ -143,6 +144,7 @@ func newView(l *config.Loaded) view {
 		NSGID:                 p.Azure.NSGID,
 		SecretResources:       p.Trustee.SecretResources,
 		PluginImage:           p.Plugin.Image,
+		PluginPinned:          config.PinnedByDigest(p.Plugin.Image),
 		PluginName:            PluginName,
 		PluginBase:            PluginBase,
 		PluginVersion:         PluginVersion,

@@ -1,0 +1,60 @@
+package ociimage
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// Commands are the binaries the image carries, by the package that builds each.
+var Commands = []struct{ Name, Package string }{
+	{"cmp-plugin", "./cmd/cmp-plugin"},
+	{"pattern-gen", "./cmd/pattern-gen"},
+}
+
+// CompileOptions say how to build the binaries of one platform from the module in Dir.
+type CompileOptions struct {
+	Dir      string   // the module's root
+	Platform Platform // GOOS/GOARCH
+	Out      string   // folder the binaries are written to
+	// LDFlags -X settings (package.var=value) a release adds, such as the version.
+	X []string
+}
+
+// BuildFlags are the go build flags that make a binary a function of the source and the
+// toolchain only: no paths, no VCS stamp (a dirty tree would differ), no build ID, no cgo.
+func BuildFlags(x []string) []string {
+	ld := []string{"-s", "-w", "-buildid="}
+	for _, v := range x {
+		ld = append(ld, "-X", v)
+	}
+	return []string{"-trimpath", "-buildvcs=false", "-ldflags=" + strings.Join(ld, " ")}
+}
+
+// Compile builds Commands for o.Platform into o.Out and returns them as image files.
+func Compile(ctx context.Context, o CompileOptions) ([]File, error) {
+	var files []File
+	for _, c := range Commands {
+		out := filepath.Join(o.Out, c.Name)
+		args := append([]string{"build"}, BuildFlags(o.X)...)
+		args = append(args, "-o", out, c.Package)
+		cmd := exec.CommandContext(ctx, "go", args...)
+		cmd.Dir = o.Dir
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+o.Platform.OS, "GOARCH="+o.Platform.Arch, "GOFLAGS=", "GOTOOLCHAIN=local")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("go build %s for %s: %w\n%s", c.Package, o.Platform, err, stderr.String())
+		}
+		data, err := os.ReadFile(out)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, File{Name: c.Name, Data: data})
+	}
+	return files, nil
+}
