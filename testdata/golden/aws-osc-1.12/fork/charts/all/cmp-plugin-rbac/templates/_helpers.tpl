@@ -1,0 +1,4 @@
+{{- define "cmp-plugin-rbac.labels" -}}
+app.kubernetes.io/name: cmp-plugin-rbac
+app.kubernetes.io/part-of: {{ .Values.global.pattern }}
+{{- end -}}
