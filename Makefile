@@ -18,7 +18,7 @@ GO            ?= go
 export GOTOOLCHAIN := local
 
 .PHONY: all build run test test-unit test-policy test-e2e golden lint verify tools e2e-tools python-yaml bench clean \
-	image image-e2e image-push release-binaries sbom release-notes actionlint
+	image image-e2e image-push release-version release-binaries sbom release-notes actionlint
 
 all: build
 
@@ -62,16 +62,23 @@ image-e2e:
 	$(GO) run ./cmd/oci-image build --out $(OUT)/image-e2e --platform linux/$$($(GO) env GOARCH) --version e2e --created-unix 0
 	$(GO) run ./cmd/oci-image extract --layout $(OUT)/image-e2e/oci --platform linux/$$($(GO) env GOARCH) --out $(OUT)/image-e2e/rootfs
 
+# A release version is a semantic version tag; anything else (a branch, a dirty tree) is refused
+# before it reaches a label, a tag or a shell.
+release-version:
+	@echo '$(VERSION)' | grep -Eq '^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$$' || { echo "VERSION '$(VERSION)' is not a release version such as v1.2.3"; exit 1; }
+
 image-push: ## Push out/image/oci as $(IMAGE_REPO):$(VERSION) with your registry login; writes out/image/pushed (the reference by digest)
+	@test "$$(cat $(IMAGE_DIR)/version)" = '$(VERSION)' || { echo "out/image was built for $$(cat $(IMAGE_DIR)/version), not $(VERSION): run make image again"; exit 1; }
 	$(GO) run ./cmd/oci-image push --layout $(IMAGE_DIR)/oci --to $(IMAGE_REPO):$(VERSION) > $(IMAGE_DIR)/pushed
 	cat $(IMAGE_DIR)/pushed
 
 release-binaries: ## pattern-gen and cmp-plugin for $(RELEASE_PLATFORMS) in out/dist with SHA256SUMS; they pin the image of out/image/digest
 	@test -s $(IMAGE_DIR)/digest || { echo "run make image first: the binaries carry its digest"; exit 1; }
+	@test "$$(cat $(IMAGE_DIR)/version)" = '$(VERSION)' || { echo "out/image was built for $$(cat $(IMAGE_DIR)/version), not $(VERSION): run make image again"; exit 1; }
 	rm -rf $(DIST) && mkdir -p $(DIST)
 	for p in $(RELEASE_PLATFORMS); do os=$${p%/*}; arch=$${p#*/}; \
 		for c in pattern-gen cmp-plugin; do \
-			CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -buildvcs=false \
+			GOENV=off GOFLAGS= GOEXPERIMENT= GOAMD64=v1 GOARM64=v8.0 CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -buildvcs=false \
 				-ldflags "-s -w -buildid= -X $(BUILDINFO).releaseVersion=$(VERSION) -X $(BUILDINFO).imageRepo=$(IMAGE_REPO) -X $(BUILDINFO).imageDigest=$$(cat $(IMAGE_DIR)/digest)" \
 				-o $(DIST)/$${c}_$(VERSION)_$${os}_$${arch} ./cmd/$$c || exit 1; \
 		done; \
@@ -87,7 +94,8 @@ sbom: $(CYCLONEDX) ## A CycloneDX SBOM per binary of out/dist (its Go modules, f
 	for b in $$(ls $(DIST) | grep -v -e SHA256SUMS -e '\.cdx\.json$$' -e '\.md$$'); do \
 		$(CYCLONEDX) bin -json -output $(DIST)/$$b.cdx.json -version $(VERSION) $(DIST)/$$b || exit 1; done
 
-release-notes: ## out/dist/release-notes.md: the image by digest, how to pin and mirror it, the checksums
+release-notes: ## out/dist/release-notes.md: the image by digest, how to pin, verify and mirror it, the checksums of the binaries and SBOMs
+	cd $(DIST) && sha256sum $$(ls | grep -v -e SHA256SUMS -e '\.md$$') > SHA256SUMS
 	$(GO) run ./cmd/oci-image notes --digest-file $(IMAGE_DIR)/digest --repo $(IMAGE_REPO) --version $(VERSION) --sums $(DIST)/SHA256SUMS > $(DIST)/release-notes.md
 
 $(ACTIONLINT):
@@ -133,12 +141,15 @@ $(KUBE_APISERVER):
 		k8s.io/kubernetes/cmd/kube-apiserver
 	mv $@.tmp $@
 
+# apt-get as root, or through sudo where the user is not (a GitHub runner).
+APT           = $$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive apt-get
+
 $(ETCD):
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server
+	$(APT) update -qq && $(APT) install -y -qq etcd-server
 
 # The Validated Patterns secrets parser (shared reference) that a test runs is Python with PyYAML.
 python-yaml:
-	@python3 -c 'import yaml' 2>/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-yaml; }
+	@python3 -c 'import yaml' 2>/dev/null || { $(APT) update -qq && $(APT) install -y -qq python3 python3-yaml; }
 
 TEST_ENV = PATTERN_GEN_HELM=$(HELM) PATTERN_GEN_KUSTOMIZE=$(KUSTOMIZE) \
 	PATTERN_GEN_ARGOCD=$(ARGOCD) PATTERN_GEN_KUBE_APISERVER=$(KUBE_APISERVER) PATTERN_GEN_ETCD=$(ETCD) \

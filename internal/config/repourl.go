@@ -25,6 +25,19 @@ func RepoURLOf(data []byte) string {
 // YAML encoder (comments and key order kept), so the fork's copy of its config names the
 // repository its bootstrap points at.
 func SetRepoURL(data []byte, repoURL string) ([]byte, error) {
+	return setScalar(data, "git", "repoURL", repoURL, true)
+}
+
+// SetPluginImage returns the config with plugin.image set to image: init writes the image it
+// chose into the embedded default's copy in the fork, so the fork names it and an update by
+// another pattern-gen keeps it.
+func SetPluginImage(data []byte, image string) ([]byte, error) {
+	return setScalar(data, "plugin", "image", image, false)
+}
+
+// setScalar sets section.key in a config document through the YAML encoder (comments and order
+// kept), first in the section when first is true, else last.
+func setScalar(data []byte, section, key, v string, first bool) ([]byte, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, err
@@ -33,19 +46,22 @@ func SetRepoURL(data []byte, repoURL string) ([]byte, error) {
 		return nil, fmt.Errorf("a config must be a YAML mapping starting with apiVersion and kind")
 	}
 	root := doc.Content[0]
-	git := mappingValue(root, "git")
-	if git == nil {
-		git = &yaml.Node{Kind: yaml.MappingNode}
-		root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "git"}, git)
+	m := mappingValue(root, section)
+	if m == nil {
+		m = &yaml.Node{Kind: yaml.MappingNode}
+		root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: section}, m)
 	}
-	if git.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("git: must be a mapping")
+	if m.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s: must be a mapping", section)
 	}
-	value := &yaml.Node{Kind: yaml.ScalarNode, Value: repoURL}
-	if n := mappingValue(git, "repoURL"); n != nil {
+	value := &yaml.Node{Kind: yaml.ScalarNode, Value: v}
+	switch n := mappingValue(m, key); {
+	case n != nil:
 		*n = *value
-	} else {
-		git.Content = append([]*yaml.Node{{Kind: yaml.ScalarNode, Value: "repoURL"}, value}, git.Content...)
+	case first:
+		m.Content = append([]*yaml.Node{{Kind: yaml.ScalarNode, Value: key}, value}, m.Content...)
+	default:
+		m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, value)
 	}
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)

@@ -35,7 +35,9 @@ const (
 	DefaultBackend         = "vault"
 	// DevPluginImage is the cmp-plugin image a build that is not a release writes: a tag, which
 	// validate warns about (DefaultPluginImage pins a release's own by digest).
-	DevPluginImage = "ghcr.io/pattern-gen/cmp-plugin:v0.1.0"
+	DevPluginImage = PluginRepo + ":v0.1.0"
+	// PluginRepo is where the project's releases push the cmp-plugin image.
+	PluginRepo = "ghcr.io/pattern-gen/cmp-plugin"
 	DefaultACMCSV  = "advanced-cluster-management.v2.14.0"
 )
 
@@ -49,6 +51,13 @@ func ImageRefProblem(ref string) string {
 			return fmt.Sprintf("%q: the digest must be sha256:<64 hex digits>", ref)
 		case len(hex) != 64:
 			return fmt.Sprintf("%q: the sha256 digest has %d characters, not 64 hex digits; copy it whole from the release notes or `make image`", ref, len(hex))
+		case strings.Trim(hex, "0123456789abcdef") != "":
+			return fmt.Sprintf("%q: the sha256 digest must be 64 lowercase hex digits", ref)
+		}
+	}
+	if name, _, _ := strings.Cut(ref, "@"); strings.LastIndex(name, ":") > strings.LastIndex(name, "/") {
+		if tag := name[strings.LastIndex(name, ":")+1:]; len(tag) > 128 {
+			return fmt.Sprintf("%q: the tag has %d characters; a tag has at most 128", ref, len(tag))
 		}
 	}
 	if !imageRefRe.MatchString(ref) {
@@ -67,8 +76,15 @@ func DefaultPluginImage() string {
 	if ref, ok := buildinfo.PluginImage(); ok {
 		return ref
 	}
+	// A release installed without the digest (go install ...@v1.2.3) names its own tag.
+	if v := buildinfo.Version(); releaseTag.MatchString(v) {
+		return PluginRepo + ":" + v
+	}
 	return DevPluginImage
 }
+
+// releaseTag matches a release version, the tag its image is pushed under.
+var releaseTag = newPattern(`^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$`, 128)
 
 // Topologies.
 const (

@@ -35,6 +35,13 @@ func BuildFlags(x []string) []string {
 	return []string{"-trimpath", "-buildvcs=false", "-ldflags=" + strings.Join(ld, " ")}
 }
 
+// BuildEnv is the environment of a reproducible build for p: no user go.env (GOFLAGS there would
+// reach the build), no experiments, the baseline instruction sets, no cgo.
+func BuildEnv(p Platform) []string {
+	return []string{"GOENV=off", "GOFLAGS=", "GOEXPERIMENT=", "GOAMD64=v1", "GOARM64=v8.0", "GOARM=7",
+		"CGO_ENABLED=0", "GOOS=" + p.OS, "GOARCH=" + p.Arch, "GOTOOLCHAIN=local"}
+}
+
 // Compile builds Commands for o.Platform into o.Out and returns them as image files.
 func Compile(ctx context.Context, o CompileOptions) ([]File, error) {
 	var files []File
@@ -44,7 +51,7 @@ func Compile(ctx context.Context, o CompileOptions) ([]File, error) {
 		args = append(args, "-o", out, c.Package)
 		cmd := exec.CommandContext(ctx, "go", args...)
 		cmd.Dir = o.Dir
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+o.Platform.OS, "GOARCH="+o.Platform.Arch, "GOFLAGS=", "GOTOOLCHAIN=local")
+		cmd.Env = append(os.Environ(), BuildEnv(o.Platform)...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		if err := cmd.Run(); err != nil {

@@ -14,29 +14,46 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
-// WriteLayout writes idx as the OCI layout dir (index.json is idx itself), replacing what was
-// there, and returns the index digest: the digest a registry gives the pushed image.
-func WriteLayout(dir string, idx v1.ImageIndex) (v1.Hash, error) {
+// RefName is the layout annotation that names an image in it (OCI image-spec annotations), so
+// tools that copy one image out of a layout (skopeo, podman: oci:DIR:NAME) find it.
+const RefName = "org.opencontainers.image.ref.name"
+
+// WriteLayout writes the OCI layout dir, replacing what was there: its index.json names idx (as
+// ref, such as the version) and idx's blobs follow. It returns idx's digest: the digest a
+// registry gives the pushed image.
+func WriteLayout(dir, ref string, idx v1.ImageIndex) (v1.Hash, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return v1.Hash{}, err
 	}
-	if _, err := layout.Write(dir, idx); err != nil {
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("write OCI layout %s: %w", dir, err)
+	}
+	if err := p.AppendIndex(idx, layout.WithAnnotations(map[string]string{RefName: ref})); err != nil {
 		return v1.Hash{}, fmt.Errorf("write OCI layout %s: %w", dir, err)
 	}
 	return idx.Digest()
 }
 
-// ReadLayout reads the index an OCI layout written by WriteLayout holds.
+// ReadLayout reads the image index an OCI layout written by WriteLayout names.
 func ReadLayout(dir string) (v1.ImageIndex, error) {
-	idx, err := layout.ImageIndexFromPath(dir)
+	outer, err := layout.ImageIndexFromPath(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read OCI layout %s: %w", dir, err)
 	}
-	return idx, nil
+	m, err := outer.IndexManifest()
+	if err != nil {
+		return nil, fmt.Errorf("read OCI layout %s: %w", dir, err)
+	}
+	if len(m.Manifests) != 1 || !m.Manifests[0].MediaType.IsIndex() {
+		return nil, fmt.Errorf("OCI layout %s: want one image index in index.json (make image writes it), found %d entries", dir, len(m.Manifests))
+	}
+	return outer.ImageIndex(m.Manifests[0].Digest)
 }
 
 // Push copies the index to ref (registry/repository:tag) with the credentials of the user's
@@ -149,6 +166,8 @@ func Notes(o NotesOptions) (string, error) {
 	fmt.Fprintf(&b, "# pattern-gen %s\n\n## cmp-plugin image\n\n    %s\n\n", o.Version, ref)
 	fmt.Fprintf(&b, "Platforms: %s. `pattern-gen init` of this release writes it into new forks; in a fork, set\n", platformList())
 	fmt.Fprintf(&b, "`plugin.image: %s` in pattern-gen.yaml and run `pattern-gen update`.\n\n", ref)
+	b.WriteString("Verify its keyless signature (made by this release's workflow):\n\n")
+	fmt.Fprintf(&b, "    cosign verify --certificate-oidc-issuer https://token.actions.githubusercontent.com \\\n        --certificate-identity-regexp '^https://github.com/.+/\\.github/workflows/release\\.yaml@refs/tags/%s$' %s\n\n", o.Version, ref)
 	b.WriteString("For a disconnected cluster, copy every platform to your mirror by digest, then point\n`plugin.image` at the mirror with the same digest:\n\n")
 	fmt.Fprintf(&b, "    oc image mirror --keep-manifest-list %s <mirror>/cmp-plugin:%s\n\n", ref, o.Version)
 	b.WriteString("## Binaries (SHA-256)\n\n```\n" + strings.TrimRight(o.Sums, "\n") + "\n```\n")

@@ -34,9 +34,11 @@ import (
 // Image layout facts the sidecar and the egress Job rely on.
 const (
 	BinDir = "usr/local/bin"
-	// User is a numeric non-root user (OpenShift's restricted SCC assigns its own UID anyway; a
-	// numeric one lets a kubelet check runAsNonRoot without a passwd file).
-	User = "65532:65532"
+	// User is numeric and not root (a kubelet checks runAsNonRoot without a passwd file), and the
+	// one Argo CD documents for plugin sidecars: the repo server (999) must be able to connect to
+	// the socket the sidecar creates, which a sidecar of another UID leaves it no write access
+	// to (argo-cd cmpserver/server.go). OpenShift's restricted SCC gives both containers its own.
+	User = "999:999"
 	Home = "/tmp" // Argo CD mounts an emptyDir there; nothing else in the image is writable
 	// Entrypoint is where Argo CD's repo server puts argocd-cmp-server for its sidecars.
 	Entrypoint = "/var/run/argocd/argocd-cmp-server"

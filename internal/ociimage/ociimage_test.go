@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"debug/elf"
+	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/pattern-gen/pattern-gen/internal/ociimage"
@@ -41,7 +44,7 @@ func TestSameSourceSameDigest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := ociimage.WriteLayout(filepath.Join(t.TempDir(), "oci"), idx)
+		d, err := ociimage.WriteLayout(filepath.Join(t.TempDir(), "oci"), "test", idx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,8 +91,17 @@ func TestImageLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "oci")
-	if _, err := ociimage.WriteLayout(dir, idx); err != nil {
+	if _, err := ociimage.WriteLayout(dir, "v0.2.0", idx); err != nil {
 		t.Fatal(err)
+	}
+	// One named entry in index.json, as skopeo and podman want from a layout (oci:DIR:NAME).
+	raw, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var top v1.IndexManifest
+	if err := json.Unmarshal(raw, &top); err != nil || len(top.Manifests) != 1 || top.Manifests[0].Annotations[ociimage.RefName] != "v0.2.0" {
+		t.Errorf("index.json %s (%v)", raw, err)
 	}
 	idx, err = ociimage.ReadLayout(dir)
 	if err != nil {
@@ -165,7 +177,7 @@ func TestPushFromLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "oci")
-	want, err := ociimage.WriteLayout(dir, idx)
+	want, err := ociimage.WriteLayout(dir, "v0.2.0", idx)
 	if err != nil {
 		t.Fatal(err)
 	}

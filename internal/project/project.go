@@ -69,6 +69,12 @@ func loadConfig(ctx context.Context, o ScaffoldOptions) (*config.Loaded, []byte,
 			return nil, nil, config.Problems{{File: name, Msg: "cannot read the config: " + err.Error()}}
 		}
 	}
+	if o.Config == "" {
+		var err error
+		if data, err = config.SetPluginImage(data, config.DefaultPluginImage()); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", name, err)
+		}
+	}
 	url, from := o.repoURL(config.RepoURLOf(data))
 	if url != "" {
 		edited, err := config.SetRepoURL(data, url)

@@ -70,12 +70,15 @@ func newBuildCmd(streams base.IOStreams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			digest, err := ociimage.WriteLayout(filepath.Join(o.out, "oci"), idx)
+			digest, err := ociimage.WriteLayout(filepath.Join(o.out, "oci"), o.version, idx)
 			if err != nil {
 				return err
 			}
-			if err := os.WriteFile(filepath.Join(o.out, "digest"), []byte(digest.String()+"\n"), 0o644); err != nil {
-				return err
+			// What release-binaries and image-push check they are given the image of their version.
+			for file, content := range map[string]string{"digest": digest.String(), "version": o.version} {
+				if err := os.WriteFile(filepath.Join(o.out, file), []byte(content+"\n"), 0o644); err != nil {
+					return err
+				}
 			}
 			fmt.Fprintln(streams.Out, digest)
 			return nil
