@@ -37,8 +37,8 @@ const (
 	// validate warns about (DefaultPluginImage pins a release's own by digest).
 	DevPluginImage = PluginRepo + ":v0.1.0"
 	// PluginRepo is where the project's releases push the cmp-plugin image.
-	PluginRepo = "ghcr.io/pattern-gen/cmp-plugin"
-	DefaultACMCSV  = "advanced-cluster-management.v2.14.0"
+	PluginRepo    = "ghcr.io/pattern-gen/cmp-plugin"
+	DefaultACMCSV = "advanced-cluster-management.v2.14.0"
 )
 
 // ImageRefProblem says what is wrong with an image reference, or "": registry/repository with a
