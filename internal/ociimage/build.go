@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -23,6 +24,8 @@ type CompileOptions struct {
 	Out      string   // folder the binaries are written to
 	// LDFlags -X settings (package.var=value) a release adds, such as the version.
 	X []string
+	// Only names the Commands to build; empty builds them all (a test builds the smaller one).
+	Only []string
 }
 
 // BuildFlags are the go build flags that make a binary a function of the source and the
@@ -46,6 +49,9 @@ func BuildEnv(p Platform) []string {
 func Compile(ctx context.Context, o CompileOptions) ([]File, error) {
 	var files []File
 	for _, c := range Commands {
+		if len(o.Only) > 0 && !slices.Contains(o.Only, c.Name) {
+			continue
+		}
 		out := filepath.Join(o.Out, c.Name)
 		args := append([]string{"build"}, BuildFlags(o.X)...)
 		args = append(args, "-o", out, c.Package)
