@@ -304,9 +304,9 @@ func checkPluginImage(patterns []*render.Pattern, rep *ValidateReport) {
 				continue
 			}
 			file, path := "values-"+p.ClusterGroup+".yaml", fmt.Sprintf("clusterGroup.argoCD.configManagementPlugins[%d].image", i)
-			switch {
-			case config.ImageRefProblem(image) != "":
-				rep.problem(file, path, config.ImageRefProblem(image))
+			switch msg := config.ImageRefProblem(image); {
+			case msg != "":
+				rep.problem(file, path, msg)
 			case !config.PinnedByDigest(image):
 				rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: %s: %q is not pinned by digest, so the sidecar runs whatever the tag names when a node pulls it; set plugin.image in %s to <repository>:<tag>@sha256:<digest> (the release notes list it) and run pattern-gen update", file, path, image, render.ConfigFile))
 			}
@@ -470,8 +470,8 @@ func renderedGroups(apps []render.App) map[string]bool {
 	out := map[string]bool{}
 	for _, app := range apps {
 		for _, o := range app.Objects {
-			group, _, _ := strings.Cut(o.APIVersion, "/")
-			if !strings.Contains(o.APIVersion, "/") {
+			group, _, ok := strings.Cut(o.APIVersion, "/")
+			if !ok { // "v1": the core group
 				group = ""
 			}
 			out[group] = true
